@@ -1,0 +1,141 @@
+"""The `streetsafe` command: database, local servers, serving, and (later) imports and teams."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .config import ConfigError, Settings
+from .localdb import LocalServiceError
+
+
+def resolved_settings() -> Settings:
+    """Settings from the environment, local servers filled in; exits with the reason on error."""
+    from .services import resolve_services
+
+    try:
+        return resolve_services(Settings.from_env())
+    except (ConfigError, LocalServiceError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """StreetSafe: anonymous reports of places where people felt unsafe, as hotspot layers.
+
+    Without DATABASE_URL / REDIS_URL, commands use local servers in .local/ (created on
+    first use).
+    """
+
+
+@main.group()
+def db() -> None:
+    """Migrate the database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate up to REVISION (default: head)."""
+    from . import migrate
+
+    settings = resolved_settings()
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Migrate down to REVISION (default: one step back; 'base' removes every table)."""
+    from . import migrate
+
+    settings = resolved_settings()
+    migrate.downgrade(settings.database_url, revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's revision and the newest one available."""
+    from . import migrate
+    from .db import make_engine
+
+    engine = make_engine(resolved_settings().database_url)
+    with engine.connect() as connection:
+        at = migrate.current_revision(connection)
+    engine.dispose()
+    click.echo(f"current: {at or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+@main.group()
+def local() -> None:
+    """The project-local PostgreSQL + PostGIS and Redis servers (used when no URL is set)."""
+
+
+@local.command("start")
+def local_start() -> None:
+    """Start the local servers (creating them on first use) and print their URLs."""
+    from . import localdb
+
+    try:
+        click.echo(f"DATABASE_URL={localdb.ensure_postgres()}")
+        click.echo(f"REDIS_URL={localdb.ensure_redis()}")
+    except LocalServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@local.command("stop")
+def local_stop() -> None:
+    """Stop the local servers; their data stays in .local/."""
+    from . import localdb
+
+    localdb.stop_postgres()
+    localdb.stop_redis()
+    click.echo("local servers stopped")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (access logs off: they would record client addresses)."""
+    from .server import run_gunicorn
+
+    run_gunicorn(resolved_settings(), host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Start local servers, migrate, load the demo data, and serve at http://HOST:PORT."""
+    from . import migrate
+    from .demo import load_demo
+
+    settings = resolved_settings()
+    click.echo("migrating the database", err=True)
+    migrate.upgrade(settings.database_url)
+    load_demo(settings)
+    if no_serve:
+        return
+    from .server import run_gunicorn
+
+    click.echo(f"serving StreetSafe at http://{host}:{port}", err=True)
+    run_gunicorn(settings, host=host, port=port, workers=2)
+
+
+def run() -> None:
+    """Entry point that turns configuration errors into one clear line."""
+    try:
+        main()
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

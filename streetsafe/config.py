@@ -1,0 +1,175 @@
+"""Settings: every environment variable the service reads, its default and its validation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+MAX_H3_RES = 15
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _float(
+    env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float
+) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _resolutions(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    values: list[int] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 0 <= int(part) <= MAX_H3_RES:
+            raise ConfigError(name, f"must be comma-separated H3 resolutions 0-15, got {raw!r}")
+        values.append(int(part))
+    if len(set(values)) != len(values):
+        raise ConfigError(name, f"lists a resolution twice: {raw!r}")
+    return tuple(sorted(values))
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(schemes):
+        raise ConfigError(
+            name, f"must start with one of {', '.join(schemes)}, got {raw.split(':')[0]!r}"
+        )
+    return raw
+
+
+DB_SCHEMES = ("postgresql+psycopg://", "postgresql://", "postgres://")
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a plain postgres URL name the psycopg 3 driver for SQLAlchemy."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration, built from the environment by `from_env`."""
+
+    database_url: str | None = None
+    database_read_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = ""
+    min_published_count: int = 5
+    public_rounding: int = 5
+    h3_resolutions: tuple[int, ...] = (7, 8, 9, 10)
+    rate_limits: str = "10/minute;50/day"
+    at_stop_radius_m: float = 150.0
+    on_vehicle_radius_m: float = 100.0
+    street_stop_radius_m: float = 50.0
+    retention_days: int = 400
+    idempotency_ttl_hours: int = 48
+    basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    basemap_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+    data_licence: str = "Open Government Licence v3.0"
+    local_dir: str = ".local"
+    env: str = "development"
+    testing: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every STREETSAFE_* variable plus DATABASE_URL and REDIS_URL."""
+        env = os.environ if env is None else env
+        database_url = _url(env, "DATABASE_URL", DB_SCHEMES)
+        read_url = _url(env, "DATABASE_READ_URL", DB_SCHEMES)
+        secret = env.get("STREETSAFE_SECRET_KEY", "").strip()
+        if secret and len(secret) < 16:
+            raise ConfigError("STREETSAFE_SECRET_KEY", "must be at least 16 characters long")
+        k = _int(env, "STREETSAFE_MIN_PUBLISHED_COUNT", 5, 1, 1000)
+        run_env = env.get("STREETSAFE_ENV", "").strip() or "development"
+        if run_env not in ("development", "production"):
+            raise ConfigError(
+                "STREETSAFE_ENV", f"must be development or production, got {run_env!r}"
+            )
+        settings = cls(
+            database_url=normalise_database_url(database_url) if database_url else None,
+            database_read_url=normalise_database_url(read_url) if read_url else None,
+            redis_url=_url(env, "REDIS_URL", ("redis://", "rediss://", "unix://")),
+            secret_key=secret,
+            min_published_count=k,
+            public_rounding=_int(env, "STREETSAFE_PUBLIC_ROUNDING", 5, 1, 1000),
+            h3_resolutions=_resolutions(env, "STREETSAFE_H3_RESOLUTIONS", (7, 8, 9, 10)),
+            rate_limits=_rate_limits(env),
+            at_stop_radius_m=_float(env, "STREETSAFE_AT_STOP_RADIUS_M", 150.0, 1.0, 2000.0),
+            on_vehicle_radius_m=_float(env, "STREETSAFE_ON_VEHICLE_RADIUS_M", 100.0, 1.0, 2000.0),
+            street_stop_radius_m=_float(env, "STREETSAFE_STREET_STOP_RADIUS_M", 50.0, 0.0, 2000.0),
+            retention_days=_int(env, "STREETSAFE_RETENTION_DAYS", 400, 1, 36500),
+            idempotency_ttl_hours=_int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
+            basemap_url=env.get("STREETSAFE_BASEMAP_URL", "").strip() or cls.basemap_url,
+            basemap_attribution=env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip()
+            or cls.basemap_attribution,
+            data_licence=env.get("STREETSAFE_DATA_LICENCE", "").strip() or cls.data_licence,
+            local_dir=env.get("STREETSAFE_LOCAL_DIR", "").strip() or ".local",
+            env=run_env,
+        )
+        return settings
+
+    @property
+    def production(self) -> bool:
+        """True when local servers must not be started and every secret must be given."""
+        return self.env == "production"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and tools)."""
+        return replace(self, **changes)
+
+
+def _rate_limits(env: Mapping[str, str]) -> str:
+    name = "STREETSAFE_RATE_LIMITS"
+    if name not in env:
+        return "10/minute;50/day"
+    raw = env[name].strip()
+    if not raw:
+        return ""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            name, f"is not in Flask-Limiter's notation (e.g. 10/minute;50/day): {exc}"
+        ) from None
+    return raw

@@ -1,0 +1,92 @@
+"""Database plumbing: the declarative Base, engines, and one session per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table; constraint names follow NAMING_CONVENTION."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, **kwargs: object) -> sa.Engine:
+    """An engine for psycopg 3 that checks pooled connections before use."""
+    options: dict[str, object] = {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_timeout": 5,
+        "connect_args": {"connect_timeout": 5, "application_name": "streetsafe"},
+    }
+    options.update(kwargs)
+    return sa.create_engine(url, **options)
+
+
+class Database:
+    """Engines and session factories: writes go to the primary, hotspot reads may use a replica."""
+
+    def __init__(self, url: str, read_url: str | None = None) -> None:
+        self.engine = make_engine(url)
+        self.read_engine = make_engine(read_url) if read_url else self.engine
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(bind=self.read_engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for CLI commands and scripts: committed on success, rolled back on error."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+
+def init_app(app: Flask, database: Database) -> None:
+    """Attach the database to the app and close each request's sessions at teardown."""
+    app.extensions["streetsafe.db"] = database
+
+    @app.teardown_appcontext
+    def _close_sessions(exc: BaseException | None) -> None:
+        for key in ("db_session", "db_read_session"):
+            session: Session | None = g.pop(key, None)
+            if session is not None:
+                if exc is not None:
+                    session.rollback()
+                session.close()
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The Database attached to the app."""
+    return (app or current_app).extensions["streetsafe.db"]
+
+
+def db_session() -> Session:
+    """The current request's read-write session."""
+    if "db_session" not in g:
+        g.db_session = get_database().session_factory()
+    return g.db_session
+
+
+def db_read_session() -> Session:
+    """The current request's session for hotspot reads (a replica when DATABASE_READ_URL is set)."""
+    if "db_read_session" not in g:
+        g.db_read_session = get_database().read_session_factory()
+    return g.db_read_session

@@ -1,0 +1,131 @@
+"""One error hierarchy, the HTTP status on the class, and one JSON renderer for all of them."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Base of every error the API renders as {"error", "message", "field"}."""
+
+    status = 400
+    code = "invalid_request"
+
+    def __init__(
+        self, message: str, field: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON body."""
+        return {"error": self.code, "message": self.message, "field": self.field}
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    code = "invalid_request"
+
+
+class Unprocessable(ApiError):
+    """Well-formed but not acceptable (unknown stop, nothing to snap to, idempotency mismatch)."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+
+def error_response(error: ApiError) -> Response:
+    """Render an ApiError as JSON with its status and headers."""
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error, ours or Werkzeug's, leaves as the same JSON shape."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        body = ApiError(error.description or error.name)
+        body.code = _HTTP_CODES.get(status, "http_error")
+        response = error_response(body)
+        response.status_code = status
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError
+
+        if isinstance(error, OperationalError | TimeoutError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            log.warning("database unavailable: %s", type(error).__name__)
+            unavailable = ServiceUnavailable(
+                "the database is unavailable; retry shortly", headers={"Retry-After": "5"}
+            )
+            return error_response(unavailable)
+        log.exception("unhandled error")
+        body = ApiError("internal error; this is a bug, please report it")
+        body.code = "internal_error"
+        response = error_response(body)
+        response.status_code = 500
+        return response

@@ -1,0 +1,300 @@
+"""The embedded-style local PostgreSQL + PostGIS cluster and Redis server.
+
+When DATABASE_URL (or REDIS_URL) is unset, the demo and the tests use a server of their own
+in a project-local folder that git ignores (`.local/` by default), on a private port, created
+on first use. On Debian or Ubuntu as root the missing Debian packages are installed; elsewhere
+the error names the exact packages to install.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PG_PORT = int(os.environ.get("STREETSAFE_LOCAL_PG_PORT", "54329"))
+REDIS_PORT = int(os.environ.get("STREETSAFE_LOCAL_REDIS_PORT", "63799"))
+DATABASE_NAME = "streetsafe"
+
+
+class LocalServiceError(RuntimeError):
+    """A local server could not be installed or started; the message says what to do."""
+
+
+def project_root() -> Path:
+    """The checkout this package lives in (where pyproject.toml is), else the working folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def local_dir(name: str | None = None) -> Path:
+    """The git-ignored folder holding the local servers' data."""
+    base = Path(name or os.environ.get("STREETSAFE_LOCAL_DIR") or ".local")
+    if not base.is_absolute():
+        base = project_root() / base
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def _say(message: str) -> None:
+    print(f"[streetsafe] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_debian() -> bool:
+    return Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
+
+
+def _apt_install(packages: list[str]) -> None:
+    if not (_is_debian() and os.geteuid() == 0):
+        raise LocalServiceError(
+            "missing packages: install them and run again: "
+            f"sudo apt-get install {' '.join(packages)} "
+            "(or set DATABASE_URL / REDIS_URL to servers you already run)"
+        )
+    _say(f"installing Debian packages: {' '.join(packages)} (first run only)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    result = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise LocalServiceError(
+            f"apt-get install {' '.join(packages)} failed:\n{result.stderr[-2000:]}"
+        )
+
+
+def _pg_bindir() -> Path | None:
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+    )
+    return found[-1].parent if found else None
+
+
+def _postgis_present(bindir: Path) -> bool:
+    version = bindir.parent.name
+    return Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists()
+
+
+def ensure_postgres_packages() -> Path:
+    """The PostgreSQL bin folder, installing the server and PostGIS from Debian if missing."""
+    bindir = _pg_bindir()
+    if bindir is None:
+        _apt_install(["postgresql", "postgresql-contrib", "postgis"])
+        bindir = _pg_bindir()
+    if bindir is None:
+        raise LocalServiceError("PostgreSQL is still missing after install; install 'postgresql'")
+    if not _postgis_present(bindir):
+        _apt_install([f"postgresql-{bindir.parent.name}-postgis-3"])
+    return bindir
+
+
+def _run_as_owner(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL tool; as root, as the `postgres` user (initdb refuses root)."""
+    if os.geteuid() == 0:
+        args = ["runuser", "-u", "postgres", "--", *args]
+    return subprocess.run(args, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+
+
+def _postgres_data_dir() -> Path:
+    data = local_dir() / "postgres"
+    if os.geteuid() != 0:
+        return data
+    probe = _run_as_owner(["test", "-x", str(local_dir())])
+    if probe.returncode != 0:
+        # The checkout is not reachable by the postgres user (e.g. under /root): keep the
+        # cluster in a folder named after the checkout that it can reach.
+        key = hashlib.sha256(str(project_root()).encode()).hexdigest()[:12]
+        data = Path("/var/lib/streetsafe") / key / "postgres"
+    return data
+
+
+def _pg_running(bindir: Path, data: Path) -> bool:
+    return _run_as_owner([str(bindir / "pg_ctl"), "status", "-D", str(data)]).returncode == 0
+
+
+def ensure_postgres() -> str:
+    """Start (creating on first use) the local cluster; return its SQLAlchemy URL."""
+    bindir = ensure_postgres_packages()
+    data = _postgres_data_dir()
+    with _lock(local_dir() / "postgres.lock"):
+        if not (data / "PG_VERSION").exists():
+            _init_cluster(bindir, data)
+        if not _pg_running(bindir, data):
+            _start_cluster(bindir, data)
+        _ensure_database(bindir, DATABASE_NAME)
+    return local_database_url(DATABASE_NAME)
+
+
+def local_database_url(name: str) -> str:
+    """The URL of database `name` in the local cluster."""
+    return f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{name}"
+
+
+def _init_cluster(bindir: Path, data: Path) -> None:
+    _say(f"creating a local PostgreSQL cluster in {data}")
+    data.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(data, owner.pw_uid, owner.pw_gid)
+    os.chmod(data, 0o700)
+    result = _run_as_owner(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
+    if result.returncode != 0:
+        raise LocalServiceError(f"initdb failed in {data}:\n{result.stderr[-2000:]}")
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write(
+            "\n# StreetSafe local cluster\n"
+            f"port = {PG_PORT}\nlisten_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{data}'\n"
+            "max_connections = 200\nshared_buffers = 512MB\nwork_mem = 32MB\n"
+            "maintenance_work_mem = 512MB\nfsync = on\nsynchronous_commit = on\n"
+            "log_min_messages = warning\nlog_connections = off\n"
+        )
+
+
+def _start_cluster(bindir: Path, data: Path) -> None:
+    _say(f"starting local PostgreSQL on 127.0.0.1:{PG_PORT}")
+    result = _run_as_owner(
+        [
+            str(bindir / "pg_ctl"),
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(data),
+            "-l",
+            str(data / "server.log"),
+        ]
+    )
+    if result.returncode != 0:
+        log = (
+            (data / "server.log").read_text(errors="replace")[-2000:]
+            if (data / "server.log").exists()
+            else ""
+        )
+        raise LocalServiceError(
+            f"PostgreSQL did not start (port {PG_PORT} taken? set STREETSAFE_LOCAL_PG_PORT):\n"
+            f"{result.stderr}{log}"
+        )
+
+
+def _ensure_database(bindir: Path, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def stop_postgres() -> None:
+    """Stop the local cluster if it runs."""
+    bindir = _pg_bindir()
+    data = _postgres_data_dir()
+    if bindir and _pg_running(bindir, data):
+        _run_as_owner([str(bindir / "pg_ctl"), "stop", "-m", "fast", "-D", str(data)])
+
+
+def ensure_redis() -> str:
+    """Start (installing on Debian if missing) a local Redis on a private port; return its URL."""
+    server = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if server is None:
+        _apt_install(["redis-server"])
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    url = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    if _redis_ping():
+        return url
+    folder = local_dir() / "redis"
+    folder.mkdir(exist_ok=True)
+    with _lock(local_dir() / "redis.lock"):
+        if not _redis_ping():
+            _say(f"starting local Redis on 127.0.0.1:{REDIS_PORT}")
+            subprocess.run(
+                [
+                    server,
+                    "--port",
+                    str(REDIS_PORT),
+                    "--bind",
+                    "127.0.0.1",
+                    "--daemonize",
+                    "yes",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(folder),
+                    "--pidfile",
+                    str(folder / "redis.pid"),
+                    "--logfile",
+                    str(folder / "redis.log"),
+                ],
+                check=True,
+            )
+            for _ in range(50):
+                if _redis_ping():
+                    break
+                time.sleep(0.1)
+            else:
+                raise LocalServiceError(
+                    f"Redis did not start on port {REDIS_PORT}; see {folder / 'redis.log'}"
+                )
+    return url
+
+
+def _redis_ping() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=REDIS_PORT, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def stop_redis() -> None:
+    """Stop the local Redis if it runs."""
+    import redis
+
+    if _redis_ping():
+        try:
+            redis.Redis(host="127.0.0.1", port=REDIS_PORT).shutdown(nosave=True)
+        except redis.RedisError:
+            pass
