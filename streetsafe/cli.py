@@ -128,6 +128,12 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_gunicorn(settings, host=host, port=port, workers=2)
 
 
+from .transit.cli import COMMANDS as TRANSIT_COMMANDS  # noqa: E402
+
+for _command in TRANSIT_COMMANDS:
+    main.add_command(_command)
+
+
 def run() -> None:
     """Entry point that turns configuration errors into one clear line."""
     try:
