@@ -128,6 +128,16 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_gunicorn(settings, host=host, port=port, workers=2)
 
 
+def _add_feature_commands() -> None:
+    from .team.cli import audit, teams
+
+    main.add_command(teams)
+    main.add_command(audit)
+
+
+_add_feature_commands()
+
+
 def run() -> None:
     """Entry point that turns configuration errors into one clear line."""
     try:
