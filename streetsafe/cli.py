@@ -158,9 +158,10 @@ def purge(days: int | None) -> None:
 
 def _register_feature_commands() -> None:
     """Add the command groups that live beside their features."""
+    from .team.cli import audit, teams
     from .transit.cli import COMMANDS as transit_commands
 
-    for command in transit_commands:
+    for command in (*transit_commands, teams, audit):
         main.add_command(command)
 
 
