@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 PG_PORT = int(os.environ.get("STREETSAFE_LOCAL_PG_PORT", "54329"))
@@ -129,106 +130,115 @@ def _postgres_data_dir() -> Path:
     return data
 
 
-def _pg_running(bindir: Path, data: Path) -> bool:
-    return _run_as_owner([str(bindir / "pg_ctl"), "status", "-D", str(data)]).returncode == 0
+@dataclass(frozen=True)
+class Cluster:
+    """A PostgreSQL + PostGIS cluster in a folder of its own, listening on 127.0.0.1:port."""
+
+    data: Path
+    port: int
+
+    def url(self, database: str) -> str:
+        """The SQLAlchemy URL of `database` in this cluster."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def running(self) -> bool:
+        """True when the server of this folder is up."""
+        bindir = ensure_postgres_packages()
+        return (
+            _run_as_owner([str(bindir / "pg_ctl"), "status", "-D", str(self.data)]).returncode == 0
+        )
+
+    def ensure(self, database: str | None = None) -> None:
+        """Create the cluster on first use, start it if stopped, create `database` if missing."""
+        bindir = ensure_postgres_packages()
+        if not (self.data / "PG_VERSION").exists():
+            self._init(bindir)
+        if not self.running():
+            self.start()
+        if database:
+            self._ensure_database(database)
+
+    def _init(self, bindir: Path) -> None:
+        _say(f"creating a local PostgreSQL cluster in {self.data}")
+        self.data.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.data, owner.pw_uid, owner.pw_gid)
+        os.chmod(self.data, 0o700)
+        initdb = [str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
+        result = _run_as_owner([*initdb, "-E", "UTF8", "--locale=C.UTF-8"])
+        if result.returncode != 0:
+            raise LocalServiceError(f"initdb failed in {self.data}:\n{result.stderr[-2000:]}")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(
+                "\n# StreetSafe local cluster\n"
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.data}'\n"
+                "max_connections = 200\nshared_buffers = 512MB\nwork_mem = 32MB\n"
+                "maintenance_work_mem = 512MB\nfsync = on\nsynchronous_commit = on\n"
+                "log_min_messages = warning\nlog_connections = off\n"
+            )
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        bindir = ensure_postgres_packages()
+        _say(f"starting local PostgreSQL on 127.0.0.1:{self.port}")
+        log = self.data / "server.log"
+        result = _run_as_owner(
+            [
+                str(bindir / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data),
+                "-l",
+                str(log),
+            ]
+        )
+        if result.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise LocalServiceError(
+                f"PostgreSQL did not start (port {self.port} taken? set "
+                f"STREETSAFE_LOCAL_PG_PORT):\n{result.stderr}{tail}"
+            )
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: open sessions are ended)."""
+        bindir = ensure_postgres_packages()
+        _run_as_owner([str(bindir / "pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(self.data)])
+
+    def _ensure_database(self, name: str) -> None:
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def local_cluster() -> Cluster:
+    """The project's own cluster in .local/ on STREETSAFE_LOCAL_PG_PORT."""
+    return Cluster(_postgres_data_dir(), PG_PORT)
 
 
 def ensure_postgres() -> str:
     """Start (creating on first use) the local cluster; return its SQLAlchemy URL."""
-    bindir = ensure_postgres_packages()
-    data = _postgres_data_dir()
+    cluster = local_cluster()
     with _lock(local_dir() / "postgres.lock"):
-        if not (data / "PG_VERSION").exists():
-            _init_cluster(bindir, data)
-        if not _pg_running(bindir, data):
-            _start_cluster(bindir, data)
-        _ensure_database(bindir, DATABASE_NAME)
-    return local_database_url(DATABASE_NAME)
-
-
-def local_database_url(name: str) -> str:
-    """The URL of database `name` in the local cluster."""
-    return f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{name}"
-
-
-def _init_cluster(bindir: Path, data: Path) -> None:
-    _say(f"creating a local PostgreSQL cluster in {data}")
-    data.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(data, owner.pw_uid, owner.pw_gid)
-    os.chmod(data, 0o700)
-    result = _run_as_owner(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ]
-    )
-    if result.returncode != 0:
-        raise LocalServiceError(f"initdb failed in {data}:\n{result.stderr[-2000:]}")
-    with open(data / "postgresql.conf", "a") as conf:
-        conf.write(
-            "\n# StreetSafe local cluster\n"
-            f"port = {PG_PORT}\nlisten_addresses = '127.0.0.1'\n"
-            f"unix_socket_directories = '{data}'\n"
-            "max_connections = 200\nshared_buffers = 512MB\nwork_mem = 32MB\n"
-            "maintenance_work_mem = 512MB\nfsync = on\nsynchronous_commit = on\n"
-            "log_min_messages = warning\nlog_connections = off\n"
-        )
-
-
-def _start_cluster(bindir: Path, data: Path) -> None:
-    _say(f"starting local PostgreSQL on 127.0.0.1:{PG_PORT}")
-    result = _run_as_owner(
-        [
-            str(bindir / "pg_ctl"),
-            "start",
-            "-w",
-            "-t",
-            "60",
-            "-D",
-            str(data),
-            "-l",
-            str(data / "server.log"),
-        ]
-    )
-    if result.returncode != 0:
-        log = (
-            (data / "server.log").read_text(errors="replace")[-2000:]
-            if (data / "server.log").exists()
-            else ""
-        )
-        raise LocalServiceError(
-            f"PostgreSQL did not start (port {PG_PORT} taken? set STREETSAFE_LOCAL_PG_PORT):\n"
-            f"{result.stderr}{log}"
-        )
-
-
-def _ensure_database(bindir: Path, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        cluster.ensure(DATABASE_NAME)
+    return cluster.url(DATABASE_NAME)
 
 
 def stop_postgres() -> None:
     """Stop the local cluster if it runs."""
-    bindir = _pg_bindir()
-    data = _postgres_data_dir()
-    if bindir and _pg_running(bindir, data):
-        _run_as_owner([str(bindir / "pg_ctl"), "stop", "-m", "fast", "-D", str(data)])
+    cluster = local_cluster()
+    if _pg_bindir() and cluster.running():
+        cluster.stop()
 
 
 def ensure_redis() -> str:
