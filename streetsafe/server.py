@@ -27,6 +27,31 @@ class StreetSafeServer(BaseApplication):
         return create_app(self.settings)
 
 
+# gunicorn's own messages as JSON lines too; its access log (client addresses) stays off.
+GUNICORN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": "WARNING", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
+
+
 def run_gunicorn(
     settings: Settings, host: str, port: int, workers: int = 2, threads: int = 4
 ) -> None:
@@ -42,5 +67,6 @@ def run_gunicorn(
         "timeout": 30,
         "graceful_timeout": 10,
         "forwarded_allow_ips": "127.0.0.1",
+        "logconfig_dict": GUNICORN_LOGGING,
     }
     StreetSafeServer(settings, options).run()

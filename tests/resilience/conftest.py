@@ -1,0 +1,24 @@
+"""A database of the tests' own, committed (servers in other processes must see the data)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from streetsafe import migrate
+
+from ..conftest import fresh_database, redis_url
+
+
+@pytest.fixture
+def committed_database() -> str:
+    url = fresh_database("resilience")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def clean_redis() -> str:
+    url = redis_url()
+    redis.Redis.from_url(url).flushdb()
+    return url
