@@ -8,6 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidRequest
+from ..reports.schema import field_of_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,10 +21,11 @@ def error_field(loc: tuple[int | str, ...]) -> str | None:
 def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
     """The first validation error as an InvalidRequest naming its field."""
     first = exc.errors(include_url=False)[0]
-    loc = tuple(first["loc"])
+    field = field_of_error(first)
     if first["type"] == "extra_forbidden":
-        return InvalidRequest(f"unknown field {error_field(loc)!r}", error_field(loc))
-    field = error_field(loc)
+        return InvalidRequest(f"unknown field {field!r}", field)
+    if first["type"] == "json_invalid":
+        return InvalidRequest(f"the body is not valid JSON: {first['msg']}", None)
     message = str(first["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
