@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import db, logs
+from . import db, limits, logs
 from .api import health, openapi, public, transit
 from .config import Settings
 from .errors import register_error_handlers
@@ -27,4 +27,5 @@ def build_app(config: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     for blueprint in (public.bp, transit.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    limits.init_app(app, settings)
     return app

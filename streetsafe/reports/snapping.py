@@ -45,7 +45,10 @@ class SnappedRoute:
     between: tuple[tuple[str, str], tuple[str, str]] | None  # ((public_id, name), (...))
 
 
-_STOP_COLUMNS = "s.id, s.public_id, s.name, s.mode, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat"
+# A stop's mode: its own (NaPTAN), else that of a route serving it (GTFS stops have none).
+_STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+    coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
+                      WHERE rs.stop_id = s.id)) AS mode"""
 
 _NEAREST_STOP_SQL = sa.text(f"""
 SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_POINT}::geography) AS distance_m
