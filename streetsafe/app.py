@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from . import db, limits, logs
-from .api import health, openapi, public, transit
+from .api import health, openapi, public, team, transit
 from .config import Settings
 from .errors import register_error_handlers
 from .services import resolve_services
+from .team import auth as team_auth
+from .team import pages as team_pages
 
 
 def build_app(config: Settings | None = None) -> Flask:
@@ -25,6 +27,9 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     app.register_blueprint(health.bp)
+    team_auth.init_app(app)
+    app.register_blueprint(team.bp)
+    app.register_blueprint(team_pages.bp)
     for blueprint in (public.bp, transit.bp, openapi.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app, settings)
