@@ -12,7 +12,7 @@ import io
 import tarfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +113,22 @@ class NaptanState:
     lats: list[float] = field(default_factory=list)
 
 
-def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
-    return {name: row[i].strip() if i < len(row) else "" for name, i in positions.items()}
+WANTED = (*REQUIRED, "CommonName", "LocalityName", "NptgLocalityCode", "Longitude", "Latitude",
+          "Easting", "Northing")  # fmt: skip
+
+
+def _picker(positions: dict[str, int]) -> Callable[[list[str]], dict[str, str]]:
+    """A fast row -> {column: value} for just the columns the import uses."""
+    names = [name for name in dict.fromkeys(WANTED) if name in positions]
+    indexes = [positions[name] for name in names]
+    width = max(indexes) + 1
+
+    def pick(row: list[str]) -> dict[str, str]:
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        return dict(zip(names, (row[i].strip() for i in indexes), strict=True))
+
+    return pick
 
 
 def stop_row(values: dict[str, str], lon: float, lat: float, state: NaptanState) -> tuple:
@@ -157,12 +171,12 @@ def file_rows(label: str, stream: IO[bytes], state: NaptanState) -> Iterator[tup
     """COPY rows for the active, first-seen stops of one Stops.csv."""
     try:
         reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
-        positions = require_columns(next(reader, []), REQUIRED, label)
+        pick = _picker(require_columns(next(reader, []), REQUIRED, label))
         pending: list[tuple[dict[str, str], float, float]] = []
         for row in reader:
             if not row:
                 continue
-            values = _row_values(row, positions)
+            values = pick(row)
             if values["Status"].lower() != "active":
                 state.skipped[f"status {values['Status'] or 'empty'}"] += 1
             elif not values["ATCOCode"]:
