@@ -8,7 +8,9 @@ from . import db, logs
 from .api import health
 from .config import Settings
 from .errors import register_error_handlers
+from .security import register_security_headers
 from .services import resolve_services
+from .web import pages as web_pages
 
 
 def build_app(config: Settings | None = None) -> Flask:
@@ -25,4 +27,6 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(web_pages.bp)
+    register_security_headers(app, settings)
     return app
