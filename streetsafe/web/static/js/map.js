@@ -88,6 +88,7 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
         onStop(feature.properties.id);
       });
       stopsLayer.addLayer(marker);
+      marker.getElement().setAttribute("data-stop-id", feature.properties.id);
     }
   }
 
@@ -95,14 +96,23 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
     routeLayer.clearLayers();
     const lines = L.geoJSON(collection, {
       filter: (feature) => feature.geometry && feature.geometry.type !== "Point",
+      interactive: false, // a tap on the line places the pin there
       style: () => ({ color: "#1d4ed8", weight: 5, opacity: 0.85 }),
     });
     const stops = L.geoJSON(collection, {
       filter: (feature) => feature.geometry && feature.geometry.type === "Point",
       pointToLayer: (feature, latlng) =>
-        L.circleMarker(latlng, { radius: 5, color: "#1d4ed8", weight: 2, fillColor: "#ffffff", fillOpacity: 1 }),
+        L.circleMarker(latlng, {
+          interactive: false,
+          radius: 5,
+          color: "#1d4ed8",
+          weight: 2,
+          fillColor: "#ffffff",
+          fillOpacity: 1,
+        }),
     });
     routeLayer.addLayer(lines).addLayer(stops);
+    stops.eachLayer((layer) => layer.getElement().setAttribute("data-stop-id", layer.feature.properties.id));
     const extent = lines.getBounds();
     if (extent.isValid()) map.fitBounds(extent, { padding: [16, 16] });
   }
