@@ -95,6 +95,7 @@ def test_report_on_a_vehicle_found_by_route_search(serve, desktop_page, browser_
     assert_accessible(page, "route shown")
 
     # Tap the line half way between Jameson Street and Queen Victoria Square.
+    page.locator("#map").evaluate("map => map.scrollIntoView({block: 'center'})")
     first = page.locator(f'path[data-stop-id="{JAMESON.public_id}"]').first.bounding_box()
     second = page.locator(f'path[data-stop-id="{QVS.public_id}"]').first.bounding_box()
     page.mouse.click(
