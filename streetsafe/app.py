@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from . import db, logs
-from .api import health
+from .api import health, team
 from .config import Settings
 from .errors import register_error_handlers
 from .security import register_security_headers
 from .services import resolve_services
+from .team import auth as team_auth
+from .team import pages as team_pages
 from .web import pages as web_pages
 
 
@@ -27,6 +29,9 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     app.register_blueprint(health.bp)
+    team_auth.init_app(app)
+    app.register_blueprint(team.bp)
+    app.register_blueprint(team_pages.bp)
     app.register_blueprint(web_pages.bp)
     register_security_headers(app, settings)
     return app

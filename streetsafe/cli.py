@@ -128,6 +128,46 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_gunicorn(settings, host=host, port=port, workers=2)
 
 
+@main.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(1, 36500),
+    default=None,
+    help="Days to keep raw reports [default: STREETSAFE_RETENTION_DAYS, 400].",
+)
+def purge(days: int | None) -> None:
+    """Delete raw reports (and descriptions) older than DAYS and expired idempotency keys.
+
+    Hotspot aggregates are kept.
+    """
+    from .db import Database
+    from .retention import purge as purge_reports
+
+    settings = resolved_settings()
+    database = Database(settings.database_url)
+    with database.session() as session:
+        result = purge_reports(session, days or settings.retention_days)
+    database.dispose()
+    click.echo(
+        f"deleted {result.reports} reports (with {result.descriptions} descriptions) that "
+        f"happened before {result.cutoff:%Y-%m-%d %H:%M} UTC, and {result.idempotency_keys} "
+        "expired idempotency keys"
+    )
+
+
+def _register_feature_commands() -> None:
+    """Add the command groups that live beside their features."""
+    from .team.cli import audit, teams
+    from .transit.cli import COMMANDS as transit_commands
+
+    for command in (*transit_commands, teams, audit):
+        main.add_command(command)
+
+
+_register_feature_commands()
+
+
 def run() -> None:
     """Entry point that turns configuration errors into one clear line."""
     try:

@@ -18,7 +18,10 @@ from streetsafe import create_app
 from streetsafe.config import Settings, normalise_database_url
 from streetsafe.db import get_database
 
-SHARED_GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
+SHARED_GEODATA = Path(
+    os.environ.get("STREETSAFE_GEODATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "geodata"
+)
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 TEST_DATABASE_NAME = os.environ.get("TEST_DATABASE_NAME", "streetsafe_test")
 

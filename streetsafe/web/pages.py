@@ -30,7 +30,7 @@ def report_page() -> ResponseReturnValue:
     """The report form: where, what, when; the map opens on the imported stops."""
     settings = current_settings()
     html = render_template(
-        "report.html",
+        "web/report.html",
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
         bounds=_extent_cache().get(db_read_session()).as_attribute(),

@@ -1,0 +1,154 @@
+"""The team API under /api/v1/team: scoped to the caller's neighbourhoods, every call audited."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..db import db_session
+from ..errors import InvalidRequest
+from ..team import actions, areas, audit, insights, moderation
+from ..team.auth import require_scope
+from ..team.service import TeamScope
+
+bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
+
+
+def audited(action: str) -> Callable:
+    """Authenticate the team, run the view with its scope, record the call, commit."""
+
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> ResponseReturnValue:
+            scope = require_scope()
+            result = view(scope, **kwargs)
+            detail = {"path": request.path, "filters": request.args.to_dict(flat=False)}
+            audit.record(db_session(), scope.team_id, action, detail)
+            db_session().commit()
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    """Validate `data` into `model`, turning the first error into a 400 naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        raise InvalidRequest(f"{field}: {error['msg']}" if field else error["msg"], field) from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InsightsQuery(_Strict):
+    neighbourhood: str | None = None
+    until: date | None = None
+    days: int = Field(28, ge=7, le=366)
+
+
+class ActionIn(_Strict):
+    title: str = Field(min_length=3, max_length=200)
+    started_on: date
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    radius_m: float = Field(200, gt=0, le=5000, allow_inf_nan=False)
+
+
+class ModerationQuery(_Strict):
+    status: str = Field("pending", pattern="^(pending|approved|rejected)$")
+
+
+class DecisionIn(_Strict):
+    decision: str = Field(pattern="^(approve|reject)$")
+
+
+@bp.get("/me")
+@audited("me")
+def me(scope: TeamScope) -> ResponseReturnValue:
+    """Who is signed in and which neighbourhoods they look after."""
+    return jsonify(team=scope.name, neighbourhoods=list(scope.neighbourhood_codes))
+
+
+@bp.get("/insights")
+@audited("insights")
+def get_insights(scope: TeamScope) -> ResponseReturnValue:
+    """Period summary, 52-week trend and category breakdown for the team's area."""
+    query = parse(InsightsQuery, request.args.to_dict())
+    ids = scope.ids_for(query.neighbourhood)
+    until = query.until or date.today()
+    session = db_session()
+    summary = insights.period_summary(session, ids, until, query.days)
+    since = date.fromisoformat(summary["period"]["from"])
+    return jsonify(
+        summary=summary,
+        trend=insights.weekly_trend(session, ids, until),
+        categories=insights.category_breakdown(session, ids, since, until),
+    )
+
+
+@bp.get("/actions")
+@audited("actions")
+def get_actions(scope: TeamScope) -> ResponseReturnValue:
+    """The team's recorded actions."""
+    return jsonify(actions=actions.list_actions(db_session(), scope))
+
+
+@bp.post("/actions")
+@audited("action_created")
+def post_action(scope: TeamScope) -> ResponseReturnValue:
+    """Record an action in a place from a date."""
+    body = parse(ActionIn, request.get_json(silent=True))
+    action_id = actions.record_action(
+        db_session(), scope, body.title, body.started_on, body.lon, body.lat, body.radius_m
+    )
+    return jsonify(id=action_id), 201
+
+
+@bp.get("/actions/<int:action_id>/impact")
+@audited("action_impact")
+def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
+    """Reports per week before and after the action, inside its place."""
+    return jsonify(actions.impact(db_session(), scope, action_id, date.today()))
+
+
+@bp.get("/moderation")
+@audited("moderation_queue")
+def get_queue(scope: TeamScope) -> ResponseReturnValue:
+    """Descriptions waiting for a decision (scrubbed of contact details)."""
+    query = parse(ModerationQuery, request.args.to_dict())
+    return jsonify(items=moderation.queue(db_session(), scope, query.status))
+
+
+@bp.post("/moderation/<report_id>")
+@audited("moderation_decision")
+def post_decision(scope: TeamScope, report_id: str) -> ResponseReturnValue:
+    """Approve or reject one description."""
+    body = parse(DecisionIn, request.get_json(silent=True))
+    status = moderation.decide(db_session(), scope, report_id, body.decision)
+    return jsonify(report_id=report_id, status=status)
+
+
+@bp.get("/audit")
+@audited("audit")
+def get_audit(scope: TeamScope) -> ResponseReturnValue:
+    """The team's own audit trail, newest first."""
+    return jsonify(events=audit.events(db_session(), scope.team_id, limit=200))
+
+
+@bp.get("/neighbourhoods")
+@audited("neighbourhoods")
+def get_neighbourhoods(scope: TeamScope) -> ResponseReturnValue:
+    """The team's neighbourhood polygons as a GeoJSON FeatureCollection."""
+    return jsonify(areas.team_areas(db_session(), scope))

@@ -1,0 +1,1 @@
+"""Neighbourhood policing teams: sign-in tokens, scoped access, moderation, actions, audit."""

@@ -1,0 +1,105 @@
+"""`streetsafe teams create|list|revoke` and `streetsafe audit`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from ..errors import ApiError
+
+
+def _database():
+    from ..cli import resolved_settings
+    from ..db import Database
+
+    settings = resolved_settings()
+    return Database(settings.database_url)
+
+
+@click.group()
+def teams() -> None:
+    """Neighbourhood policing teams and their sign-in tokens."""
+
+
+@teams.command("create")
+@click.argument("name")
+@click.option(
+    "--neighbourhood", "codes", multiple=True, required=True, help="A neighbourhood code (repeat)."
+)
+def teams_create(name: str, codes: tuple[str, ...]) -> None:
+    """Create team NAME; prints its one-time sign-in token alone on the last line."""
+    from .service import create_team
+
+    database = _database()
+    try:
+        with database.session() as session:
+            token = create_team(session, name, list(codes))
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    click.echo(f"team {name!r} created for {', '.join(codes)}.")
+    click.echo("Its sign-in token is shown once; store it safely (it is kept only as a hash):")
+    click.echo(token)
+
+
+@teams.command("list")
+def teams_list() -> None:
+    """List teams, their neighbourhoods and whether they are revoked."""
+    from .service import list_teams
+
+    database = _database()
+    with database.session() as session:
+        for team in list_teams(session):
+            codes = ",".join(sorted(n.code for n in team.neighbourhoods))
+            state = f"revoked {team.revoked_at:%Y-%m-%d}" if team.revoked_at else "active"
+            click.echo(f"{team.name}\t{codes}\t{state}\tcreated {team.created_at:%Y-%m-%d}")
+    database.dispose()
+
+
+@teams.command("revoke")
+@click.argument("name")
+def teams_revoke(name: str) -> None:
+    """Revoke team NAME's token: its sessions and API calls stop at once."""
+    from .service import revoke_team
+
+    database = _database()
+    try:
+        with database.session() as session:
+            revoke_team(session, name)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    click.echo(f"team {name!r} revoked")
+
+
+@click.command()
+@click.option("--team", "team_name", help="Only this team's events.")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def audit(team_name: str | None, days: int, limit: int, as_json: bool) -> None:
+    """Show team sign-ins, queries and downloads, newest first."""
+    import sqlalchemy as sa
+
+    from ..models import Team
+    from .audit import events
+
+    database = _database()
+    with database.session() as session:
+        team_id = None
+        if team_name:
+            team_id = session.scalar(sa.select(Team.id).where(Team.name == team_name))
+            if team_id is None:
+                raise click.ClickException(f"no team called {team_name!r}")
+        since = datetime.now(UTC) - timedelta(days=days)
+        for event in events(session, team_id, since, limit):
+            if as_json:
+                click.echo(json.dumps(event))
+            else:
+                detail = json.dumps(event["detail"], separators=(",", ":"))
+                click.echo(f"{event['at']}\t{event['team']}\t{event['action']}\t{detail}")
+    database.dispose()

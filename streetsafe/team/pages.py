@@ -1,0 +1,68 @@
+"""Team pages: sign-in, sign-out and the dashboard (its data comes from the team API)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
+
+from ..db import db_session
+from ..services import current_settings
+from . import audit
+from .auth import current_scope, sign_in, sign_out
+from .service import authenticate
+
+bp = Blueprint(
+    "team",
+    __name__,
+    url_prefix="/team",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@bp.get("/login")
+def login_form() -> ResponseReturnValue:
+    """The sign-in form."""
+    return render_template("team/login.html", error=None)
+
+
+@bp.post("/login")
+def login() -> ResponseReturnValue:
+    """Exchange a team token for a session cookie."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return render_template("team/login.html", error="The form expired; please try again."), 400
+    scope = authenticate(db_session(), request.form.get("token", ""))
+    if scope is None:
+        return render_template("team/login.html", error="That token is not valid."), 401
+    sign_in(scope)
+    audit.record(db_session(), scope.team_id, "sign_in", {"via": "form"})
+    db_session().commit()
+    return redirect(url_for("team.dashboard"), 303)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session (CSRF-checked like every team form)."""
+    scope = current_scope()
+    if scope is not None:
+        audit.record(db_session(), scope.team_id, "sign_out", {})
+        db_session().commit()
+    sign_out()
+    return redirect(url_for("team.login_form"), 303)
+
+
+@bp.get("")
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    """The dashboard; unauthenticated visitors go to the sign-in form."""
+    scope = current_scope()
+    if scope is None:
+        return redirect(url_for("team.login_form"), 303)
+    audit.record(db_session(), scope.team_id, "dashboard", {})
+    db_session().commit()
+    return render_template("team/dashboard.html", scope=scope, settings=current_settings())

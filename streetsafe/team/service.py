@@ -1,0 +1,98 @@
+"""Teams: create, list, revoke, authenticate; and the neighbourhoods a team may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import Forbidden, NotFound, Unprocessable
+from ..models import Neighbourhood, Team
+from . import tokens
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """An authenticated team and the neighbourhoods it looks after."""
+
+    team_id: int
+    name: str
+    neighbourhood_ids: tuple[int, ...]
+    neighbourhood_codes: tuple[str, ...]
+
+    def ids_for(self, code: str | None) -> tuple[int, ...]:
+        """The neighbourhood ids to query: all of the team's, or one it owns (else 403)."""
+        if code is None:
+            return self.neighbourhood_ids
+        if code not in self.neighbourhood_codes:
+            raise Forbidden(f"neighbourhood {code!r} is not one of this team's", "neighbourhood")
+        return (self.neighbourhood_ids[self.neighbourhood_codes.index(code)],)
+
+
+def create_team(session: Session, name: str, codes: list[str]) -> str:
+    """Create a team for neighbourhoods `codes`; return its one-time sign-in token."""
+    name = name.strip()
+    if not name:
+        raise Unprocessable("a team needs a name", "name")
+    if not codes:
+        raise Unprocessable("a team needs at least one neighbourhood", "neighbourhood")
+    found = session.scalars(sa.select(Neighbourhood).where(Neighbourhood.code.in_(codes))).all()
+    missing = sorted(set(codes) - {n.code for n in found})
+    if missing:
+        raise NotFound(f"unknown neighbourhood codes: {', '.join(missing)}", "neighbourhood")
+    if session.scalar(sa.select(Team.id).where(Team.name == name)) is not None:
+        raise Unprocessable(f"a team called {name!r} exists already", "name")
+    token, lookup = tokens.new_token()
+    session.add(
+        Team(
+            name=name,
+            token_lookup=lookup,
+            token_hash=tokens.hash_token(token),
+            neighbourhoods=found,
+        )
+    )
+    session.flush()
+    return token
+
+
+def list_teams(session: Session) -> list[Team]:
+    """Every team with its neighbourhoods, oldest first."""
+    query = sa.select(Team).options(selectinload(Team.neighbourhoods)).order_by(Team.id)
+    return list(session.scalars(query))
+
+
+def revoke_team(session: Session, name: str) -> None:
+    """Revoke a team's token at once (its sessions and API calls stop working)."""
+    team = session.scalar(sa.select(Team).where(Team.name == name))
+    if team is None:
+        raise NotFound(f"no team called {name!r}", "name")
+    team.revoked_at = datetime.now(UTC)
+
+
+def authenticate(session: Session, token: str) -> TeamScope | None:
+    """The scope of the team holding `token`, or None when unknown, wrong or revoked."""
+    lookup = tokens.lookup_of(token.strip())
+    if lookup is None:
+        return None
+    team = session.scalar(sa.select(Team).where(Team.token_lookup == lookup))
+    if team is None or team.revoked_at is not None:
+        return None
+    if not tokens.verify_token(token.strip(), team.token_hash):
+        return None
+    return scope_of(session, team.id)
+
+
+def scope_of(session: Session, team_id: int) -> TeamScope | None:
+    """The scope of an active team by id (None when revoked or gone)."""
+    team = session.get(Team, team_id, options=[selectinload(Team.neighbourhoods)])
+    if team is None or team.revoked_at is not None:
+        return None
+    areas = sorted(team.neighbourhoods, key=lambda n: n.code)
+    return TeamScope(
+        team_id=team.id,
+        name=team.name,
+        neighbourhood_ids=tuple(n.id for n in areas),
+        neighbourhood_codes=tuple(n.code for n in areas),
+    )

@@ -1,0 +1,362 @@
+"""Import a GTFS feed (zip or folder): stops, stations, routes, shapes and stop sequences.
+
+Parsing and validation happen in Python with the csv module; rows stream into PostgreSQL with
+COPY; PostGIS builds the lines, measures them and places every stop along its route's shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import gtfs_sql
+from .loader import (
+    MAX_LAT,
+    MAX_LON,
+    MIN_LAT,
+    MIN_LON,
+    ImportDataError,
+    ImportResult,
+    check_feed_name,
+    copy_rows,
+    parse_coordinate,
+    progress,
+    record_stats,
+    replacing_feed,
+    require_columns,
+    temp_table,
+)
+
+# (lowest, highest, mode) for basic and extended GTFS route types.
+ROUTE_TYPE_MODES = (
+    (3, 3, "bus"), (700, 799, "bus"), (11, 11, "bus"), (200, 299, "bus"),
+    (0, 0, "tram"), (900, 999, "tram"), (5, 5, "tram"),
+    (1, 1, "metro"), (400, 499, "metro"), (12, 12, "metro"),
+    (2, 2, "rail"), (100, 199, "rail"),
+    (4, 4, "ferry"), (1000, 1299, "ferry"),
+)  # fmt: skip
+STOP_KINDS = {"": 0, "0": 0, "1": 1}  # stops and stations; entrances and nodes are skipped
+
+
+def route_type_mode(route_type: int) -> str:
+    """The StreetSafe mode of a GTFS route_type, extended types included."""
+    for low, high, mode in ROUTE_TYPE_MODES:
+        if low <= route_type <= high:
+            return mode
+    return "other"
+
+
+def feed_name_for(path: Path) -> str:
+    """A default feed name from a file or folder name: lower case, safe characters only."""
+    stem = path.name.removesuffix(".zip")
+    return re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-")[:64] or "gtfs"
+
+
+class GtfsSource:
+    """The text files of a GTFS zip or folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        if not path.exists():
+            raise ImportDataError(str(path), "no such file or folder")
+        if path.is_file():
+            try:
+                self.zip = zipfile.ZipFile(path)
+                self.names = {Path(n).name: n for n in self.zip.namelist()}
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise ImportDataError(str(path), f"not a readable zip file ({exc})") from None
+        else:
+            self.names = {p.name: str(p) for p in path.iterdir()}
+
+    def label(self, name: str) -> str:
+        """How error messages name one file of the feed."""
+        return f"{self.path}:{name}" if self.zip else str(self.path / name)
+
+    def has(self, name: str) -> bool:
+        """Whether the feed contains `name`."""
+        return name in self.names
+
+    def rows(
+        self, name: str, required: tuple[str, ...]
+    ) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
+        """Column positions and (line, row) pairs; checks the file and its required columns."""
+        if not self.has(name):
+            raise ImportDataError(self.label(name), "required file is missing from the feed")
+        try:
+            raw = self.zip.open(self.names[name]) if self.zip else open(self.names[name], "rb")
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ImportDataError(self.label(name), f"cannot be read ({exc})") from None
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text)
+        header = self._next(reader, name) or []
+        positions = require_columns(header, required, self.label(name))
+        return positions, self._iterate(reader, name)
+
+    def _next(self, reader: csv.reader, name: str) -> list[str] | None:  # type: ignore[valid-type]
+        try:
+            return next(reader, None)
+        except (csv.Error, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            message = f"cannot be read ({exc})"
+            raise ImportDataError(self.label(name), message, reader.line_num) from None
+
+    def _iterate(self, reader, name: str) -> Iterator[tuple[int, list[str]]]:
+        while (row := self._next(reader, name)) is not None:
+            if row:
+                yield reader.line_num, row
+
+
+def _cell(row: list[str], positions: dict[str, int], column: str) -> str:
+    index = positions.get(column)
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _int(row: list[str], positions: dict[str, int], column: str, file: str, line: int) -> int:
+    raw = _cell(row, positions, column)
+    try:
+        return int(float(raw)) if "." in raw else int(raw)
+    except ValueError:
+        raise ImportDataError(file, f"{raw!r} is not a whole number", line, column) from None
+
+
+@dataclass
+class GtfsFeed:
+    """The parsed feed, validated, ready to be written."""
+
+    stops: list[tuple] = field(default_factory=list)
+    stop_ids: set[str] = field(default_factory=set)
+    routes: dict[str, tuple] = field(default_factory=dict)
+    trips: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    stop_times: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    shapes: dict[str, list[tuple[int, float, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    skipped: Counter = field(default_factory=Counter)
+
+
+def read_stops(source: GtfsSource, feed: GtfsFeed, name: str, quiet: bool) -> None:
+    """Stops (location_type 0) and stations (1) with their parent links."""
+    positions, rows = source.rows("stops.txt", ("stop_id", "stop_lat", "stop_lon"))
+    label = source.label("stops.txt")
+    for line, row in progress(rows, quiet, desc="stops.txt", unit=" rows"):
+        stop_id = _cell(row, positions, "stop_id")
+        kind = STOP_KINDS.get(_cell(row, positions, "location_type"))
+        if kind is None:
+            feed.skipped["entrances, nodes and boarding areas"] += 1
+            continue
+        if not stop_id:
+            raise ImportDataError(label, "stop_id is empty", line, "stop_id")
+        lat = parse_coordinate(_cell(row, positions, "stop_lat"), "stop_lat", MIN_LAT, MAX_LAT,
+                               label, line)  # fmt: skip
+        lon = parse_coordinate(_cell(row, positions, "stop_lon"), "stop_lon", MIN_LON, MAX_LON,
+                               label, line)  # fmt: skip
+        parent = _cell(row, positions, "parent_station")
+        feed.stop_ids.add(stop_id)
+        feed.stops.append((
+            f"{name}:{stop_id}", stop_id, _cell(row, positions, "stop_name") or stop_id, kind,
+            f"{name}:{parent}" if parent else None, f"SRID=4326;POINT({lon!r} {lat!r})",
+        ))  # fmt: skip
+
+
+def read_agencies(source: GtfsSource) -> dict[str, str]:
+    """Agency names by agency_id (agency.txt is optional here)."""
+    if not source.has("agency.txt"):
+        return {}
+    positions, rows = source.rows("agency.txt", ("agency_name",))
+    return {
+        _cell(row, positions, "agency_id"): _cell(row, positions, "agency_name") for _, row in rows
+    }
+
+
+def read_routes(source: GtfsSource, feed: GtfsFeed, name: str) -> None:
+    """Routes with their mode from route_type (extended types included)."""
+    agencies = read_agencies(source)
+    only_agency = next(iter(agencies.values())) if len(agencies) == 1 else None
+    positions, rows = source.rows("routes.txt", ("route_id", "route_type"))
+    label = source.label("routes.txt")
+    for line, row in rows:
+        route_id = _cell(row, positions, "route_id")
+        if not route_id:
+            raise ImportDataError(label, "route_id is empty", line, "route_id")
+        route_type = _int(row, positions, "route_type", label, line)
+        color = _cell(row, positions, "route_color").upper()
+        feed.routes[route_id] = (
+            f"{name}:{route_id}", route_id,
+            _cell(row, positions, "route_short_name") or None,
+            _cell(row, positions, "route_long_name") or None,
+            route_type_mode(route_type), route_type,
+            agencies.get(_cell(row, positions, "agency_id"), only_agency),
+            color if re.fullmatch(r"[0-9A-F]{6}", color) else None,
+        )  # fmt: skip
+
+
+def read_trips(source: GtfsSource, feed: GtfsFeed) -> None:
+    """Trips: their route, direction (missing means 0) and shape."""
+    positions, rows = source.rows("trips.txt", ("route_id", "trip_id"))
+    label = source.label("trips.txt")
+    for line, row in rows:
+        route_id = _cell(row, positions, "route_id")
+        if route_id not in feed.routes:
+            raise ImportDataError(label, f"route {route_id!r} is not in routes.txt", line,
+                                  "route_id")  # fmt: skip
+        direction = _int(row, positions, "direction_id", label, line) if _cell(
+            row, positions, "direction_id") else 0  # fmt: skip
+        if direction not in (0, 1):
+            raise ImportDataError(label, "direction_id must be 0 or 1", line, "direction_id")
+        trip_id = _cell(row, positions, "trip_id")
+        feed.trips[trip_id] = (route_id, direction, _cell(row, positions, "shape_id"))
+
+
+def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
+    """Each trip's (stop_sequence, stop_id) pairs."""
+    columns = ("trip_id", "stop_id", "stop_sequence")
+    positions, rows = source.rows("stop_times.txt", columns)
+    label = source.label("stop_times.txt")
+    trip_at, stop_at, seq_at = (positions[c] for c in columns)
+    for line, row in progress(rows, quiet, desc="stop_times.txt", unit=" rows"):
+        try:
+            trip_id, stop_id, seq = row[trip_at], row[stop_at], int(row[seq_at])
+        except (IndexError, ValueError):
+            raise ImportDataError(label, "stop_sequence is not a whole number (or the row is "
+                                  "short)", line, "stop_sequence") from None  # fmt: skip
+        if trip_id not in feed.trips:
+            raise ImportDataError(label, f"trip {trip_id!r} is not in trips.txt", line, "trip_id")
+        if stop_id not in feed.stop_ids:
+            raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt", line,
+                                  "stop_id")  # fmt: skip
+        feed.stop_times[trip_id].append((seq, stop_id))
+
+
+def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
+    """Shape points by shape_id (shapes.txt is optional)."""
+    if not source.has("shapes.txt"):
+        return
+    columns = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
+    positions, rows = source.rows("shapes.txt", columns)
+    label = source.label("shapes.txt")
+    shape_at = positions["shape_id"]
+    for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
+        seq = _int(row, positions, "shape_pt_sequence", label, line)
+        lat = parse_coordinate(_cell(row, positions, "shape_pt_lat"), "shape_pt_lat", MIN_LAT,
+                               MAX_LAT, label, line)  # fmt: skip
+        lon = parse_coordinate(_cell(row, positions, "shape_pt_lon"), "shape_pt_lon", MIN_LON,
+                               MAX_LON, label, line)  # fmt: skip
+        feed.shapes[row[shape_at]].append((seq, lon, lat))
+
+
+def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
+    """Parse and validate a whole GTFS feed; raises ImportDataError on bad input."""
+    source = GtfsSource(path)
+    feed = GtfsFeed()
+    read_stops(source, feed, name, quiet)
+    read_routes(source, feed, name)
+    read_trips(source, feed)
+    read_stop_times(source, feed, quiet)
+    read_shapes(source, feed, quiet)
+    return feed
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A route direction's most common stop sequence and the shape its trips use."""
+
+    route_id: str
+    direction: int
+    stop_ids: tuple[str, ...]
+    shape_id: str | None
+
+
+def common_patterns(feed: GtfsFeed) -> list[Pattern]:
+    """Per route and direction, the most frequent trip stop sequence (ties: longest, then id)."""
+    counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    shapes: dict[tuple[str, int, tuple[str, ...]], Counter] = defaultdict(Counter)
+    for trip_id, calls in feed.stop_times.items():
+        route_id, direction, shape_id = feed.trips[trip_id]
+        stop_ids = tuple(stop_id for _, stop_id in sorted(calls))
+        counts[route_id, direction][stop_ids] += 1
+        shapes[route_id, direction, stop_ids][shape_id if shape_id in feed.shapes else None] += 1
+    patterns = []
+    for (route_id, direction), counter in sorted(counts.items()):
+        stop_ids = max(counter, key=lambda p: (counter[p], len(p), p))
+        shape_counts = shapes[route_id, direction, stop_ids]
+        shape_id = max(shape_counts, key=lambda s: (shape_counts[s], s is not None, s or ""))
+        patterns.append(Pattern(route_id, direction, stop_ids, shape_id))
+    return patterns
+
+
+def shape_owners(feed: GtfsFeed) -> dict[str, tuple[str, int]]:
+    """Each shape's route and direction: those of most of the trips that use it."""
+    users: dict[str, Counter] = defaultdict(Counter)
+    for route_id, direction, shape_id in feed.trips.values():
+        if shape_id:
+            users[shape_id][route_id, direction] += 1
+    return {shape: counter.most_common(1)[0][0] for shape, counter in users.items()}
+
+
+def shape_rows(feed: GtfsFeed, name: str, result: ImportResult) -> Iterator[tuple]:
+    """(route public id, direction, shape id, EWKT line) for every usable shape."""
+    owners = shape_owners(feed)
+    for shape_id, points in feed.shapes.items():
+        owner = owners.get(shape_id)
+        if owner is None:
+            result.skipped["shapes no trip uses"] += 1
+            continue
+        coords = [(lon, lat) for _, lon, lat in sorted(points)]
+        coords = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+        if len(coords) < 2:
+            result.skipped["shapes with fewer than two points"] += 1
+            continue
+        text = ",".join(f"{lon!r} {lat!r}" for lon, lat in coords)
+        yield f"{name}:{owner[0]}", owner[1], shape_id, f"SRID=4326;LINESTRING({text})"
+
+
+def pattern_rows(patterns: list[Pattern], name: str) -> Iterator[tuple]:
+    """(route public id, direction, seq, stop public id, shape id) for each pattern's stops."""
+    for pattern in patterns:
+        for seq, stop_id in enumerate(pattern.stop_ids, start=1):
+            yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
+                   pattern.shape_id)  # fmt: skip
+
+
+def write_feed(
+    connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str, result: ImportResult
+) -> None:
+    """COPY the parsed feed in and let PostGIS build lines, distances and stop modes."""
+    copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
+              "parent_public_id", "geom"), ((feed_id, *row) for row in feed.stops))  # fmt: skip
+    copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
+              "long_name", "mode", "route_type", "agency", "color"),
+              ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
+    temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
+    copy_rows(connection, "tmp_gtfs_shapes", ("route_public_id", "direction", "source_id",
+              "geom"), shape_rows(feed, name, result))  # fmt: skip
+    temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
+    copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
+              "stop_public_id", "shape_source_id"),
+              pattern_rows(common_patterns(feed), name))  # fmt: skip
+    for statement in gtfs_sql.BUILD:
+        connection.execute(sa.text(statement), {"feed_id": feed_id})
+
+
+def import_gtfs(
+    connection: sa.Connection, path: Path | str, feed: str | None = None, quiet: bool = True
+) -> ImportResult:
+    """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing."""
+    path = Path(path)
+    name = check_feed_name(feed or feed_name_for(path))
+    parsed = read_feed(path, name, quiet)
+    result = ImportResult(feed=name, skipped=Counter(parsed.skipped))
+    with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
+        write_feed(connection, parsed, feed_id, name, result)
+        result.counts = gtfs_sql.counts(connection, feed_id)
+        result.warnings = gtfs_sql.warnings(connection, feed_id)
+        record_stats(connection, feed_id, result)
+    return result

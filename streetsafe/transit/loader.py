@@ -1,0 +1,184 @@
+"""Shared import plumbing: validation errors, warnings, COPY, and the atomic feed replace.
+
+Every importer parses its files in Python, streams rows into PostgreSQL with COPY (psycopg 3)
+and lets PostGIS build geometry. A feed is replaced inside one transaction: readers see the
+old feed until the new one is committed, and reports keep their links by public id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from tqdm import tqdm
+
+MIN_LON, MAX_LON = -180.0, 180.0
+MIN_LAT, MAX_LAT = -90.0, 90.0
+
+
+class ImportDataError(Exception):
+    """Bad input: names the file, line and column so the user can fix it."""
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    """A suspicious but importable row, named by its public id."""
+
+    public_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.public_id}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote (counts by kind), what it skipped and why, and its warnings."""
+
+    feed: str
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[ImportWarning] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the command's output."""
+        counts = ", ".join(f"{count:,} {kind}" for kind, count in self.counts.items())
+        text = f"{self.feed}: imported {counts}"
+        if self.skipped:
+            reasons = ", ".join(f"{count:,} {why}" for why, count in self.skipped.items())
+            text += f"; skipped {sum(self.skipped.values()):,} ({reasons})"
+        return text
+
+
+def parse_coordinate(raw: str, name: str, low: float, high: float, file: str, line: int) -> float:
+    """A longitude or latitude from text, within [low, high], or an ImportDataError."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImportDataError(file, f"{raw!r} is not a number", line, name) from None
+    if not low <= value <= high:  # also rejects NaN
+        raise ImportDataError(file, f"{value} is outside the WGS84 range {low}..{high}", line, name)
+    return value
+
+
+def require_columns(header: Sequence[str], required: Iterable[str], file: str) -> dict[str, int]:
+    """Column positions by name; an ImportDataError names the first missing required column."""
+    positions = {name.strip().lstrip("\ufeff"): i for i, name in enumerate(header)}
+    for name in required:
+        if name not in positions:
+            raise ImportDataError(file, f"required column {name!r} is missing", 1, name)
+    return positions
+
+
+def driver_connection(connection: sa.Connection) -> psycopg.Connection:
+    """The psycopg 3 connection under a SQLAlchemy connection (same transaction)."""
+    return connection.connection.driver_connection  # type: ignore[return-value]
+
+
+def copy_rows(
+    connection: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """COPY rows into `table` (trusted identifiers only); returns how many were written."""
+    written = 0
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver_connection(connection).cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    return written
+
+
+def temp_table(connection: sa.Connection, name: str, columns: str) -> None:
+    """A fresh temporary staging table, dropped at commit."""
+    connection.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{name}"))
+    connection.execute(sa.text(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"))
+
+
+def progress(items: Iterable[Any], quiet: bool, **options: Any) -> Iterable[Any]:
+    """A tqdm bar on stderr around `items`, or the items themselves when quiet."""
+    if quiet:
+        return items
+    return tqdm(items, leave=False, dynamic_ncols=True, **options)
+
+
+@contextmanager
+def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str) -> Iterator[int]:
+    """Within a savepoint: empty (or create) feed `name`, yield its id, then re-link reports.
+
+    Any exception rolls the savepoint back, so the database is left exactly as it was.
+    """
+    with connection.begin_nested():
+        feed_id = connection.scalar(
+            sa.text(
+                "INSERT INTO feeds (name, kind, source) VALUES (:name, :kind, :source) "
+                "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+                "source = excluded.source, imported_at = now() RETURNING id"
+            ),
+            {"name": name, "kind": kind, "source": source},
+        )
+        connection.execute(sa.text("DELETE FROM routes WHERE feed_id = :f"), {"f": feed_id})
+        connection.execute(sa.text("DELETE FROM stops WHERE feed_id = :f"), {"f": feed_id})
+        yield feed_id
+        relink_reports(connection, feed_id)
+
+
+def relink_reports(connection: sa.Connection, feed_id: int) -> None:
+    """Point reports whose stop/route went with the old feed at the new rows, by public id."""
+    connection.execute(
+        sa.text(
+            "UPDATE reports r SET stop_id = s.id FROM stops s "
+            "WHERE r.stop_id IS NULL AND r.stop_public_id = s.public_id AND s.feed_id = :f"
+        ),
+        {"f": feed_id},
+    )
+    connection.execute(
+        sa.text(
+            "UPDATE reports r SET route_id = t.id FROM routes t "
+            "WHERE r.route_id IS NULL AND r.route_public_id = t.public_id AND t.feed_id = :f"
+        ),
+        {"f": feed_id},
+    )
+
+
+def record_stats(connection: sa.Connection, feed_id: int, result: ImportResult) -> None:
+    """Store the import's counts and skips on the feed row."""
+    stats = {"counts": result.counts, "skipped": result.skipped, "warnings": len(result.warnings)}
+    connection.execute(
+        sa.text("UPDATE feeds SET stats = CAST(:stats AS jsonb) WHERE id = :f"),
+        {"stats": json.dumps(stats), "f": feed_id},
+    )
+
+
+def check_feed_name(name: str) -> str:
+    """A feed name usable as a public id prefix: 1-64 characters, no colon or whitespace."""
+    if not name or len(name) > 64 or ":" in name or any(c.isspace() for c in name):
+        raise ImportDataError(
+            "--feed", f"feed name {name!r} must be 1-64 characters without ':' or spaces"
+        )
+    return name

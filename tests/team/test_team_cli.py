@@ -1,0 +1,95 @@
+"""`streetsafe teams create|list|revoke` and `streetsafe audit` against a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from streetsafe import migrate
+from streetsafe.team.service import authenticate
+
+from ..conftest import fresh_database
+
+
+@pytest.fixture(scope="module")
+def cli_database() -> str:
+    url = fresh_database("teams_cli")
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO neighbourhoods (code, name, geom) VALUES ('HUL-CC', 'Hull centre', "
+                "ST_Multi(ST_MakeEnvelope(-0.36, 53.74, -0.33, 53.75, 4326)))"
+            )
+        )
+    engine.dispose()
+    return url
+
+
+def streetsafe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "streetsafe.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) -> None:
+    created = streetsafe(
+        cli_database, "teams", "create", "Hull Central", "--neighbourhood", "HUL-CC"
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("sst_")
+    engine = sa.create_engine(cli_database)
+    with engine.connect() as connection:
+        stored = connection.scalar(sa.text("SELECT token_hash FROM teams"))
+        assert token not in stored and stored.startswith("$argon2")
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        assert authenticate(session, token).neighbourhood_codes == ("HUL-CC",)
+    listed = streetsafe(cli_database, "teams", "list")
+    assert "Hull Central\tHUL-CC\tactive" in listed.stdout
+    assert streetsafe(cli_database, "teams", "revoke", "Hull Central").returncode == 0
+    with Session(engine) as session:
+        assert authenticate(session, token) is None
+    assert "revoked" in streetsafe(cli_database, "teams", "list").stdout
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["teams", "create", "X", "--neighbourhood", "NOPE"], "unknown neighbourhood codes: NOPE"),
+        (["teams", "revoke", "Nobody"], "no team called"),
+        (["audit", "--team", "Nobody"], "no team called"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_the_reason(cli_database, args, message) -> None:
+    result = streetsafe(cli_database, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_audit_lists_events(cli_database) -> None:
+    engine = sa.create_engine(cli_database)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (team_id, action, detail) "
+                "VALUES (NULL, 'download', '{\"format\": \"gpkg\"}')"
+            )
+        )
+    engine.dispose()
+    result = streetsafe(cli_database, "audit", "--json")
+    assert result.returncode == 0
+    assert '"action": "download"' in result.stdout

@@ -1,0 +1,256 @@
+"""GTFS import: stops, stations, routes, shapes, stop sequences, re-import, bad input."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pyproj import Geod
+from shapely import LineString, Point
+
+from streetsafe.transit.gtfs import import_gtfs, route_type_mode
+from streetsafe.transit.loader import ImportDataError
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+WITH_SHAPES = FIXTURES / "gtfs_shapes"
+NO_SHAPES = FIXTURES / "gtfs_no_shapes"
+GEOD = Geod(ellps="WGS84")
+
+
+def _rows(connection: sa.Connection, sql: str, **params) -> list:
+    return list(connection.execute(sa.text(sql), params))
+
+
+def _sequence(connection: sa.Connection, route: str, direction: int) -> list:
+    return _rows(
+        connection,
+        "SELECT s.source_id, rs.distance_m, sh.length_m, sh.from_stops, sh.source_id AS shape "
+        "FROM route_stops rs JOIN routes r ON r.id = rs.route_id "
+        "JOIN stops s ON s.id = rs.stop_id JOIN route_shapes sh ON sh.id = rs.shape_id "
+        "WHERE r.public_id = :route AND rs.direction = :direction ORDER BY rs.seq",
+        route=route,
+        direction=direction,
+    )
+
+
+@pytest.mark.parametrize(
+    "route_type, mode",
+    [(3, "bus"), (700, "bus"), (799, "bus"), (0, "tram"), (900, "tram"), (1, "metro"),
+     (400, "metro"), (2, "rail"), (100, "rail"), (199, "rail"), (4, "ferry"), (1000, "ferry"),
+     (1299, "ferry"), (7, "other"), (1400, "other"), (1700, "other")],
+)  # fmt: skip
+def test_route_type_maps_to_mode(route_type: int, mode: str) -> None:
+    assert route_type_mode(route_type) == mode
+
+
+def test_feed_with_shapes_imports_stops_stations_routes_and_shapes(
+    connection: sa.Connection,
+) -> None:
+    result = import_gtfs(connection, WITH_SHAPES, "tiny")
+    assert result.counts["stops"] == 8
+    assert result.counts["stations"] == 1
+    assert result.counts["routes"] == 9
+    assert result.counts["shapes"] == 3
+    assert result.counts["shapes built from stops"] == 1
+    assert result.skipped == {"entrances, nodes and boarding areas": 1}
+    modes = dict(_rows(connection, "SELECT source_id, mode FROM routes"))
+    assert modes == {"BUS": "bus", "XBUS": "bus", "TRAM": "tram", "METRO": "metro",
+                     "RAIL": "rail", "FERRY": "ferry", "COACH": "bus", "FUNI": "other",
+                     "LOOP": "bus"}  # fmt: skip
+    colour = _rows(connection, "SELECT color, agency FROM routes WHERE public_id = 'tiny:RAIL'")
+    assert colour == [("00AA00", "Tiny Transit")]
+
+
+def test_platforms_link_to_their_station_which_takes_their_mode(
+    connection: sa.Connection,
+) -> None:
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    rows = dict(
+        (r.public_id, r)
+        for r in _rows(
+            connection, "SELECT public_id, location_type, parent_public_id, mode FROM stops"
+        )  # fmt: skip
+    )
+    assert rows["tiny:P1"].parent_public_id == "tiny:STN"
+    assert rows["tiny:STN"].location_type == 1
+    assert rows["tiny:STN"].mode == "rail"
+    assert "tiny:E1" not in rows
+
+
+def test_stop_sequence_is_the_most_common_pattern_with_metres_along_the_shape(
+    connection: sa.Connection,
+) -> None:
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    outbound = _sequence(connection, "tiny:BUS", 0)
+    assert [row.source_id for row in outbound] == ["S1", "S2", "S3"]
+    assert {row.shape for row in outbound} == {"SH1"}
+    for row, lon in zip(outbound, (-0.1, -0.095, -0.09), strict=True):
+        expected_m = GEOD.line_length([-0.1, lon], [51.5, 51.5])
+        assert row.distance_m == pytest.approx(expected_m, abs=1.0)
+    inbound = _sequence(connection, "tiny:BUS", 1)
+    assert [row.source_id for row in inbound] == ["S3", "S2", "S1"]
+    assert inbound[-1].distance_m == pytest.approx(inbound[-1].length_m, abs=1.0)
+
+
+def test_loop_places_its_first_stop_at_the_start_and_its_return_at_the_end(
+    connection: sa.Connection,
+) -> None:
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    loop = _sequence(connection, "tiny:LOOP", 0)
+    distances = [row.distance_m for row in loop]
+    assert [row.source_id for row in loop] == ["L1", "L2", "L3", "L1"]
+    assert distances[0] == pytest.approx(0, abs=1.0)
+    assert distances == sorted(distances)
+    assert distances[-1] == pytest.approx(loop[0].length_m, abs=1.0)
+
+
+def test_feed_without_shapes_builds_lines_from_the_stop_sequence(
+    connection: sa.Connection,
+) -> None:
+    result = import_gtfs(connection, NO_SHAPES, "plain")
+    assert result.counts["shapes"] == 0
+    assert result.counts["shapes built from stops"] == 1
+    rows = _sequence(connection, "plain:R", 0)
+    assert [row.source_id for row in rows] == ["A", "B", "C"]
+    assert all(row.from_stops for row in rows)
+    leg_ab = GEOD.line_length([-1.0, -0.99], [53.0, 53.0])
+    leg_bc = GEOD.line_length([-0.99, -0.99], [53.0, 53.01])
+    assert rows[0].length_m == pytest.approx(leg_ab + leg_bc, rel=0.001)
+    # distance_m / length_m is the ST_LineSubstring fraction: planar, in degrees (shapely's).
+    line = LineString([(-1.0, 53.0), (-0.99, 53.0), (-0.99, 53.01)])
+    fraction_b = line.project(Point(-0.99, 53.0), normalized=True)
+    assert rows[1].distance_m / rows[1].length_m == pytest.approx(fraction_b, abs=1e-9)
+    assert rows[2].distance_m == pytest.approx(rows[2].length_m)
+
+
+def test_reimport_keeps_public_ids_and_relinks_reports(connection: sa.Connection) -> None:
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    connection.execute(
+        sa.text(
+            "INSERT INTO reports (id, context, categories, occurred_at, geom, stop_id, "
+            "stop_public_id, stop_name, route_id, route_public_id) "
+            "SELECT gen_random_uuid(), 'at_stop', ARRAY['harassment'], now(), s.geom, s.id, "
+            "s.public_id, s.name, "
+            "r.id, r.public_id FROM stops s, routes r "
+            "WHERE s.public_id = 'tiny:S2' AND r.public_id = 'tiny:BUS'"
+        )
+    )
+    old_ids = set(connection.scalars(sa.text("SELECT id FROM stops")))
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    assert not old_ids & set(connection.scalars(sa.text("SELECT id FROM stops")))
+    linked = _rows(
+        connection,
+        "SELECT s.public_id, r.public_id AS route FROM reports p "
+        "JOIN stops s ON s.id = p.stop_id JOIN routes r ON r.id = p.route_id",
+    )
+    assert linked == [("tiny:S2", "tiny:BUS")]
+    assert connection.scalar(sa.text("SELECT count(*) FROM feeds WHERE name = 'tiny'")) == 1
+    assert connection.scalar(sa.text("SELECT count(*) FROM stops")) == 9
+
+
+def _replace_in(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def _drop_column(path: Path, column: str) -> None:
+    lines = [line.split(",") for line in path.read_text().splitlines()]
+    at = lines[0].index(column)
+    path.write_text("\n".join(",".join(c for i, c in enumerate(row) if i != at)
+                              for row in lines) + "\n")  # fmt: skip
+
+
+BAD_FEEDS = [
+    ("missing stops.txt", lambda d: (d / "stops.txt").unlink(), "stops.txt", None, None),
+    ("missing trips.txt", lambda d: (d / "trips.txt").unlink(), "trips.txt", None, None),
+    ("missing column", lambda d: _drop_column(d / "stops.txt", "stop_lat"), "stops.txt", 1,
+     "stop_lat"),
+    ("unparseable sequence", lambda d: _replace_in(d / "stop_times.txt", "S2,2", "S2,two"),
+     "stop_times.txt", 3, "stop_sequence"),
+    ("unparseable route type", lambda d: _replace_in(d / "routes.txt", ",3,", ",bus,"),
+     "routes.txt", 2, "route_type"),
+    ("latitude out of range", lambda d: _replace_in(d / "stops.txt", "51.5,-0.095", "95.5,-0.095"),
+     "stops.txt", 3, "stop_lat"),
+    ("longitude out of range", lambda d: _replace_in(d / "shapes.txt", "51.5,-0.09,4",
+     "51.5,-190.09,4"), "shapes.txt", 5, "shape_pt_lon"),
+    ("unknown stop", lambda d: _replace_in(d / "stop_times.txt", "S3,3", "S9,3"),
+     "stop_times.txt", 4, "stop_id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case, spoil, file, line, column", BAD_FEEDS, ids=[c[0] for c in BAD_FEEDS]
+)
+def test_bad_feed_is_rejected_naming_file_line_and_column_and_changes_nothing(
+    connection: sa.Connection, tmp_path: Path, case, spoil, file, line, column
+) -> None:
+    import_gtfs(connection, NO_SHAPES, "tiny")
+    before = _rows(connection, "SELECT public_id FROM stops ORDER BY 1")
+    folder = tmp_path / "feed"
+    shutil.copytree(WITH_SHAPES, folder)
+    spoil(folder)
+    with pytest.raises(ImportDataError) as caught:
+        import_gtfs(connection, folder, "tiny")
+    error = caught.value
+    assert error.file.endswith(file)
+    assert (error.line, error.column) == (line, column)
+    assert file in str(error)
+    assert _rows(connection, "SELECT public_id FROM stops ORDER BY 1") == before
+
+
+def test_unreadable_zip_is_rejected(connection: sa.Connection, tmp_path: Path) -> None:
+    broken = tmp_path / "feed.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(ImportDataError, match="not a readable zip"):
+        import_gtfs(connection, broken, "tiny")
+    assert connection.scalar(sa.text("SELECT count(*) FROM feeds WHERE name = 'tiny'")) == 0
+
+
+def test_zip_feed_imports_like_the_folder(connection: sa.Connection, tmp_path: Path) -> None:
+    archive = tmp_path / "tiny.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in WITH_SHAPES.iterdir():
+            zipped.write(path, f"nested/{path.name}")
+    result = import_gtfs(connection, archive)
+    assert result.feed == "tiny"
+    assert result.counts["routes"] == 9
+
+
+def test_stop_far_from_its_route_is_listed_as_a_warning(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    folder = tmp_path / "feed"
+    shutil.copytree(WITH_SHAPES, folder)
+    _replace_in(folder / "stops.txt", "S2,Middle,51.5,", "S2,Middle,51.55,")
+    result = import_gtfs(connection, folder, "tiny")
+    assert [w.public_id for w in result.warnings] == ["tiny:S2", "tiny:S2"]
+    assert "from route tiny:BUS" in str(result.warnings[0])
+
+
+@pytest.mark.realdata
+def test_southampton_feed_imports_every_stop_route_and_shape(
+    connection: sa.Connection, shared_geodata: Path
+) -> None:
+    feed = shared_geodata / "gtfs" / "southampton-bluestar-2025.zip"
+    result = import_gtfs(connection, feed, "southampton")
+    assert (result.counts["stops"], result.counts["routes"], result.counts["shapes"]) == (
+        2643, 92, 269)  # fmt: skip
+    # Independent check: the point at distance_m along the shape is where the stop is.
+    placed = connection.scalar(
+        sa.text(
+            "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ST_Distance(s.geom::geography, "
+            "ST_LineInterpolatePoint(sh.geom, least(1, rs.distance_m / sh.length_m))::geography))"
+            " FROM route_stops rs JOIN stops s ON s.id = rs.stop_id "
+            "JOIN route_shapes sh ON sh.id = rs.shape_id"
+        )
+    )
+    assert placed < 15
+    backwards = connection.scalar(
+        sa.text(
+            "SELECT count(*) FROM (SELECT distance_m < lag(distance_m) OVER (PARTITION BY "
+            "route_id, direction ORDER BY seq) AS back FROM route_stops) q WHERE back"
+        )
+    )
+    assert backwards == 0
