@@ -7,6 +7,7 @@ import re
 import time
 import urllib.request
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -24,6 +25,7 @@ from .helpers import (
 from .hull_network import STOPS
 
 PARAGON, FERENSWAY, JAMESON, QVS, WHITEFRIARGATE = STOPS
+LONDON = ZoneInfo("Europe/London")  # the browser contexts' time zone
 
 
 def _category(page, category_id: str):
@@ -71,8 +73,8 @@ def test_report_at_a_stop_chosen_from_the_nearby_list(serve, phone_page, browser
     assert distance_m(browser_engine, report["lon"], report["lat"], JAMESON.lon, JAMESON.lat) < 1
     assert sorted(report["categories"]) == ["badly_lit", "no_staff"]
     assert report["description"] == "Shelter light out, nobody around"
-    local = report["occurred_at"].astimezone()
-    assert local.date() == datetime.now().astimezone().date() and local.hour < 6
+    local = report["occurred_at"].astimezone(LONDON)
+    assert local.date() == datetime.now(LONDON).date() and local.hour < 6
     assert all(url.startswith(BASEMAP_ORIGIN) for url in traffic.blocked)
 
 
@@ -104,6 +106,10 @@ def test_report_on_a_vehicle_found_by_route_search(serve, desktop_page, browser_
     )
     page.get_by_text(re.compile(r"^Pin placed \(")).wait_for()
     _category(page, "followed").check()
+    yesterday = datetime.now(LONDON).date() - timedelta(days=1)
+    page.get_by_label("Another day").check()
+    page.get_by_label("Day", exact=True).fill(yesterday.isoformat())
+    page.get_by_label("Time of day").select_option(label="Afternoon (noon to 6pm)")
     page.shots.take(page, "pin-on-route")
     page.get_by_role("button", name="Send report").click()
 
@@ -118,6 +124,8 @@ def test_report_on_a_vehicle_found_by_route_search(serve, desktop_page, browser_
     assert distance_m(browser_engine, report["lon"], report["lat"], JAMESON.lon, JAMESON.lat) == (
         pytest.approx(half_way, abs=25)
     )
+    local = report["occurred_at"].astimezone(LONDON)
+    assert (local.date(), local.hour) == (yesterday, 15)
     receipt = page.locator("#receipt-details").inner_text()
     assert "Jameson Street" in receipt and "Queen Victoria Square" in receipt
 
@@ -160,14 +168,9 @@ def test_keyboard_only_report(serve, desktop_page, browser_engine) -> None:
     tab_to(page, 'input[value="intimidating_behaviour"]')
     keys.press("Space")
     tab_to(page, 'input[name="when"]')
-    keys.press("ArrowDown")
-    keys.press("ArrowDown")  # another day
-    tab_to(page, "#when-day")
-    yesterday = datetime.now() - timedelta(days=1)
-    keys.type(yesterday.strftime("%d%m%Y"))
+    keys.press("ArrowDown")  # earlier today
     tab_to(page, "#when-band")
-    keys.press("ArrowDown")
-    keys.press("ArrowDown")  # afternoon
+    keys.press("Home")  # night (midnight to 6am), always already begun
     tab_to(page, "#description")
     keys.type("Group shouting at the stop")
     page.shots.take(page, "filled-by-keyboard")
@@ -181,8 +184,8 @@ def test_keyboard_only_report(serve, desktop_page, browser_engine) -> None:
     assert report["context"] == "at_stop"
     assert report["stop_public_id"] == FERENSWAY.public_id
     assert sorted(report["categories"]) == ["intimidating_behaviour", "isolated"]
-    local = report["occurred_at"].astimezone()
-    assert local.date() == yesterday.date() and local.hour == 15
+    local = report["occurred_at"].astimezone(LONDON)
+    assert local.date() == datetime.now(LONDON).date() and local.hour < 6
     assert report["description"] == "Group shouting at the stop"
 
 
