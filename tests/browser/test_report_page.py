@@ -14,7 +14,7 @@ import redis
 
 from tests.conftest import redis_url
 
-from .conftest import BASEMAP_ORIGIN
+from .conftest import BASEMAP_ORIGIN, QUICK_EXIT_URL
 from .helpers import (
     assert_accessible,
     distance_m,
@@ -242,3 +242,17 @@ def test_rate_limited_report_keeps_the_form_and_retries_with_the_same_key(
     assert len(reports_with_description(browser_engine, marker)) == 1
     keys = [post["idempotency-key"] for post in traffic.posts]
     assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_quick_exit_replaces_the_page_and_its_history_entry(serve, phone_page) -> None:
+    page, traffic = phone_page
+    server = serve()
+    page.goto(server.url + "/healthz")
+    page.goto(server.url + "/")
+    history_length = page.evaluate("() => history.length")
+    with page.expect_request(QUICK_EXIT_URL):
+        page.get_by_role("link", name="Leave this site quickly").click()
+    assert QUICK_EXIT_URL in traffic.blocked  # the external site itself is never reached
+    page.wait_for_load_state()
+    assert not page.url.startswith(server.url + "/")
+    assert page.evaluate("() => history.length") == history_length  # replaced, not pushed
