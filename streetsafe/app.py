@@ -29,7 +29,6 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     register_security_headers(app, settings)
-    limits.init_app(app, settings)
     team_auth.init_app(app)
     for blueprint in (
         health.bp,
@@ -41,4 +40,5 @@ def build_app(config: Settings | None = None) -> Flask:
         team_pages.bp,
     ):
         app.register_blueprint(blueprint)
+    limits.init_app(app, settings)  # after the views it limits exist
     return app
