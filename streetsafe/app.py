@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import db, logs
-from .api import health, team
+from . import db, limits, logs
+from .api import health, openapi, public, team, transit
 from .config import Settings
 from .errors import register_error_handlers
+from .security import register_security_headers
 from .services import resolve_services
 from .team import auth as team_auth
 from .team import pages as team_pages
+from .web import pages as web_pages
 
 
 def build_app(config: Settings | None = None) -> Flask:
@@ -26,8 +28,17 @@ def build_app(config: Settings | None = None) -> Flask:
     app.extensions["streetsafe.settings"] = settings
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
-    app.register_blueprint(health.bp)
+    register_security_headers(app, settings)
     team_auth.init_app(app)
-    app.register_blueprint(team.bp)
-    app.register_blueprint(team_pages.bp)
+    for blueprint in (
+        health.bp,
+        public.bp,
+        transit.bp,
+        openapi.bp,
+        web_pages.bp,
+        team.bp,
+        team_pages.bp,
+    ):
+        app.register_blueprint(blueprint)
+    limits.init_app(app, settings)  # after the views it limits exist
     return app

@@ -9,7 +9,9 @@ from .config import Settings
 
 def load_demo(settings: Settings) -> None:
     """Load the demo transit feed, boundary and synthetic reports (each step is idempotent)."""
-    steps: list = []  # filled by the import and hotspot features
+    from .transit.demo import load_demo_transit
+
+    steps: list = [load_demo_transit]  # filled by the import and hotspot features
     for step in steps:
         step(settings)
     if not steps:

@@ -24,5 +24,7 @@ def configure(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Werkzeug's and gunicorn's access logs carry the client address: never on.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # /readyz asks Alembic for the schema revision; its INFO lines would fill the log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("gunicorn.access").disabled = True
     _configured = True

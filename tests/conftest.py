@@ -134,3 +134,12 @@ def shared_geodata() -> Path:
     if not SHARED_GEODATA.is_dir():
         pytest.skip(f"real geodata not found at {SHARED_GEODATA} (see geodata/README.md)")
     return SHARED_GEODATA
+
+
+@pytest.fixture
+def demo_feed(connection: sa.Connection) -> str:
+    """The demo Hull GTFS feed ("demo") and neighbourhoods, inside the test's transaction."""
+    from streetsafe.transit.demo import DEMO_FEED, load_demo_transit_into
+
+    load_demo_transit_into(connection)
+    return DEMO_FEED

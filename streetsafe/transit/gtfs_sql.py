@@ -125,11 +125,15 @@ FROM (
 WHERE p.feed_id = :feed_id AND p.public_id = m.parent_public_id AND p.mode IS NULL
 """
 
+# Fresh rows have no planner statistics; without them the distance walk picks nested loops.
+ANALYZE = "ANALYZE stops, routes, route_shapes, route_stops"
+
 BUILD = (
     INSERT_SHAPES,
     INSERT_ROUTE_STOPS,
     INSERT_STOP_SHAPES,
     LINK_STOP_SHAPES,
+    ANALYZE,
     DISTANCES,
     STOP_MODES,
     STATION_MODES,

@@ -1,0 +1,262 @@
+"""Ingest benchmark: POST /api/v1/reports under gunicorn vs a bare JSON-insert endpoint.
+
+    python -m benchmarks.ingest [--seconds 10] [--skip-naptan]
+
+Builds a fresh database (DATABASE_URL's server, database `<name>_bench`), imports the
+Southampton GTFS feed and all 375,664 GB NaPTAN stops from ../shared/geodata, measures the
+snapping SQL's median, then drives both servers with Debian's wrk (installed if missing) at
+1, 8 and 32 connections with varied valid reports. Prints a table and writes
+benchmarks/results/ingest.json. Abuse limits are raised (not removed) for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+GEODATA = Path(os.environ.get("STREETSAFE_GEODATA") or ROOT.parent / "shared" / "geodata")
+if not GEODATA.is_dir():
+    GEODATA = Path("/work/shared/geodata")
+PORT_APP, PORT_BARE = 18450, 18451
+CONNECTIONS = (1, 8, 32)
+GUNICORN = {"workers": 2, "threads": 4}
+
+LUA = r"""
+local bodies = {}
+for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local body = bodies[math.random(#bodies)]
+  return wrk.format("POST", "/api/v1/reports", {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "non2xx": %d, "errors": %d, ' ..
+    '"p50_ms": %.2f, "p99_ms": %.2f}\n', summary.requests, summary.duration / 1e6,
+    summary.errors.status, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    """Debian's wrk, installed with apt-get when missing (needs root)."""
+    path = shutil.which("wrk")
+    if path:
+        return path
+    print("installing wrk with apt-get ...", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk") or sys.exit("wrk not found: apt-get install wrk")
+
+
+def bench_database() -> str:
+    """A fresh, migrated database next to DATABASE_URL's."""
+    from streetsafe import migrate
+
+    base = sa.make_url(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL"))
+    name = f"{base.database}_bench"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    migrate.upgrade(url)
+    return url
+
+
+def load_naptan(engine: sa.Engine) -> int:
+    """COPY every GB NaPTAN stop (Easting/Northing -> WGS84 in PostGIS) as feed `naptan-gb`."""
+    from streetsafe.transit.loader import driver_connection
+
+    archive = GEODATA / "naptan" / "gb-146-areas-stops.tgz"
+    with engine.begin() as connection, tarfile.open(archive) as tar:
+        connection.execute(sa.text(
+            "CREATE TEMP TABLE naptan_in (atco text, name text, stop_type text, "
+            "easting float8, northing float8) ON COMMIT DROP"))
+        raw = driver_connection(connection)
+        members = [m for m in tar.getmembers() if m.name.endswith("Stops.csv")]
+        with raw.cursor().copy("COPY naptan_in FROM STDIN") as copy:
+            for member in tqdm(members, desc="NaPTAN areas", unit="area"):
+                reader = csv.DictReader(io.TextIOWrapper(tar.extractfile(member), "utf-8-sig"))
+                for row in reader:
+                    copy.write_row((row["ATCOCode"], row["CommonName"], row["StopType"],
+                                    row["Easting"], row["Northing"]))
+        feed_id = connection.scalar(sa.text(
+            "INSERT INTO feeds (name, kind, source) VALUES ('naptan-gb', 'naptan', :s) "
+            "RETURNING id"), {"s": str(archive)})
+        return connection.execute(sa.text(
+            "INSERT INTO stops (feed_id, public_id, source_id, name, mode, geom) "
+            "SELECT :feed, 'naptan-gb:' || atco, atco, name, "
+            "CASE WHEN stop_type IN ('RSE','RLY','RPL') THEN 'rail' WHEN stop_type IN "
+            "('TMU','PLT') THEN 'tram' WHEN stop_type IN ('FER','FBT') THEN 'ferry' "
+            "ELSE 'bus' END, ST_Transform(ST_SetSRID(ST_MakePoint(easting, northing), 27700),"
+            " 4326) FROM naptan_in"), {"feed": feed_id}).rowcount
+
+
+def snapping_median_ms(engine: sa.Engine, samples: int = 300) -> dict[str, float]:
+    """Median server-side execution time of the nearest-stop SQL (EXPLAIN ANALYZE) and the
+    median round trip from Python, at random points near random GB stops."""
+    from streetsafe.reports import snapping
+
+    sql = snapping._NEAREST_STOP_SQL.text
+    rng = random.Random(7)
+    with engine.connect() as connection:
+        points = connection.execute(sa.text(
+            "SELECT ST_X(geom), ST_Y(geom) FROM stops TABLESAMPLE SYSTEM (1) LIMIT :n"),
+            {"n": samples}).all()
+        server, trip = [], []
+        for lon, lat in tqdm(points, desc="snapping SQL", unit="query"):
+            params = {"lon": lon + rng.uniform(-0.001, 0.001),
+                      "lat": lat + rng.uniform(-0.001, 0.001), "radius_m": 150.0}
+            plan = connection.execute(sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), params)
+            server.append(plan.scalar()[0]["Execution Time"])
+            started = time.perf_counter()
+            connection.execute(snapping._NEAREST_STOP_SQL, params).all()
+            trip.append((time.perf_counter() - started) * 1000)
+        plan_text = "\n".join(r[0] for r in connection.execute(
+            sa.text("EXPLAIN " + sql), params))
+    return {"server_median_ms": statistics.median(server),
+            "round_trip_median_ms": statistics.median(trip),
+            "uses_geog_index": "ix_stops_geog" in plan_text}
+
+
+def report_bodies(engine: sa.Engine, path: Path, count: int = 500) -> None:
+    """Varied valid reports around Southampton: street, at_stop (near a stop), on_vehicle
+    (on a route shape), random categories, some with a description."""
+    from streetsafe.reports.categories import CATEGORY_IDS
+
+    rng = random.Random(11)
+    categories = sorted(CATEGORY_IDS)
+    with engine.connect() as connection:
+        stops = connection.execute(sa.text(
+            "SELECT ST_X(s.geom), ST_Y(s.geom) FROM stops s JOIN feeds f ON f.id = s.feed_id "
+            "WHERE f.name = 'southampton' ORDER BY random() LIMIT :n"), {"n": count}).all()
+        on_route = connection.execute(sa.text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, random()) p "
+            "FROM route_shapes ORDER BY random() LIMIT :n) q"), {"n": count}).all()
+    lines = []
+    for i in range(count):
+        context = ("street", "at_stop", "on_vehicle")[i % 3]
+        source = stops if context != "on_vehicle" else on_route
+        lon, lat = source[i % len(source)]
+        body = {"context": context,
+                "location": {"lat": round(lat + rng.uniform(-3e-4, 3e-4), 6),
+                             "lon": round(lon + rng.uniform(-3e-4, 3e-4), 6)},
+                "categories": rng.sample(categories, rng.randint(1, 3))}
+        if context == "on_vehicle":
+            body["transit"] = {"mode": "bus"}
+        if i % 4 == 0:
+            body["description"] = "benchmark report " + str(i)
+        lines.append(json.dumps(body))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.Popen:
+    """gunicorn (same settings for both) serving the app or the bare endpoint."""
+    env = {**os.environ, "DATABASE_URL": url, "BARE_DATABASE_URL": url, "REDIS_URL": redis_url,
+           "STREETSAFE_RATE_LIMITS": "1000000/minute", "STREETSAFE_ENV": "development"}
+    target = "streetsafe.server:run_gunicorn" if kind == "app" else "benchmarks.bare_app:app"
+    code = (
+        "from streetsafe.config import Settings\n"
+        "from streetsafe.server import run_gunicorn, StreetSafeServer\n"
+        f"kind = {kind!r}\n"
+        "if kind == 'app':\n"
+        f"    run_gunicorn(Settings.from_env(), '127.0.0.1', {port}, "
+        f"{GUNICORN['workers']}, {GUNICORN['threads']})\n"
+        "else:\n"
+        "    from gunicorn.app.wsgiapp import run\n"
+        "    import sys\n"
+        f"    sys.argv = ['gunicorn', '-b', '127.0.0.1:{port}', '-w', '{GUNICORN['workers']}',"
+        f" '--threads', '{GUNICORN['threads']}', '-k', 'gthread', '--log-level', 'warning',"
+        f" {target!r}]\n"
+        "    run()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+    probe = "/healthz" if kind == "app" else "/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # the bare app answers GET with an error: it is up
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    sys.exit(f"{kind} server did not start on port {port}")
+
+
+def run_wrk(wrk: str, port: int, connections: int, seconds: int, lua: Path, bodies: Path):
+    """One wrk run; returns requests/s, p50, p99 and error counts."""
+    result = subprocess.run(
+        [wrk, f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", str(lua), f"http://127.0.0.1:{port}"],
+        env={**os.environ, "BODIES": str(bodies)}, capture_output=True, text=True, check=True)
+    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    stats["rps"] = round(stats["requests"] / stats["seconds"], 1)
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--skip-naptan", action="store_true")
+    args = parser.parse_args()
+    from streetsafe.transit.gtfs import import_gtfs
+
+    wrk = ensure_wrk()
+    url = bench_database()
+    redis_url = os.environ.get("REDIS_URL") or sys.exit("set REDIS_URL")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        import_gtfs(connection, GEODATA / "gtfs" / "southampton-bluestar-2025.zip",
+                    "southampton", quiet=False)
+    naptan = 0 if args.skip_naptan else load_naptan(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ANALYZE"))
+    results: dict = {"naptan_stops": naptan, "snapping": snapping_median_ms(engine), "runs": []}
+    workdir = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    lua, bodies = workdir / "post.lua", workdir / "bodies.jsonl"
+    lua.write_text(LUA)
+    report_bodies(engine, bodies)
+    for kind, port in (("app", PORT_APP), ("bare", PORT_BARE)):
+        server = start_server(kind, url, redis_url, port)
+        try:
+            for connections in CONNECTIONS:
+                stats = run_wrk(wrk, port, connections, args.seconds, lua, bodies)
+                results["runs"].append({"target": kind, "connections": connections, **stats})
+                print(kind, connections, stats, flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    engine.dispose()
+    out = ROOT / "benchmarks" / "results" / "ingest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Report intake: parse (schema) -> snap (snapping) -> cells (H3) -> store (service)."""

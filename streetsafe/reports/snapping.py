@@ -1,0 +1,172 @@
+"""Snap a report's point to transit geometry, in PostGIS, with the geography GiST indexes.
+
+Distances are geodesic metres (`::geography`), right anywhere on Earth. Position along a
+route is `ST_LineLocatePoint(shape, point) * length_m`, the same measure the importer uses
+for route_stops.distance_m, so the two stops a point lies between are the consecutive
+stops of that route direction whose distance_m bracket it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+_POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
+
+
+@dataclass(frozen=True)
+class SnappedStop:
+    """A stop a report was tied to, and how far the given location was from it."""
+
+    id: int
+    public_id: str
+    name: str
+    mode: str | None
+    lon: float
+    lat: float
+    distance_m: float | None
+
+
+@dataclass(frozen=True)
+class SnappedRoute:
+    """The nearest point on a route: where it is, how far along, and between which stops."""
+
+    id: int
+    public_id: str
+    short_name: str | None
+    mode: str
+    direction: int
+    lon: float
+    lat: float
+    along_m: float
+    distance_m: float
+    between: tuple[tuple[str, str], tuple[str, str]] | None  # ((public_id, name), (...))
+
+
+# A stop's mode: its own (NaPTAN), else that of a route serving it (GTFS stops have none).
+_STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+    coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
+                      WHERE rs.stop_id = s.id)) AS mode"""
+
+_NEAREST_STOP_SQL = sa.text(f"""
+SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_POINT}::geography) AS distance_m
+FROM stops s
+WHERE ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
+ORDER BY distance_m, s.id
+LIMIT 1
+""")
+
+_STOP_BY_ID_SQL = sa.text(f"""
+SELECT {_STOP_COLUMNS},
+       CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
+            ELSE ST_Distance(s.geom::geography, {_POINT}::geography) END AS distance_m
+FROM stops s WHERE s.public_id = :public_id
+""")
+
+
+def _stop(row: sa.Row | None) -> SnappedStop | None:
+    if row is None:
+        return None
+    distance = None if row.distance_m is None else float(row.distance_m)
+    return SnappedStop(row.id, row.public_id, row.name, row.mode, row.lon, row.lat, distance)
+
+
+def nearest_stop(session: Session, lon: float, lat: float, radius_m: float) -> SnappedStop | None:
+    """The stop nearest to (lon, lat) within radius_m, or None."""
+    params = {"lon": lon, "lat": lat, "radius_m": radius_m}
+    return _stop(session.execute(_NEAREST_STOP_SQL, params).one_or_none())
+
+
+def stop_by_id(
+    session: Session, public_id: str, lon: float | None = None, lat: float | None = None
+) -> SnappedStop | None:
+    """The stop with this public id (distance from (lon, lat) when given), or None."""
+    params = {"public_id": public_id, "lon": lon, "lat": lat}
+    return _stop(session.execute(_STOP_BY_ID_SQL, params).one_or_none())
+
+
+_ROUTE_BY_ID_SQL = sa.text("SELECT id FROM routes WHERE public_id = :public_id")
+
+_NEAREST_ROUTE_SQL = sa.text(f"""
+SELECT sh.route_id, ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m
+FROM route_shapes sh JOIN routes r ON r.id = sh.route_id
+WHERE ST_DWithin(sh.geom::geography, {_POINT}::geography, :radius_m)
+  AND (CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))
+ORDER BY distance_m, sh.route_id
+LIMIT 1
+""")
+
+
+def route_by_id(session: Session, public_id: str) -> int | None:
+    """The internal id of the route with this public id, or None."""
+    return session.scalar(_ROUTE_BY_ID_SQL, {"public_id": public_id})
+
+
+def nearest_route(
+    session: Session, lon: float, lat: float, radius_m: float, mode: str | None
+) -> int | None:
+    """The internal id of the route (of `mode`, if given) nearest within radius_m, or None."""
+    params = {"lon": lon, "lat": lat, "radius_m": radius_m, "mode": mode}
+    row = session.execute(_NEAREST_ROUTE_SQL, params).first()
+    return None if row is None else row.route_id
+
+
+# The nearest shape of the route, the point on it, and the bracketing pair of stops: stops
+# of the same shape are preferred, then the pair whose interval is nearest to along_m.
+_SNAP_TO_ROUTE_SQL = sa.text(f"""
+WITH shape AS (
+    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
+           ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m,
+           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
+    FROM route_shapes sh WHERE sh.route_id = :route_id
+    ORDER BY distance_m, sh.id LIMIT 1
+)
+SELECT shape.route_id, shape.direction, shape.distance_m,
+       shape.fraction * shape.length_m AS along_m,
+       ST_X(ST_LineInterpolatePoint(shape.geom, shape.fraction)) AS lon,
+       ST_Y(ST_LineInterpolatePoint(shape.geom, shape.fraction)) AS lat,
+       r.public_id, r.short_name, r.mode,
+       seg.from_id, seg.from_name, seg.to_id, seg.to_name
+FROM shape JOIN routes r ON r.id = shape.route_id
+LEFT JOIN LATERAL (
+    SELECT * FROM (
+        SELECT rs.shape_id, rs.distance_m AS from_m, lead(rs.distance_m) OVER w AS to_m,
+               s.public_id AS from_id, s.name AS from_name,
+               lead(s.public_id) OVER w AS to_id, lead(s.name) OVER w AS to_name
+        FROM route_stops rs JOIN stops s ON s.id = rs.stop_id
+        WHERE rs.route_id = shape.route_id AND rs.direction = shape.direction
+        WINDOW w AS (ORDER BY rs.seq)
+    ) pairs
+    WHERE pairs.to_m IS NOT NULL AND pairs.from_m IS NOT NULL
+    ORDER BY (pairs.shape_id IS NOT DISTINCT FROM shape.id) DESC,
+             greatest(pairs.from_m - shape.fraction * shape.length_m,
+                      shape.fraction * shape.length_m - pairs.to_m, 0),
+             pairs.to_m - pairs.from_m
+    LIMIT 1
+) seg ON true
+""")
+
+
+def snap_to_route(session: Session, route_id: int, lon: float, lat: float) -> SnappedRoute | None:
+    """The nearest point of the route's shapes to (lon, lat); None if it has no shape."""
+    params = {"route_id": route_id, "lon": lon, "lat": lat}
+    row = session.execute(_SNAP_TO_ROUTE_SQL, params).one_or_none()
+    if row is None:
+        return None
+    between = None
+    if row.from_id is not None:
+        between = ((row.from_id, row.from_name), (row.to_id, row.to_name))
+    return SnappedRoute(
+        id=route_id,
+        public_id=row.public_id,
+        short_name=row.short_name,
+        mode=row.mode,
+        direction=row.direction,
+        lon=row.lon,
+        lat=row.lat,
+        along_m=float(row.along_m),
+        distance_m=float(row.distance_m),
+        between=between,
+    )

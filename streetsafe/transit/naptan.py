@@ -1,0 +1,266 @@
+"""Import NaPTAN stops (`Stops.csv`): active rows only, ATCO code as id, mode from StopType.
+
+Rows stream from the csv module straight into one COPY. Rows without Longitude/Latitude are
+held back per file and converted from British National Grid (EPSG:27700) in one vectorised
+pyproj call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tarfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from pyproj import Transformer
+
+from .loader import (
+    MAX_LAT,
+    MAX_LON,
+    MIN_LAT,
+    MIN_LON,
+    ImportDataError,
+    ImportResult,
+    ImportWarning,
+    check_feed_name,
+    copy_rows,
+    parse_coordinate,
+    progress,
+    record_stats,
+    replacing_feed,
+    require_columns,
+)
+
+STOP_TYPE_MODES = {
+    **dict.fromkeys(("BCT", "BCS", "BCQ", "BST", "BCE", "BCP"), "bus"),
+    **dict.fromkeys(("RSE", "RLY", "RPL"), "rail"),
+    # NaPTAN does not tell a tram stop from an underground one: both are metro here.
+    **dict.fromkeys(("TMU", "MET", "PLT"), "metro"),
+    **dict.fromkeys(("FER", "FTD", "FBT"), "ferry"),
+}
+STATION_TYPES = {"RLY", "MET", "FTD", "GAT", "BST"}  # access areas: GTFS location_type 1
+ENTRANCE_TYPES = {"RSE", "TMU", "FER", "AIR", "BCE", "LSE"}  # entrances: location_type 2
+REQUIRED = ("ATCOCode", "CommonName", "StopType", "Status")
+BNG_EASTING = (-100_000.0, 1_000_000.0)
+BNG_NORTHING = (-100_000.0, 1_500_000.0)
+FAR_FROM_LOCALITY_M = 10_000.0
+EARTH_RADIUS_M = 6_371_008.8
+
+_to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+
+def open_sources(paths: list[Path], stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
+    """(label, binary stream) for each CSV in the paths: files, folders, .tgz/.tar or .zip."""
+    for path in paths:
+        if not path.exists():
+            raise ImportDataError(str(path), "no such file or folder")
+        if path.is_dir():
+            for csv_path in sorted(p for p in path.rglob("*") if _is_stops_csv(p.name)):
+                yield str(csv_path), stack.enter_context(open(csv_path, "rb"))
+        elif path.name.endswith((".tgz", ".tar.gz", ".tar")):
+            yield from _tar_members(path, stack)
+        elif path.suffix == ".zip":
+            yield from _zip_members(path, stack)
+        else:
+            yield str(path), stack.enter_context(open(path, "rb"))
+
+
+def _is_stops_csv(name: str) -> bool:
+    """Folders and archives may hold other CSVs; NaPTAN's stop files end in Stops.csv."""
+    return name.lower().endswith("stops.csv")
+
+
+def _tar_members(path: Path, stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
+    try:
+        archive = stack.enter_context(tarfile.open(path))
+        members = sorted((m for m in archive if m.isfile() and _is_stops_csv(m.name)),
+                         key=lambda m: m.name)  # fmt: skip
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ImportDataError(str(path), f"not a readable archive ({exc})") from None
+    for member in members:
+        yield f"{path}:{member.name}", archive.extractfile(member)  # type: ignore[misc]
+
+
+def _zip_members(path: Path, stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+        names = sorted(n for n in archive.namelist() if _is_stops_csv(n))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportDataError(str(path), f"not a readable zip file ({exc})") from None
+    for name in names:
+        yield f"{path}:{name}", archive.open(name)
+
+
+@dataclass
+class NaptanState:
+    """What the stream has seen so far: codes, skips, and each stop's locality and position."""
+
+    feed: str
+    seen: set[str] = field(default_factory=set)
+    skipped: Counter = field(default_factory=Counter)
+    ids: list[str] = field(default_factory=list)
+    localities: list[str] = field(default_factory=list)
+    lons: list[float] = field(default_factory=list)
+    lats: list[float] = field(default_factory=list)
+
+
+WANTED = (*REQUIRED, "CommonName", "LocalityName", "NptgLocalityCode", "Longitude", "Latitude",
+          "Easting", "Northing")  # fmt: skip
+
+
+def _picker(positions: dict[str, int]) -> Callable[[list[str]], dict[str, str]]:
+    """A fast row -> {column: value} for just the columns the import uses."""
+    names = [name for name in dict.fromkeys(WANTED) if name in positions]
+    indexes = [positions[name] for name in names]
+    width = max(indexes) + 1
+
+    def pick(row: list[str]) -> dict[str, str]:
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        return dict(zip(names, (row[i].strip() for i in indexes), strict=True))
+
+    return pick
+
+
+def stop_row(values: dict[str, str], lon: float, lat: float, state: NaptanState) -> tuple:
+    """One COPY row for `stops`, remembering the stop for the locality check."""
+    atco, stop_type = values["ATCOCode"], values["StopType"].upper()
+    location_type = 1 if stop_type in STATION_TYPES else 2 if stop_type in ENTRANCE_TYPES else 0
+    locality = values.get("LocalityName") or None
+    state.ids.append(atco)
+    code = values.get("NptgLocalityCode") or ""
+    state.localities.append(f"{locality} ({code})" if locality and code else locality or code)
+    state.lons.append(lon)
+    state.lats.append(lat)
+    return (
+        f"{state.feed}:{atco}", atco, values["CommonName"] or atco,
+        STOP_TYPE_MODES.get(stop_type, "other"), location_type, locality,
+        f"SRID=4326;POINT({lon!r} {lat!r})",
+    )  # fmt: skip
+
+
+def _grid(values: dict[str, str], label: str, line: int) -> tuple[float, float]:
+    """Easting and northing of a row without longitude/latitude."""
+    coordinates = []
+    for name, (low, high) in (("Easting", BNG_EASTING), ("Northing", BNG_NORTHING)):
+        raw = values.get(name, "")
+        if not raw:
+            raise ImportDataError(label, "no Longitude/Latitude and no Easting/Northing", line,
+                                  name)  # fmt: skip
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ImportDataError(label, f"{raw!r} is not a number", line, name) from None
+        if not low <= value <= high:
+            raise ImportDataError(label, f"{value} is outside the British National Grid", line,
+                                  name)  # fmt: skip
+        coordinates.append(value)
+    return coordinates[0], coordinates[1]
+
+
+def file_rows(label: str, stream: IO[bytes], state: NaptanState) -> Iterator[tuple]:
+    """COPY rows for the active, first-seen stops of one Stops.csv."""
+    try:
+        reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+        pick = _picker(require_columns(next(reader, []), REQUIRED, label))
+        pending: list[tuple[dict[str, str], float, float]] = []
+        for row in reader:
+            if not row:
+                continue
+            values = pick(row)
+            if values["Status"].lower() != "active":
+                state.skipped[f"status {values['Status'] or 'empty'}"] += 1
+            elif not values["ATCOCode"]:
+                raise ImportDataError(label, "ATCOCode is empty", reader.line_num, "ATCOCode")
+            elif values["ATCOCode"] in state.seen:
+                state.skipped["duplicate ATCO codes"] += 1
+            elif values.get("Longitude") and values.get("Latitude"):
+                state.seen.add(values["ATCOCode"])
+                lon = parse_coordinate(values["Longitude"], "Longitude", MIN_LON, MAX_LON, label,
+                                       reader.line_num)  # fmt: skip
+                lat = parse_coordinate(values["Latitude"], "Latitude", MIN_LAT, MAX_LAT, label,
+                                       reader.line_num)  # fmt: skip
+                yield stop_row(values, lon, lat, state)
+            else:
+                state.seen.add(values["ATCOCode"])
+                pending.append((values, *_grid(values, label, reader.line_num)))
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile,
+            tarfile.TarError) as exc:  # fmt: skip
+        raise ImportDataError(label, f"cannot be read ({exc})", reader.line_num) from None
+    yield from converted_rows(pending, state)
+
+
+def converted_rows(
+    pending: list[tuple[dict[str, str], float, float]], state: NaptanState
+) -> Iterator[tuple]:
+    """Rows whose position comes from Easting/Northing, converted in one pyproj call."""
+    if not pending:
+        return
+    eastings = np.fromiter((p[1] for p in pending), float, len(pending))
+    northings = np.fromiter((p[2] for p in pending), float, len(pending))
+    lons, lats = _to_wgs84.transform(eastings, northings)
+    for (values, _, _), lon, lat in zip(pending, lons.tolist(), lats.tolist(), strict=True):
+        yield stop_row(values, lon, lat, state)
+
+
+def all_rows(paths: list[Path], state: NaptanState, quiet: bool) -> Iterator[tuple]:
+    """COPY rows from every file, with a progress bar over the files."""
+    with ExitStack() as stack:
+        sources = list(open_sources(paths, stack))
+        for label, stream in progress(sources, quiet, desc="NaPTAN files", unit=" files"):
+            yield from file_rows(label, stream, state)
+
+
+def locality_warnings(state: NaptanState) -> list[ImportWarning]:
+    """Stops more than FAR_FROM_LOCALITY_M from their locality's median position."""
+    frame = pd.DataFrame({"id": state.ids, "locality": state.localities,
+                          "lon": state.lons, "lat": state.lats})  # fmt: skip
+    frame = frame[frame["locality"] != ""]
+    grouped = frame.groupby("locality")
+    frame = frame.assign(
+        n=grouped["id"].transform("size"),
+        mlon=grouped["lon"].transform("median"),
+        mlat=grouped["lat"].transform("median"),
+    )
+    frame = frame[frame["n"] >= 3]
+    lon1, lat1, lon2, lat2 = (np.radians(frame[c].to_numpy()) for c in ("lon", "lat", "mlon",
+                                                                         "mlat"))  # fmt: skip
+    haversine = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(
+        (lon2 - lon1) / 2) ** 2  # fmt: skip
+    distance_m = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(haversine))
+    far = frame.assign(distance_m=distance_m)
+    far = far[far["distance_m"] > FAR_FROM_LOCALITY_M].sort_values("id")
+    return [
+        ImportWarning(
+            f"{state.feed}:{row.id}",
+            f"{row.distance_m / 1000:,.1f} km from the median of its locality {row.locality}",
+        )  # fmt: skip
+        for row in far.itertuples()
+    ]
+
+
+def import_naptan(
+    connection: sa.Connection, paths: list[Path | str], feed: str = "naptan", quiet: bool = True
+) -> ImportResult:
+    """Import (or atomically replace) NaPTAN stops; raises ImportDataError, changing nothing."""
+    name = check_feed_name(feed)
+    state = NaptanState(feed=name)
+    sources = [Path(p) for p in paths]
+    with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
+        rows = ((feed_id, *row) for row in all_rows(sources, state, quiet))
+        columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
+                   "locality", "geom")  # fmt: skip
+        count = copy_rows(connection, "stops", columns, rows)
+        result = ImportResult(feed=name, counts={"stops": count}, skipped=dict(state.skipped))
+        result.warnings = locality_warnings(state)
+        record_stats(connection, feed_id, result)
+    return result

@@ -1,0 +1,186 @@
+"""Read-only transit queries for the report form: stops nearby, route search, one route.
+
+Distances are geodesic metres (PostGIS geography), right anywhere on Earth; radius filters
+use `ST_DWithin` on `geom::geography`, which the `ix_stops_geog` / `ix_route_shapes_geog`
+GiST indexes serve.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+_POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
+
+# A stop's mode: its own (NaPTAN), else the mode of a route serving it (GTFS stops have none).
+_STOP_MODE = """coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs
+                JOIN routes r ON r.id = rs.route_id WHERE rs.stop_id = s.id))"""
+
+_NEARBY_SQL = sa.text(f"""
+SELECT * FROM (
+    SELECT s.public_id, s.name, {_STOP_MODE} AS mode,
+           ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+           ST_Distance(s.geom::geography, {_POINT}) AS distance_m,
+           ARRAY(SELECT DISTINCT r.short_name FROM route_stops rs JOIN routes r
+                 ON r.id = rs.route_id
+                 WHERE rs.stop_id = s.id AND r.short_name IS NOT NULL) AS routes
+    FROM stops s
+    WHERE ST_DWithin(s.geom::geography, {_POINT}, :radius_m)
+) near
+WHERE CAST(:mode AS text) IS NULL OR near.mode = CAST(:mode AS text)
+ORDER BY near.distance_m, near.public_id
+LIMIT :limit
+""")
+
+
+@dataclass(frozen=True)
+class NearbyStop:
+    """A stop within the search radius, with the short names of the routes serving it."""
+
+    id: str
+    name: str
+    mode: str | None
+    lon: float
+    lat: float
+    distance_m: float
+    routes: list[str]
+
+
+def nearby_stops(
+    session: Session, lon: float, lat: float, radius_m: float, limit: int, mode: str | None = None
+) -> list[NearbyStop]:
+    """Stops within `radius_m` of (lon, lat), nearest first, optionally of one mode."""
+    rows = session.execute(
+        _NEARBY_SQL,
+        {"lon": lon, "lat": lat, "radius_m": radius_m, "limit": limit, "mode": mode},
+    )
+    return [
+        NearbyStop(
+            id=row.public_id,
+            name=row.name,
+            mode=row.mode,
+            lon=row.lon,
+            lat=row.lat,
+            distance_m=round(row.distance_m, 1),
+            routes=sorted(row.routes, key=_natural_key),
+        )
+        for row in rows
+    ]
+
+
+def _natural_key(name: str) -> tuple[int, str]:
+    """Sort route names as people do: 2, 7, 12, 12A, U1."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits and name[0].isdigit() else 10**9, name)
+
+
+@dataclass(frozen=True)
+class RouteSummary:
+    """A route as the route search lists it."""
+
+    id: str
+    short_name: str | None
+    long_name: str | None
+    mode: str
+    feed: str
+    distance_m: float | None = None
+
+
+_SEARCH_SQL = sa.text(f"""
+SELECT r.public_id, r.short_name, r.long_name, r.mode, f.name AS feed,
+       CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE
+         (SELECT min(ST_Distance(sh.geom::geography, {_POINT}))
+          FROM route_shapes sh WHERE sh.route_id = r.id) END AS distance_m
+FROM routes r JOIN feeds f ON f.id = r.feed_id
+WHERE (lower(r.short_name) LIKE :pattern ESCAPE '\\'
+       OR lower(r.long_name) LIKE :pattern ESCAPE '\\')
+  AND (CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))
+ORDER BY distance_m NULLS LAST, length(r.short_name), r.short_name, r.public_id
+LIMIT :limit
+""")
+
+
+def search_routes(
+    session: Session,
+    prefix: str,
+    limit: int,
+    mode: str | None = None,
+    near: tuple[float, float] | None = None,
+) -> list[RouteSummary]:
+    """Routes whose short or long name starts with `prefix`; nearest first near (lon, lat)."""
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    lon, lat = near if near else (None, None)
+    rows = session.execute(
+        _SEARCH_SQL,
+        {"pattern": escaped + "%", "mode": mode, "lon": lon, "lat": lat, "limit": limit},
+    )
+    return [
+        RouteSummary(
+            id=row.public_id,
+            short_name=row.short_name,
+            long_name=row.long_name,
+            mode=row.mode,
+            feed=row.feed,
+            distance_m=None if row.distance_m is None else round(row.distance_m, 1),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RouteDetail:
+    """A route with its shapes (one per direction or variant) and its ordered stops."""
+
+    route: RouteSummary
+    shapes: list[dict[str, Any]]
+    stops: list[dict[str, Any]]
+
+
+_ROUTE_SQL = sa.text("""
+SELECT r.id, r.public_id, r.short_name, r.long_name, r.mode, f.name AS feed
+FROM routes r JOIN feeds f ON f.id = r.feed_id WHERE r.public_id = :public_id
+""")
+_SHAPES_SQL = sa.text("""
+SELECT sh.direction, sh.length_m, sh.from_stops, ST_AsGeoJSON(sh.geom, 6) AS geometry
+FROM route_shapes sh WHERE sh.route_id = :route_id ORDER BY sh.direction, sh.id
+""")
+_STOPS_SQL = sa.text("""
+SELECT rs.direction, rs.seq, rs.distance_m, s.public_id, s.name,
+       ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat
+FROM route_stops rs JOIN stops s ON s.id = rs.stop_id
+WHERE rs.route_id = :route_id ORDER BY rs.direction, rs.seq
+""")
+
+
+def route_detail(session: Session, public_id: str) -> RouteDetail | None:
+    """The route with this public id, its shapes and its stops in order; None if unknown."""
+    row = session.execute(_ROUTE_SQL, {"public_id": public_id}).one_or_none()
+    if row is None:
+        return None
+    summary = RouteSummary(row.public_id, row.short_name, row.long_name, row.mode, row.feed)
+    shapes = [
+        {
+            "direction": shape.direction,
+            "length_m": round(shape.length_m, 1),
+            "from_stops": shape.from_stops,
+            "geometry": json.loads(shape.geometry),
+        }
+        for shape in session.execute(_SHAPES_SQL, {"route_id": row.id})
+    ]
+    stops = [
+        {
+            "id": stop.public_id,
+            "name": stop.name,
+            "direction": stop.direction,
+            "seq": stop.seq,
+            "distance_m": None if stop.distance_m is None else round(stop.distance_m, 1),
+            "lon": stop.lon,
+            "lat": stop.lat,
+        }
+        for stop in session.execute(_STOPS_SQL, {"route_id": row.id})
+    ]
+    return RouteDetail(summary, shapes, stops)

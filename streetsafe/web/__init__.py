@@ -1,0 +1,1 @@
+"""Public pages: the report form (templates/, static/), served by the `web` blueprint."""

@@ -1,0 +1,46 @@
+"""The public report page at `/`, its static files, and Leaflet from the XStatic package."""
+
+from __future__ import annotations
+
+import xstatic.pkg.leaflet as xstatic_leaflet
+from flask import Blueprint, current_app, render_template, send_from_directory
+from flask.typing import ResponseReturnValue
+
+from ..db import db_read_session
+from ..services import current_settings
+from .mapview import ExtentCache
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+LEAFLET_VERSION = xstatic_leaflet.VERSION
+
+
+def _extent_cache() -> ExtentCache:
+    return current_app.extensions.setdefault("streetsafe.web.extent", ExtentCache())
+
+
+@bp.get("/")
+def report_page() -> ResponseReturnValue:
+    """The report form: where, what, when; the map opens on the imported stops."""
+    settings = current_settings()
+    html = render_template(
+        "web/report.html",
+        basemap_url=settings.basemap_url,
+        basemap_attribution=settings.basemap_attribution,
+        bounds=_extent_cache().get(db_read_session()).as_attribute(),
+        leaflet_version=LEAFLET_VERSION,
+    )
+    # Someone may be sharing the device: keep the page out of caches and the back button.
+    return html, 200, {"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.get("/static/leaflet/<path:filename>")
+def leaflet_static(filename: str) -> ResponseReturnValue:
+    """Leaflet's JS, CSS and marker images from the XStatic-Leaflet package (never a CDN)."""
+    return send_from_directory(xstatic_leaflet.BASE_DIR, filename, max_age=86400)

@@ -1,0 +1,135 @@
+// The Leaflet map: basemap tiles (optional: the page works without them), the report pin, and
+// the transit layer (nearby stops, a chosen route) drawn as vectors so it shows on any ground.
+
+/* global L */
+
+const PIN_STEP_PX = 10;
+const PIN_BIG_STEP_PX = 50;
+const ARROWS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+
+function parseBounds(text) {
+  const [west, south, east, north] = text.split(",").map(Number);
+  return L.latLngBounds([south, west], [north, east]);
+}
+
+export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove, onStop, onTilesFailed }) {
+  const map = L.map(element, { keyboard: true, zoomControl: true, tapHold: false });
+  map.attributionControl.setPrefix(false);
+  const tiles = L.tileLayer(tileUrl, { attribution, maxZoom: 19, detectRetina: false });
+  let tileErrors = 0;
+  tiles.on("tileerror", () => {
+    tileErrors += 1;
+    if (tileErrors === 1 && onTilesFailed) onTilesFailed();
+  });
+  tiles.addTo(map);
+  const openAt = parseBounds(bounds);
+  map.fitBounds(openAt, { maxZoom: 16 });
+  if (map.getZoom() < 13 && openAt.getNorth() - openAt.getSouth() < 0.3) map.setZoom(14);
+
+  const stopsLayer = L.layerGroup().addTo(map);
+  const routeLayer = L.layerGroup().addTo(map);
+  let pin = null;
+
+  function movePinBy(dx, dy) {
+    const point = map.latLngToContainerPoint(pin.getLatLng()).add([dx, dy]);
+    const latlng = map.containerPointToLatLng(point);
+    pin.setLatLng(latlng);
+    if (!map.getBounds().pad(-0.1).contains(latlng)) map.panTo(latlng);
+    onPin(latlng, "keys");
+  }
+
+  function onPinKey(event) {
+    const arrow = ARROWS[event.key];
+    if (!arrow || !pin) return;
+    event.preventDefault();
+    event.stopPropagation(); // otherwise Leaflet also pans the map
+    const step = event.shiftKey ? PIN_BIG_STEP_PX : PIN_STEP_PX;
+    movePinBy(arrow[0] * step, arrow[1] * step);
+  }
+
+  function placePin(latlng, source, { pan = true } = {}) {
+    if (!pin) {
+      pin = L.marker(latlng, {
+        draggable: true,
+        keyboard: true,
+        autoPanOnFocus: true,
+        alt: "Report pin. Use the arrow keys to move it.",
+        title: "Report pin",
+      }).addTo(map);
+      pin.on("dragend", () => onPin(pin.getLatLng(), "drag"));
+      pin.getElement().addEventListener("keydown", onPinKey);
+    } else {
+      pin.setLatLng(latlng);
+    }
+    if (pan && !map.getBounds().contains(latlng)) map.panTo(latlng);
+    onPin(pin.getLatLng(), source);
+  }
+
+  function clearPin() {
+    if (pin) pin.remove();
+    pin = null;
+  }
+
+  function drawStops(features, selectedId) {
+    stopsLayer.clearLayers();
+    for (const feature of features) {
+      const [lon, lat] = feature.geometry.coordinates;
+      const chosen = feature.properties.id === selectedId;
+      const marker = L.circleMarker([lat, lon], {
+        radius: chosen ? 10 : 7,
+        color: "#ffffff",
+        weight: 2,
+        fillColor: chosen ? "#1d4ed8" : "#0f172a",
+        fillOpacity: 1,
+      });
+      marker.bindTooltip(feature.properties.name);
+      marker.on("click", (event) => {
+        L.DomEvent.stopPropagation(event);
+        onStop(feature.properties.id);
+      });
+      stopsLayer.addLayer(marker);
+      marker.getElement().setAttribute("data-stop-id", feature.properties.id);
+    }
+  }
+
+  function drawRoute(collection) {
+    routeLayer.clearLayers();
+    const lines = L.geoJSON(collection, {
+      filter: (feature) => feature.geometry && feature.geometry.type !== "Point",
+      interactive: false, // a tap on the line places the pin there
+      style: () => ({ color: "#1d4ed8", weight: 5, opacity: 0.85 }),
+    });
+    const stops = L.geoJSON(collection, {
+      filter: (feature) => feature.geometry && feature.geometry.type === "Point",
+      pointToLayer: (feature, latlng) =>
+        L.circleMarker(latlng, {
+          interactive: false,
+          radius: 5,
+          color: "#1d4ed8",
+          weight: 2,
+          fillColor: "#ffffff",
+          fillOpacity: 1,
+        }),
+    });
+    routeLayer.addLayer(lines).addLayer(stops);
+    stops.eachLayer((layer) => layer.getElement().setAttribute("data-stop-id", layer.feature.properties.id));
+    const extent = lines.getBounds();
+    if (extent.isValid()) map.fitBounds(extent, { padding: [16, 16] });
+  }
+
+  map.on("click", (event) => placePin(event.latlng, "map", { pan: false }));
+  map.on("moveend", () => onMove(map.getCenter()));
+
+  return {
+    map,
+    placePin,
+    clearPin,
+    drawStops,
+    drawRoute,
+    clearRoute: () => routeLayer.clearLayers(),
+    clearStops: () => stopsLayer.clearLayers(),
+    centre: () => map.getCenter(),
+    pinAtCentre: () => placePin(map.getCenter(), "centre"),
+    focusPin: () => pin && pin.getElement().focus(),
+  };
+}

@@ -1,0 +1,161 @@
+"""NaPTAN import: active stops only, modes, grid conversion, warnings, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pyproj import Geod
+
+from streetsafe.transit.loader import ImportDataError
+from streetsafe.transit.naptan import import_naptan
+
+STOPS = Path(__file__).parents[1] / "fixtures" / "naptan" / "229Stops.csv"
+GEOD = Geod(ellps="WGS84")
+
+
+def _stops(connection: sa.Connection) -> dict:
+    rows = connection.execute(
+        sa.text(
+            "SELECT source_id, public_id, name, mode, location_type, locality, "
+            "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM stops"
+        )
+    )
+    return {row.source_id: row for row in rows}
+
+
+def test_only_active_stops_are_imported_and_skips_are_counted(connection: sa.Connection) -> None:
+    result = import_naptan(connection, [STOPS])
+    assert result.counts == {"stops": 10}
+    assert result.skipped == {"status inactive": 1}
+    stops = _stops(connection)
+    assert "999TEST3" not in stops
+    assert stops["999TEST2"].public_id == "naptan:999TEST2"
+    assert stops["999TEST2"].locality == "Testport Fields"
+
+
+@pytest.mark.parametrize(
+    "atco, mode, location_type",
+    [("999TEST0", "rail", 2), ("999TEST2", "bus", 0), ("999FERRY1", "ferry", 1),
+     ("999TRAM1", "metro", 0)],
+)  # fmt: skip
+def test_mode_and_location_type_come_from_stop_type(
+    connection: sa.Connection, atco: str, mode: str, location_type: int
+) -> None:
+    import_naptan(connection, [STOPS])
+    stop = _stops(connection)[atco]
+    assert (stop.mode, stop.location_type) == (mode, location_type)
+
+
+def test_rows_without_lon_lat_are_converted_from_the_british_national_grid(
+    connection: sa.Connection,
+) -> None:
+    import_naptan(connection, [STOPS])
+    stops = _stops(connection)
+    # NaPTAN's own published WGS84 positions for these two grid references.
+    for atco, lon, lat in (("999TEST1", -0.345679266, 53.743781829),
+                           ("999TEST5", -0.328889283, 53.771756886)):  # fmt: skip
+        _, _, error_m = GEOD.inv(stops[atco].lon, stops[atco].lat, lon, lat)
+        assert error_m < 5
+
+
+def test_stop_far_from_its_locality_is_a_warning(connection: sa.Connection) -> None:
+    result = import_naptan(connection, [STOPS])
+    assert [w.public_id for w in result.warnings] == ["naptan:999TEST4"]
+    assert "Testport Fields" in result.warnings[0].message
+
+
+def test_reimport_replaces_the_feed_and_keeps_public_ids(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    import_naptan(connection, [STOPS], feed="np")
+    smaller = tmp_path / "229Stops.csv"
+    lines = STOPS.read_text().splitlines()
+    smaller.write_text("\n".join(lines[:3]) + "\n")
+    result = import_naptan(connection, [smaller], feed="np")
+    assert result.counts == {"stops": 2}
+    ids = set(connection.scalars(sa.text("SELECT public_id FROM stops")))
+    assert ids == {"np:999TEST0", "np:999TEST1"}
+
+
+def test_tgz_of_stops_files_imports_like_the_files(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    archive = tmp_path / "areas.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(STOPS, "areas/229Stops.csv")
+        notes = tmp_path / "local_authorities.csv"
+        notes.write_text("code,name\n229,Hull\n")
+        tar.add(notes, "areas/local_authorities.csv")
+    assert import_naptan(connection, [archive]).counts == {"stops": 10}
+
+
+def _edit(path: Path, atco: str, column: str, value: str) -> None:
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    at = rows[0].index(column)
+    for row in rows:
+        if row[0] == atco:
+            row[at] = value
+    with path.open("w", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+
+
+def _drop(path: Path, column: str) -> None:
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    at = rows[0].index(column)
+    with path.open("w", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
+
+
+BAD_FILES = [
+    ("missing column", lambda p: _drop(p, "Status"), 1, "Status"),
+    ("unparseable latitude", lambda p: _edit(p, "999TEST2", "Latitude", "north"), 4, "Latitude"),
+    ("longitude out of range", lambda p: _edit(p, "999TEST2", "Longitude", "181"), 4,
+     "Longitude"),
+    ("easting off the grid", lambda p: _edit(p, "999TEST1", "Easting", "9999999"), 3, "Easting"),
+    ("no position at all", lambda p: _edit(p, "999TEST1", "Northing", ""), 3, "Northing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case, spoil, line, column", BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_bad_file_is_rejected_naming_line_and_column_and_changes_nothing(
+    connection: sa.Connection, tmp_path: Path, case, spoil, line, column
+) -> None:
+    import_naptan(connection, [STOPS])
+    before = sorted(connection.scalars(sa.text("SELECT public_id FROM stops")))
+    bad = tmp_path / "229Stops.csv"
+    shutil.copy(STOPS, bad)
+    spoil(bad)
+    with pytest.raises(ImportDataError) as caught:
+        import_naptan(connection, [bad])
+    assert (caught.value.file, caught.value.line, caught.value.column) == (str(bad), line, column)
+    assert sorted(connection.scalars(sa.text("SELECT public_id FROM stops"))) == before
+
+
+@pytest.mark.parametrize("name, content", [("missing.csv", None), ("areas.tgz", b"not a tar")])
+def test_missing_file_or_unreadable_archive_is_rejected(
+    connection: sa.Connection, tmp_path: Path, name: str, content: bytes | None
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImportDataError, match=name):
+        import_naptan(connection, [path])
+    assert connection.scalar(sa.text("SELECT count(*) FROM feeds WHERE name = 'naptan'")) == 0
+
+
+@pytest.mark.realdata
+def test_humberside_imports_every_active_stop_and_flags_oslo_road(
+    connection: sa.Connection, shared_geodata: Path
+) -> None:
+    result = import_naptan(connection, [shared_geodata / "naptan" / "humberside"])
+    assert result.counts == {"stops": 5364}
+    assert result.skipped == {"status inactive": 566}
+    assert "naptan:2290YHA01672" in {w.public_id for w in result.warnings}
+    hull = connection.scalar(sa.text("SELECT count(*) FROM stops WHERE source_id LIKE '229%'"))
+    assert hull == 1220
