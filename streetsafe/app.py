@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import db, limits, logs
 from .api import health, openapi, public, team, transit
+from .api.guards import register_guards
 from .config import Settings
 from .errors import register_error_handlers
 from .security import register_security_headers
@@ -29,6 +30,7 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     register_security_headers(app, settings)
+    register_guards(app)
     team_auth.init_app(app)
     for blueprint in (
         health.bp,

@@ -80,16 +80,22 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Test settings: real PostGIS and Redis, limits off unless a test turns them on."""
-    return Settings(
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    """Test settings on `database_url`: real PostGIS and Redis, limits off unless overridden."""
+    base = Settings(
         database_url=database_url,
         redis_url=redis_url(),
         secret_key="test-secret-key-0123456789",
         rate_limits="",
         testing=True,
     )
+    return base.with_overrides(**overrides) if overrides else base
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Test settings: real PostGIS and Redis, limits off unless a test turns them on."""
+    return settings_for(database_url)
 
 
 @pytest.fixture
