@@ -155,6 +155,10 @@ SELECT
 FAR_FROM_ROUTE_M = 1000.0
 
 # Stops more than FAR_FROM_ROUTE_M from the shapes.txt line of a route that calls at them.
+# The distance walk already placed each stop on its shape: the stop's distance to that point is
+# an upper bound of its distance to the line, so only the few stops whose bound exceeds the
+# limit pay for the exact geodesic point-to-line test (it was 2.5 s of a 7 s import). CASE
+# fixes the order (the planner put the costly test first); a NULL distance takes ELSE.
 FAR_STOPS = """
 SELECT s.public_id, r.public_id AS route, rs.direction,
        round(ST_Distance(s.geom::geography, sh.geom::geography)) AS distance_m
@@ -162,7 +166,9 @@ FROM route_stops rs
 JOIN routes r ON r.id = rs.route_id JOIN stops s ON s.id = rs.stop_id
 JOIN route_shapes sh ON sh.id = rs.shape_id
 WHERE r.feed_id = :feed_id AND NOT sh.from_stops
-  AND NOT ST_DWithin(s.geom::geography, sh.geom::geography, :far_m)
+  AND CASE WHEN ST_DWithin(s.geom::geography, ST_LineInterpolatePoint(sh.geom, least(1.0,
+                 rs.distance_m / greatest(sh.length_m, 1e-9)))::geography, :far_m) THEN false
+           ELSE NOT ST_DWithin(s.geom::geography, sh.geom::geography, :far_m) END
 ORDER BY s.public_id, r.public_id
 """
 
