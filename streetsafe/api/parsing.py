@@ -38,3 +38,13 @@ def parse_query(model: type[M], args: Mapping[str, str]) -> M:
         return model.model_validate(dict(args.items()))
     except ValidationError as exc:
         raise invalid_from(exc) from None
+
+
+def parse_json(model: type[M], data: object) -> M:
+    """Validate an already-decoded JSON body into `model`; 400 naming the field on error."""
+    if data is None:
+        raise InvalidRequest("the body must be a JSON object", None)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None

@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..db import db_session
-from ..errors import InvalidRequest
 from ..team import actions, areas, audit, insights, moderation
 from ..team.auth import require_scope
 from ..team.service import TeamScope
+from .parsing import parse_json, parse_query
 
 bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
 
@@ -36,16 +36,6 @@ def audited(action: str) -> Callable:
         return wrapper
 
     return decorate
-
-
-def parse(model: type[BaseModel], data: Any) -> Any:
-    """Validate `data` into `model`, turning the first error into a 400 naming the field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or None
-        raise InvalidRequest(f"{field}: {error['msg']}" if field else error["msg"], field) from None
 
 
 class _Strict(BaseModel):
@@ -85,7 +75,7 @@ def me(scope: TeamScope) -> ResponseReturnValue:
 @audited("insights")
 def get_insights(scope: TeamScope) -> ResponseReturnValue:
     """Period summary, 52-week trend and category breakdown for the team's area."""
-    query = parse(InsightsQuery, request.args.to_dict())
+    query = parse_query(InsightsQuery, request.args)
     ids = scope.ids_for(query.neighbourhood)
     until = query.until or date.today()
     session = db_session()
@@ -109,7 +99,7 @@ def get_actions(scope: TeamScope) -> ResponseReturnValue:
 @audited("action_created")
 def post_action(scope: TeamScope) -> ResponseReturnValue:
     """Record an action in a place from a date."""
-    body = parse(ActionIn, request.get_json(silent=True))
+    body = parse_json(ActionIn, request.get_json(silent=True))
     action_id = actions.record_action(
         db_session(), scope, body.title, body.started_on, body.lon, body.lat, body.radius_m
     )
@@ -127,7 +117,7 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
 @audited("moderation_queue")
 def get_queue(scope: TeamScope) -> ResponseReturnValue:
     """Descriptions waiting for a decision (scrubbed of contact details)."""
-    query = parse(ModerationQuery, request.args.to_dict())
+    query = parse_query(ModerationQuery, request.args)
     return jsonify(items=moderation.queue(db_session(), scope, query.status))
 
 
@@ -135,7 +125,7 @@ def get_queue(scope: TeamScope) -> ResponseReturnValue:
 @audited("moderation_decision")
 def post_decision(scope: TeamScope, report_id: str) -> ResponseReturnValue:
     """Approve or reject one description."""
-    body = parse(DecisionIn, request.get_json(silent=True))
+    body = parse_json(DecisionIn, request.get_json(silent=True))
     status = moderation.decide(db_session(), scope, report_id, body.decision)
     return jsonify(report_id=report_id, status=status)
 
