@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import db, logs
-from .api import health, hotspots
+from .api import health, hotspots, ogc, tiles
 from .config import Settings
 from .errors import register_error_handlers
 from .services import resolve_services
@@ -25,5 +25,6 @@ def build_app(config: Settings | None = None) -> Flask:
     db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
     register_error_handlers(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(hotspots.bp)
+    for blueprint in (hotspots.bp, ogc.bp, tiles.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -128,6 +128,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_gunicorn(settings, host=host, port=port, workers=2)
 
 
+from .hotspots.commands import seed_demo  # noqa: E402
+
+main.add_command(seed_demo)
+
+
 def run() -> None:
     """Entry point that turns configuration errors into one clear line."""
     try:

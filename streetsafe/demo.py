@@ -9,7 +9,9 @@ from .config import Settings
 
 def load_demo(settings: Settings) -> None:
     """Load the demo transit feed, boundary and synthetic reports (each step is idempotent)."""
-    steps: list = []  # filled by the import and hotspot features
+    from .hotspots.commands import demo_step as seed_hotspot_reports
+
+    steps: list = [seed_hotspot_reports]  # filled by the import and hotspot features
     for step in steps:
         step(settings)
     if not steps:
