@@ -240,8 +240,8 @@ def ensure_pygeoapi() -> Path:
     if not (venv / "bin" / "pygeoapi").exists():
         print("installing pygeoapi into .local/bench-pygeoapi", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pygeoapi",
-                        "psycopg2-binary", "geoalchemy2", "sqlalchemy", "gunicorn"], check=True)  # fmt: skip
+        packages = ["pygeoapi", "psycopg2-binary", "geoalchemy2", "sqlalchemy", "gunicorn"]
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *packages], check=True)
     return venv
 
 
