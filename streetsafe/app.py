@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import db, limits, logs
-from .api import health, openapi, public, team, transit
+from .api import health, hotspots, ogc, openapi, public, team, tiles, transit
 from .api.guards import register_guards
 from .config import Settings
 from .errors import register_error_handlers
@@ -37,6 +37,9 @@ def build_app(config: Settings | None = None) -> Flask:
         public.bp,
         transit.bp,
         openapi.bp,
+        hotspots.bp,
+        ogc.bp,
+        tiles.bp,
         web_pages.bp,
         team.bp,
         team_pages.bp,

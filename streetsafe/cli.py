@@ -158,10 +158,11 @@ def purge(days: int | None) -> None:
 
 def _register_feature_commands() -> None:
     """Add the command groups that live beside their features."""
+    from .hotspots.commands import seed_demo
     from .team.cli import audit, teams
     from .transit.cli import COMMANDS as transit_commands
 
-    for command in (*transit_commands, teams, audit):
+    for command in (*transit_commands, seed_demo, teams, audit):
         main.add_command(command)
 
 

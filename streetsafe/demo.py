@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import click
-
 from .config import Settings
 
 
 def load_demo(settings: Settings) -> None:
     """Load the demo transit feed, boundary and synthetic reports (each step is idempotent)."""
+    from .hotspots.commands import demo_step as seed_hotspot_reports
     from .transit.demo import load_demo_transit
 
-    steps: list = [load_demo_transit]  # filled by the import and hotspot features
-    for step in steps:
+    for step in (load_demo_transit, seed_hotspot_reports):  # transit first: seeding uses it
         step(settings)
-    if not steps:
-        click.echo("no demo data to load yet", err=True)

@@ -1,0 +1,43 @@
+"""Public hotspot layers: cells, stops and route segments, in GeoJSON, CSV or GeoPackage."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request
+
+from ..db import db_read_session
+from ..errors import InvalidRequest
+from ..hotspots.filters import parse_filters
+from ..hotspots.formats import FORMATS, Download, render
+from ..hotspots.service import public_layer
+from ..services import current_settings
+
+bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")
+
+
+@bp.get("/<any(cells, stops, 'route-segments'):layer>")
+def hotspots(layer: str) -> Response:
+    """A hotspot layer after disclosure control, filtered by the query string."""
+    fmt = request.args.get("format", "geojson")
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    filters = parse_filters(request.args)
+    settings = current_settings()
+    public = public_layer(db_read_session(), layer, filters, settings)
+    return download_response(render(fmt, layer, public, filters, settings), fmt != "geojson")
+
+
+def download_response(download: Download, attachment: bool) -> Response:
+    """The bytes with their file name and the metadata repeated in headers."""
+    response = Response(download.body, mimetype=download.mimetype)
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
+    response.headers["X-Suppressed-Features"] = str(download.metadata["suppressed_features"])
+    response.headers["X-Min-Published-Count"] = str(download.metadata["min_published_count"])
+    response.headers["X-Count-Rounding"] = str(download.metadata["rounding"])
+    response.headers["X-Data-Licence"] = str(download.metadata["licence"])
+    response.headers["X-Generated-At"] = str(download.metadata["generated_at"])
+    response.headers["X-Filters"] = json.dumps(download.metadata["filters"], sort_keys=True)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response

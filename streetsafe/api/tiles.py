@@ -1,0 +1,22 @@
+"""Vector tiles of the public hotspot cells."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..db import db_read_session
+from ..hotspots.filters import parse_filters
+from ..hotspots.tiles import hotspot_tile
+from ..services import current_settings
+
+bp = Blueprint("tiles", __name__, url_prefix="/tiles")
+
+
+@bp.get("/hotspots/<int:z>/<int:x>/<int:y>.mvt")
+def hotspot_tile_view(z: int, x: int, y: int) -> Response:
+    """Published hotspot cells in one Mapbox vector tile (same filters as the cells layer)."""
+    filters = parse_filters(request.args, res=9)
+    body = hotspot_tile(db_read_session(), z, x, y, filters, current_settings())
+    response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response

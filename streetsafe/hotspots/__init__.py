@@ -1,0 +1,1 @@
+"""Hotspot layers: rollups kept by triggers, filters, aggregation, Gi*, disclosure, formats."""

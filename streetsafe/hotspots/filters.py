@@ -1,0 +1,177 @@
+"""The hotspot query: every filter parsed from query-string values into one typed model.
+
+Errors name the offending parameter. Hours are whole local hours: `18-6` means 18:00 to
+06:00 (wrapping midnight, end exclusive), so no window is narrower than one hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InvalidRequest
+from ..models import CONTEXTS, MODES
+from .rollups import CATEGORY_IDS, categories_to_mask
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MIN_RES, MAX_RES, DEFAULT_RES = 7, 10, 9
+LIST_FIELDS = ("categories", "context", "mode", "days")
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _known(values: list[str], allowed: tuple[str, ...], name: str) -> list[str]:
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {name} {', '.join(unknown)}; use {', '.join(allowed)}")
+    return sorted(set(values), key=allowed.index)
+
+
+class HotspotFilters(BaseModel):
+    """Filters shared by every hotspot layer (cells, stops, route segments, tiles)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    res: int = Field(DEFAULT_RES, ge=MIN_RES, le=MAX_RES)
+    bbox: tuple[float, float, float, float] | None = None
+    categories: list[str] = []
+    context: list[str] = []
+    mode: list[str] = []
+    from_date: date | None = Field(None, alias="from")
+    to_date: date | None = Field(None, alias="to")
+    hours: tuple[int, int] | None = None
+    days: list[str] = []
+    neighbourhood: str | None = Field(None, min_length=1, max_length=64)
+
+    @field_validator(*LIST_FIELDS, mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return _known(value, CATEGORY_IDS, "category")
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: list[str]) -> list[str]:
+        return _known(value, CONTEXTS, "context")
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: list[str]) -> list[str]:
+        return _known(value, MODES, "mode")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        return _known([v.lower()[:3] for v in value], DAYS, "day")
+
+    @field_validator("bbox", mode="before")
+    @classmethod
+    def _bbox(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = value.split(",")
+            if len(parts) != 4:
+                raise ValueError("bbox must be minLon,minLat,maxLon,maxLat")
+            try:
+                value = tuple(float(p) for p in parts)
+            except ValueError:
+                raise ValueError("bbox must be four numbers: minLon,minLat,maxLon,maxLat") from None
+        return value
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_range(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is None:
+            return value
+        min_lon, min_lat, max_lon, max_lat = value
+        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+            raise ValueError("bbox must be minLon,minLat,maxLon,maxLat within -180..180, -90..90")
+        return value
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        start, sep, end = value.partition("-")
+        if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+            raise ValueError(
+                "hours must be two whole hours START-END such as 18-6; "
+                "windows narrower than one hour are refused"
+            )
+        return int(start), int(end)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is None:
+            return value
+        start, end = value
+        if not (0 <= start <= 23 and 0 <= end <= 24):
+            raise ValueError("hours must run from 0-23 to 0-24")
+        if start == end % 24:
+            raise ValueError("hours must span at least one hour (start and end differ)")
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> HotspotFilters:
+        if self.from_date and self.to_date and self.to_date < self.from_date:
+            raise ValueError("to: must not be before from")
+        return self
+
+    @property
+    def category_mask(self) -> int:
+        """Bitmask of the requested categories (0: no category filter)."""
+        return categories_to_mask(self.categories)
+
+    @property
+    def hour_list(self) -> list[int]:
+        """The local hours 0-23 the hours filter keeps (empty: all)."""
+        if self.hours is None:
+            return []
+        start, end = self.hours
+        return [h % 24 for h in range(start, end if end > start else end + 24)]
+
+    @property
+    def isodows(self) -> list[int]:
+        """ISO weekday numbers (1 = Monday) of the days filter."""
+        return [DAYS.index(d) + 1 for d in self.days]
+
+    @property
+    def has_time_filter(self) -> bool:
+        """True when the query needs the day/hour rollups rather than the totals."""
+        return bool(self.from_date or self.to_date or self.hours or self.days)
+
+    def describe(self) -> dict[str, object]:
+        """The filters as they were applied, for download metadata."""
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+
+
+def parse_filters(args: Mapping[str, str], **overrides: Any) -> HotspotFilters:
+    """Validate query-string values into HotspotFilters; a 400 naming the field otherwise."""
+    known = set(HotspotFilters.model_fields) | {"from", "to"}
+    values = {k: v for k, v in args.items() if k in known and v != ""}
+    values.update(overrides)
+    try:
+        return HotspotFilters.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else _field_from(error["msg"])
+        field = {"from_date": "from", "to_date": "to"}.get(field, field)
+        message = error["msg"].removeprefix("Value error, ")
+        raise InvalidRequest(f"{field}: {message}", field) from None
+
+
+def _field_from(message: str) -> str:
+    head = message.removeprefix("Value error, ").split(":", 1)[0]
+    return head if head in ("to", "from") else "query"

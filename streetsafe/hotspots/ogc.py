@@ -1,0 +1,190 @@
+"""OGC API - Features documents for the hotspot layers and neighbourhoods (no Flask here)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..errors import InvalidRequest, NotFound
+from .filters import HotspotFilters, parse_filters
+from .formats import feature_properties
+from .service import public_layer
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One collection: which hotspot layer (and resolution) or the neighbourhoods."""
+
+    id: str
+    title: str
+    layer: str | None = None
+    res: int | None = None
+
+
+COLLECTIONS = {
+    c.id: c
+    for c in [
+        *(Collection(f"hotspot-cells-r{r}", f"Hotspot cells (H3 res {r})", "cells", r)
+          for r in range(7, 11)),
+        Collection("hotspot-stops", "Hotspot stops", "stops"),
+        Collection("hotspot-route-segments", "Hotspot route segments", "route-segments"),
+        Collection("neighbourhoods", "Neighbourhoods"),
+    ]
+}  # fmt: skip
+
+
+def collection_doc(collection: Collection, base_url: str) -> dict:
+    """The description of one collection with its links."""
+    url = f"{base_url}/collections/{collection.id}"
+    description = (
+        "Neighbourhood boundaries."
+        if collection.layer is None
+        else "Counts of anonymous reports; features under the publication threshold are "
+        "withheld and counts are rounded."
+    )
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}},
+        "links": [
+            {"rel": "self", "type": "application/json", "href": url, "title": collection.title},
+            {"rel": "items", "type": "application/geo+json", "href": f"{url}/items"},
+            {"rel": "alternate", "type": "text/html", "href": f"{url}?f=html"},
+        ],
+    }
+
+
+def get_collection(collection_id: str) -> Collection:
+    """The collection with this id; 404 naming the field otherwise."""
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(f"no collection {collection_id!r}", "collectionId") from None
+
+
+def parse_paging(args: dict[str, str]) -> tuple[int, int]:
+    """limit and offset from the query string, validated."""
+    values = {}
+    for name, default, top in (("limit", DEFAULT_LIMIT, MAX_LIMIT), ("offset", 0, 10**9)):
+        raw = args.get(name, str(default))
+        if not raw.isdigit() or (name == "limit" and not 1 <= int(raw) <= top):
+            raise InvalidRequest(f"{name}: must be a whole number (limit 1-{MAX_LIMIT})", name)
+        values[name] = int(raw)
+    return values["limit"], values["offset"]
+
+
+def parse_datetime(raw: str | None) -> dict[str, date]:
+    """An OGC datetime (instant or interval, `..` open) as from/to dates."""
+    if not raw:
+        return {}
+    parts = raw.split("/")
+    if len(parts) > 2:
+        raise InvalidRequest("datetime: must be an instant or an interval a/b", "datetime")
+    try:
+        days = [None if p in ("", "..") else datetime.fromisoformat(p[:10]).date() for p in parts]
+    except ValueError:
+        raise InvalidRequest("datetime: use RFC 3339 dates, e.g. 2025-01-01/2025-02-01",
+                             "datetime") from None  # fmt: skip
+    start, end = (days[0], days[0]) if len(days) == 1 else days
+    return {k: v for k, v in (("from", start), ("to", end)) if v is not None}
+
+
+def items_doc(
+    session: Session, collection: Collection, args: dict[str, str], base_url: str,
+    settings: Settings,
+) -> dict:  # fmt: skip
+    """A page of items as a GeoJSON FeatureCollection with next/prev links."""
+    limit, offset = parse_paging(args)
+    filter_args = {k: v for k, v in args.items() if k == "bbox"}
+    filter_args.update({k: str(v) for k, v in parse_datetime(args.get("datetime")).items()})
+    filters = parse_filters(filter_args, res=collection.res or 9)
+    if collection.layer is None:
+        features, suppressed = neighbourhood_features(session, filters), 0
+    else:
+        public = public_layer(session, collection.layer, filters, settings)
+        features = [
+            {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
+             "properties": _flat(feature_properties(collection.layer, f))}
+            for f in public.features
+        ]  # fmt: skip
+        suppressed = public.suppressed
+    page = features[offset : offset + limit]
+    return {
+        "type": "FeatureCollection",
+        "features": page,
+        "numberMatched": len(features),
+        "numberReturned": len(page),
+        "numberSuppressed": suppressed,
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "links": _page_links(base_url, collection.id, args, limit, offset, len(features)),
+    }
+
+
+def _flat(props: dict[str, object]) -> dict[str, object]:
+    """GDAL reads flat properties best: the category breakdown as a JSON string."""
+    return {
+        k: json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for k, v in props.items()
+    }
+
+
+def _page_links(
+    base_url: str, collection_id: str, args: dict[str, str], limit: int, offset: int, total: int
+) -> list[dict]:
+    from urllib.parse import urlencode
+
+    url = f"{base_url}/collections/{collection_id}/items"
+
+    def href(new_offset: int, fmt: str | None = None) -> str:
+        query = {k: v for k, v in args.items() if k not in ("offset", "f")}
+        query.update(limit=str(limit), offset=str(new_offset))
+        if fmt:
+            query["f"] = fmt
+        return f"{url}?{urlencode(query)}"
+
+    collection_url = f"{base_url}/collections/{collection_id}"
+    links = [
+        {"rel": "self", "type": "application/geo+json", "href": href(offset)},
+        {"rel": "alternate", "type": "text/html", "href": href(offset, "html")},
+        {"rel": "collection", "type": "application/json", "href": collection_url},
+    ]
+    if offset + limit < total:
+        links.append({"rel": "next", "type": "application/geo+json", "href": href(offset + limit)})
+    if offset > 0:
+        links.append(
+            {"rel": "prev", "type": "application/geo+json", "href": href(max(offset - limit, 0))}
+        )
+    return links
+
+
+def neighbourhood_features(session: Session, filters: HotspotFilters) -> list[dict]:
+    """Neighbourhood boundaries (optionally meeting the bbox) as GeoJSON features."""
+    where, params = "true", {}
+    if filters.bbox:
+        where = "geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"
+        params = dict(zip("abcd", filters.bbox, strict=True))
+    rows = session.execute(
+        sa.text(f"SELECT code, name, ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 7) FROM neighbourhoods "
+                f"WHERE {where} ORDER BY code"),
+        params,
+    )  # fmt: skip
+    return [
+        {"type": "Feature", "id": code, "geometry": json.loads(geometry),
+         "properties": {"code": code, "name": name}}
+        for code, name, geometry in rows
+    ]  # fmt: skip

@@ -1,0 +1,50 @@
+"""The rollup tables' category bits, and a rebuild of every rollup from the raw reports.
+
+Triggers from migration 0005 keep the rollups current on every insert; `rebuild_rollups` is
+for bulk loads and for a change of the `streetsafe.timezone` database setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+# Bit i of a rollup's category_mask is CATEGORY_IDS[i] (same order as migration 0005).
+CATEGORY_IDS: tuple[str, ...] = (
+    "no_cctv", "badly_lit", "isolated", "poor_layout", "restricted_visibility", "rundown",
+    "drugs_alcohol", "verbal_harassment_single", "verbal_harassment_group", "followed",
+    "unwanted_sexual_behaviour", "intimidating_behaviour", "no_staff", "long_wait_after_dark",
+    "overcrowding", "other",
+)  # fmt: skip
+CATEGORY_BITS: dict[str, int] = {c: 1 << i for i, c in enumerate(CATEGORY_IDS)}
+ALL_CATEGORIES_MASK = (1 << len(CATEGORY_IDS)) - 1
+
+ROLLUP_TABLES = (
+    "hotspot_cell_rollup", "hotspot_cell_totals", "hotspot_cell_sites", "hotspot_stop_rollup",
+    "hotspot_stop_sites", "hotspot_segment_rollup", "hotspot_segment_sites",
+)  # fmt: skip
+
+
+def categories_to_mask(categories: Iterable[str]) -> int:
+    """The bitmask of some category ids."""
+    mask = 0
+    for category in categories:
+        mask |= CATEGORY_BITS[category]
+    return mask
+
+
+def mask_to_categories(mask: int) -> list[str]:
+    """The category ids whose bits are set in `mask`, in CATEGORY_IDS order."""
+    return [c for i, c in enumerate(CATEGORY_IDS) if mask & (1 << i)]
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Empty every rollup and rebuild it from the raw reports (after a bulk load).
+
+    The rebuild functions run the same SQL as the insert triggers, over the whole tables.
+    """
+    session.execute(sa.text(f"TRUNCATE {', '.join(ROLLUP_TABLES)}"))
+    session.execute(sa.text("SELECT hotspot_rebuild_cell_rollups()"))
+    session.execute(sa.text("SELECT hotspot_rebuild_transit_rollups()"))

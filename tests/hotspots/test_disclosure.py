@@ -1,0 +1,92 @@
+"""Property: no public output, in any format, reveals a count between 1 and K-1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import h3
+import pyogrio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from streetsafe.config import Settings
+from streetsafe.hotspots.aggregate import HotspotFeature, cell_polygon
+from streetsafe.hotspots.disclosure import is_safe, publish, round_count
+from streetsafe.hotspots.filters import HotspotFilters
+from streetsafe.hotspots.formats import render
+from streetsafe.hotspots.service import with_gi_star
+
+CELLS = sorted(h3.grid_disk(h3.latlng_to_cell(53.744, -0.334, 9), 2))
+
+mask_counts = st.dictionaries(
+    st.integers(min_value=1, max_value=(1 << 16) - 1), st.integers(1, 30), min_size=1, max_size=6
+)
+layers = st.lists(mask_counts, min_size=1, max_size=8)
+rules = st.tuples(st.integers(1, 12), st.integers(1, 10))
+
+
+def _features(layer: list[dict[int, int]]) -> list[HotspotFeature]:
+    return [
+        HotspotFeature(cell, cell_polygon(h3.str_to_int(cell)), sum(m.values()), m)
+        for cell, m in zip(CELLS, layer, strict=False)
+    ]
+
+
+def _published_numbers(fmt: str, body: bytes) -> list[tuple[int, dict[str, int]]]:
+    """(count, categories) of every feature, parsed back from the bytes."""
+    if fmt == "geojson":
+        features = json.loads(body)["features"]
+        return [(f["properties"]["count"], f["properties"]["categories"]) for f in features]
+    if fmt == "csv":
+        rows = csv.DictReader(io.StringIO(body.decode()))
+        return [(int(r["count"]), json.loads(r["categories"])) for r in rows]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "layer.gpkg"
+        path.write_bytes(body)
+        frame = pyogrio.read_dataframe(path)
+    return [
+        (int(c), json.loads(j)) for c, j in zip(frame["count"], frame["categories"], strict=True)
+    ]
+
+
+def _assert_safe(numbers: list[tuple[int, dict[str, int]]], k: int, base: int) -> None:
+    for count, categories in numbers:
+        for n in (count, *categories.values()):
+            assert not 0 < n < k, (n, k)
+            assert n % base == 0, (n, base)
+        values = [count, *categories.values()]
+        for a in values:
+            for b in values:
+                assert not 0 < a - b < k, (a, b, k)
+        assert not 0 < count - sum(categories.values()) < k
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layer=layers, rule=rules, fmt=st.sampled_from(["geojson", "csv", "gpkg"]))
+def test_no_published_number_is_small_or_derivable(layer, rule, fmt) -> None:
+    k, base = rule
+    config = Settings(min_published_count=k, public_rounding=base)
+    features = _features(layer)
+    public = with_gi_star(publish(features, config))
+    assert public.suppressed == sum(1 for f in features if f.count < k)
+    download = render(fmt, "cells", public, HotspotFilters(), config)
+    numbers = _published_numbers(fmt, download.body)
+    assert len(numbers) == len(features) - public.suppressed
+    _assert_safe(numbers, k, base)
+
+
+@given(n=st.integers(1, 10_000), rule=rules)
+def test_rounding_is_a_multiple_of_the_base_and_never_below_k(n, rule) -> None:
+    k, base = rule
+    if n >= k:
+        rounded = round_count(n, k, base)
+        assert rounded % base == 0 and rounded >= k and abs(rounded - n) <= max(base, k)
+
+
+def test_is_safe_rejects_a_small_difference() -> None:
+    assert not is_safe(10, {"a": 5}, k=6)
+    assert is_safe(10, {"a": 10}, k=6)

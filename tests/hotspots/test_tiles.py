@@ -1,0 +1,40 @@
+"""Vector tiles: decoded, suppressed like the other layers, resolution from the zoom."""
+
+from __future__ import annotations
+
+import math
+
+import h3
+import mapbox_vector_tile
+
+from streetsafe.hotspots.tiles import res_for_zoom
+
+from .conftest import STOP_LONLATS
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_tile_decodes_to_published_cells_only(client, add_reports) -> None:
+    lon, lat = STOP_LONLATS[0]
+    add_reports(8, lon, lat)
+    add_reports(2, *STOP_LONLATS[1])
+    x, y = _tile_of(lon, lat, 14)
+    response = client.get(f"/tiles/hotspots/14/{x}/{y}.mvt")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.mapbox-vector-tile"
+    tile = mapbox_vector_tile.decode(response.data)
+    features = tile["hotspots"]["features"]
+    assert [f["properties"]["count"] for f in features] == [10]  # 8 rounds to 10; 2 is hidden
+    assert features[0]["properties"]["cell"] == h3.latlng_to_cell(lat, lon, res_for_zoom(14))
+    assert features[0]["geometry"]["type"] == "Polygon"
+
+
+def test_empty_and_missing_tiles(client) -> None:
+    assert client.get("/tiles/hotspots/14/0/0.mvt").data == b""
+    response = client.get("/tiles/hotspots/3/9/0.mvt")
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
