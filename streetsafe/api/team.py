@@ -7,12 +7,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..db import db_session
-from ..team import actions, areas, audit, insights, moderation
+from ..errors import InvalidRequest
+from ..hotspots.formats import FORMATS
+from ..services import current_settings
+from ..team import actions, areas, audit, insights, layers, moderation
 from ..team.auth import require_scope
 from ..team.service import TeamScope
 from .parsing import parse_json, parse_query
@@ -142,3 +145,38 @@ def get_audit(scope: TeamScope) -> ResponseReturnValue:
 def get_neighbourhoods(scope: TeamScope) -> ResponseReturnValue:
     """The team's neighbourhood polygons as a GeoJSON FeatureCollection."""
     return jsonify(areas.team_areas(db_session(), scope))
+
+
+def _format() -> str:
+    fmt = request.args.get("format", "geojson")
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    return fmt
+
+
+def _send(download, fmt: str) -> ResponseReturnValue:
+    """The download with its file name; GeoJSON inline so the dashboard can read it."""
+    disposition = "inline" if fmt == "geojson" else "attachment"
+    response = Response(download.body, mimetype=download.mimetype)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/hotspots/<any(cells, stops, 'route-segments'):layer>")
+@audited("hotspots")
+def get_hotspots(scope: TeamScope, layer: str) -> ResponseReturnValue:
+    """A hotspot layer of the team's area with exact counts (cells carry Gi*)."""
+    fmt = _format()
+    filters = layers.team_filters(request.args, scope)
+    download = layers.render_layer(db_session(), layer, filters, fmt, current_settings())
+    return _send(download, fmt)
+
+
+@bp.get("/reports")
+@audited("reports")
+def get_reports(scope: TeamScope) -> ResponseReturnValue:
+    """Individual reports of the team's area (approved descriptions only), newest first."""
+    fmt = _format()
+    filters = layers.team_filters(request.args, scope)
+    return _send(layers.render_reports(db_session(), filters, fmt, current_settings()), fmt)

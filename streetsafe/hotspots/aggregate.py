@@ -81,6 +81,9 @@ def _conditions(
     if filters.neighbourhood:
         where.append("r.neighbourhood_id = :neighbourhood_id")
         params["neighbourhood_id"] = neighbourhood_id(session, filters.neighbourhood)
+    if filters.neighbourhood_ids is not None:
+        where.append("r.neighbourhood_id = ANY(:neighbourhood_ids)")
+        params["neighbourhood_ids"] = list(filters.neighbourhood_ids)
     if time_columns:
         if filters.from_date:
             where.append("r.day >= :from_date")

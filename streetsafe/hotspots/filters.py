@@ -49,6 +49,8 @@ class HotspotFilters(BaseModel):
     hours: tuple[int, int] | None = None
     days: list[str] = []
     neighbourhood: str | None = Field(None, min_length=1, max_length=64)
+    # Set by code, never from a query string: a team's own neighbourhoods.
+    neighbourhood_ids: tuple[int, ...] | None = None
 
     @field_validator(*LIST_FIELDS, mode="before")
     @classmethod
@@ -159,7 +161,7 @@ class HotspotFilters(BaseModel):
 
 def parse_filters(args: Mapping[str, str], **overrides: Any) -> HotspotFilters:
     """Validate query-string values into HotspotFilters; a 400 naming the field otherwise."""
-    known = set(HotspotFilters.model_fields) | {"from", "to"}
+    known = (set(HotspotFilters.model_fields) - {"neighbourhood_ids"}) | {"from", "to"}
     values = {k: v for k, v in args.items() if k in known and v != ""}
     values.update(overrides)
     try:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
 from .disclosure import PublicFeature, PublicLayer
@@ -54,80 +55,108 @@ def feature_properties(layer: str, feature: PublicFeature) -> dict[str, object]:
     return props
 
 
-def to_geojson(layer: str, public: PublicLayer, metadata: dict[str, object]) -> dict:
+@dataclass(frozen=True)
+class Table:
+    """Rows to write: one properties dict and one geometry per feature, plus an id column."""
+
+    name: str
+    id_column: str
+    ids: list[str]
+    rows: list[dict[str, object]]
+    geometries: list[BaseGeometry]
+
+
+def layer_table(layer: str, public: PublicLayer) -> Table:
+    """A published hotspot layer as a Table."""
+    return Table(
+        name=f"hotspot_{layer.replace('-', '_')}",
+        id_column=ID_COLUMN[layer],
+        ids=[f.id for f in public.features],
+        rows=[feature_properties(layer, f) for f in public.features],
+        geometries=[f.geometry for f in public.features],
+    )
+
+
+def to_geojson(table: Table, metadata: dict[str, object], suppressed: int | None = None) -> dict:
     """An RFC 7946 FeatureCollection (lon/lat, CCW exterior rings) with a metadata member."""
-    return {
+    collection: dict[str, object] = {
         "type": "FeatureCollection",
         "features": [
-            {
-                "type": "Feature",
-                "id": f.id,
-                "geometry": mapping(f.geometry),
-                "properties": feature_properties(layer, f),
-            }
-            for f in public.features
+            {"type": "Feature", "id": fid, "geometry": mapping(geometry), "properties": row}
+            for fid, row, geometry in zip(table.ids, table.rows, table.geometries, strict=True)
         ],
-        "numberSuppressed": public.suppressed,
-        "metadata": metadata,
     }
+    if suppressed is not None:
+        collection["numberSuppressed"] = suppressed
+    collection["metadata"] = metadata
+    return collection
 
 
-def _flat_rows(layer: str, public: PublicLayer) -> list[dict[str, object]]:
-    rows = []
-    for f in public.features:
-        props = feature_properties(layer, f)
-        props["categories"] = json.dumps(props["categories"], sort_keys=True)
-        rows.append(props)
-    return rows
+def _flat_rows(table: Table) -> list[dict[str, object]]:
+    """Rows with nested values (category breakdowns, lists) as JSON text."""
+    return [
+        {
+            k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
+            for k, v in row.items()
+        }
+        for row in table.rows
+    ]
 
 
-def to_csv(layer: str, public: PublicLayer) -> str:
-    """CSV with the feature id, counts, categories as JSON and the geometry as WKT."""
-    rows = _flat_rows(layer, public)
+def to_csv(table: Table) -> str:
+    """CSV with the id column, the properties (nested ones as JSON) and the geometry as WKT."""
+    rows = _flat_rows(table)
     out = io.StringIO()
-    columns = list(rows[0]) if rows else [ID_COLUMN[layer], "count", "categories"]
+    columns = list(rows[0]) if rows else [table.id_column, "count", "categories"]
     writer = csv.DictWriter(out, [*columns, "WKT"], lineterminator="\n")
     writer.writeheader()
-    for row, feature in zip(rows, public.features, strict=True):
-        writer.writerow({**row, "WKT": feature.geometry.wkt})
+    for row, geometry in zip(rows, table.geometries, strict=True):
+        writer.writerow({**row, "WKT": geometry.wkt})
     return out.getvalue()
 
 
-def to_gpkg(layer: str, public: PublicLayer, metadata: dict[str, object]) -> bytes:
+def to_gpkg(table: Table, metadata: dict[str, object]) -> bytes:
     """A GeoPackage written by pyogrio, with the metadata as dataset metadata."""
     import geopandas as gpd
     import pyogrio
 
-    rows = _flat_rows(layer, public)
+    rows = _flat_rows(table)
     frame = gpd.GeoDataFrame(
-        rows or {ID_COLUMN[layer]: [], "count": [], "categories": []},
-        geometry=[f.geometry for f in public.features],
+        rows or {table.id_column: [], "count": [], "categories": []},
+        geometry=table.geometries,
         crs="EPSG:4326",
     )
-    name = f"hotspot_{layer.replace('-', '_')}"
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.gpkg"
+        path = Path(folder) / f"{table.name}.gpkg"
         pyogrio.write_dataframe(
             frame,
             path,
-            layer=name,
+            layer=table.name,
             driver="GPKG",
             dataset_metadata={k: json.dumps(v) for k, v in metadata.items()},
         )
         return path.read_bytes()
 
 
+def render_table(
+    fmt: str, table: Table, stem: str, metadata: dict[str, object], suppressed: int | None = None
+) -> Download:
+    """A table in one of FORMATS."""
+    if fmt == "csv":
+        body = to_csv(table).encode()
+        return Download(body, "text/csv; charset=utf-8", f"{stem}.csv", metadata)
+    if fmt == "gpkg":
+        body = to_gpkg(table, metadata)
+        return Download(body, "application/geopackage+sqlite3", f"{stem}.gpkg", metadata)
+    collection = to_geojson(table, metadata, suppressed)
+    body = json.dumps(collection, separators=(",", ":")).encode()
+    return Download(body, "application/geo+json", f"{stem}.geojson", metadata)
+
+
 def render(
     fmt: str, layer: str, public: PublicLayer, filters: HotspotFilters, settings: Settings
 ) -> Download:
-    """The layer in one of FORMATS."""
+    """A hotspot layer in one of FORMATS."""
     metadata = layer_metadata(layer, filters, public, settings)
     stem = f"streetsafe-hotspot-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    if fmt == "csv":
-        body = to_csv(layer, public).encode()
-        return Download(body, "text/csv; charset=utf-8", f"{stem}.csv", metadata)
-    if fmt == "gpkg":
-        body = to_gpkg(layer, public, metadata)
-        return Download(body, "application/geopackage+sqlite3", f"{stem}.gpkg", metadata)
-    body = json.dumps(to_geojson(layer, public, metadata), separators=(",", ":")).encode()
-    return Download(body, "application/geo+json", f"{stem}.geojson", metadata)
+    return render_table(fmt, layer_table(layer, public), stem, metadata, public.suppressed)

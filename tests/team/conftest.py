@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import h3
 import pytest
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
 
-from streetsafe.models import Neighbourhood, Report, ReportDescription
+from streetsafe.models import Neighbourhood, Report, ReportCell, ReportDescription
 from streetsafe.team.service import create_team
 
 # Two side-by-side squares in Hull, about 1.3 km wide.
@@ -40,6 +41,10 @@ def add_report(session, point: Point, area: int, when: datetime, **fields) -> uu
         neighbourhood_id=area,
         **fields,
     )
+    report.cells = [
+        ReportCell(res=res, cell=h3.str_to_int(h3.latlng_to_cell(point.y, point.x, res)))
+        for res in (7, 8, 9, 10)
+    ]
     session.add(report)
     session.flush()
     return report.id

@@ -1,0 +1,128 @@
+"""What a team downloads: exact hotspot layers and individual reports of its own area.
+
+Teams see exact, unsuppressed counts (the public ones pass through hotspots.disclosure);
+the scope is enforced here, by adding the team's neighbourhood ids to the filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from shapely import wkb
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..hotspots.disclosure import PublicFeature, PublicLayer
+from ..hotspots.filters import HotspotFilters, parse_filters
+from ..hotspots.formats import Download, Table, layer_metadata, layer_table, render_table
+from ..hotspots.service import exact_layer, with_gi_star
+from .service import TeamScope
+
+MAX_REPORTS = 50_000
+
+
+def team_filters(args: Mapping[str, str], scope: TeamScope) -> HotspotFilters:
+    """The query's filters, narrowed to the team's neighbourhoods (403 for anyone else's)."""
+    filters = parse_filters(args)
+    return filters.model_copy(update={"neighbourhood_ids": scope.ids_for(filters.neighbourhood)})
+
+
+def exact_public_layer(session: Session, layer: str, filters: HotspotFilters) -> PublicLayer:
+    """A layer with exact counts and full category breakdowns; cells carry Gi*."""
+    features = [
+        PublicFeature(
+            id=f.id,
+            geometry=f.geometry,
+            count=f.count,
+            categories=f.category_counts(filters.category_mask),
+            properties=dict(f.properties),
+        )
+        for f in exact_layer(session, layer, filters)
+    ]
+    exact = PublicLayer(features, suppressed=0, min_published_count=1, rounding=1)
+    return with_gi_star(exact) if layer == "cells" else exact
+
+
+def render_layer(
+    session: Session, layer: str, filters: HotspotFilters, fmt: str, settings: Settings
+) -> Download:
+    """A team hotspot layer as GeoJSON, CSV or GeoPackage, marked as unsuppressed."""
+    public = exact_public_layer(session, layer, filters)
+    metadata = {**layer_metadata(layer, filters, public, settings), "suppression": "none (team)"}
+    stem = f"streetsafe-team-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    return render_table(fmt, layer_table(layer, public), stem, metadata)
+
+
+_REPORTS_SQL = """
+SELECT r.id::text AS report_id, r.occurred_at, r.context, r.categories, r.mode,
+       r.stop_public_id, r.stop_name, r.route_public_id, r.route_short_name,
+       r.segment_from_name, r.segment_to_name, n.code AS neighbourhood,
+       CASE WHEN d.status = 'approved' THEN d.scrubbed END AS description,
+       ST_AsBinary(r.geom) AS wkb
+FROM reports r
+JOIN neighbourhoods n ON n.id = r.neighbourhood_id
+LEFT JOIN report_descriptions d ON d.report_id = r.id
+WHERE {where}
+ORDER BY r.occurred_at DESC, r.id
+LIMIT :limit
+"""
+
+
+def _report_conditions(filters: HotspotFilters) -> tuple[list[str], dict[str, Any]]:
+    """The hotspot filters as conditions on raw reports (local time from hotspot_timezone())."""
+    where = ["r.neighbourhood_id = ANY(:ids)"]
+    params: dict[str, Any] = {"ids": list(filters.neighbourhood_ids or ())}
+    local = "(r.occurred_at AT TIME ZONE hotspot_timezone())"
+    optional = [
+        (filters.categories, "r.categories && CAST(:categories AS varchar[])", "categories"),
+        (filters.context, "r.context = ANY(:contexts)", "contexts"),
+        (filters.mode, "r.mode = ANY(:modes)", "modes"),
+        (filters.from_date, f"{local}::date >= :from_date", "from_date"),
+        (filters.to_date, f"{local}::date <= :to_date", "to_date"),
+        (filters.hour_list, f"extract(hour FROM {local})::int = ANY(:hours)", "hours"),
+        (filters.isodows, f"extract(isodow FROM {local})::int = ANY(:dows)", "dows"),
+    ]
+    for value, condition, name in optional:
+        if value:
+            where.append(condition)
+            params[name] = value
+    if filters.bbox:
+        where.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
+        params.update(zip(("x0", "y0", "x1", "y1"), filters.bbox, strict=True))
+    return where, params
+
+
+def team_reports(session: Session, filters: HotspotFilters, limit: int = MAX_REPORTS) -> Table:
+    """Individual reports of the team's area, newest first: never anything about who sent them."""
+    where, params = _report_conditions(filters)
+    rows = session.execute(
+        sa.text(_REPORTS_SQL.format(where=" AND ".join(where))), {**params, "limit": limit}
+    ).mappings()
+    ids, props, geometries = [], [], []
+    for row in rows:
+        record = dict(row)
+        geometries.append(wkb.loads(bytes(record.pop("wkb"))))
+        record["occurred_at"] = record["occurred_at"].isoformat()
+        ids.append(record["report_id"])
+        props.append(record)
+    return Table("streetsafe_reports", "report_id", ids, props, geometries)
+
+
+def render_reports(
+    session: Session, filters: HotspotFilters, fmt: str, settings: Settings
+) -> Download:
+    """The team's reports as GeoJSON, CSV or GeoPackage, with filters and time in metadata."""
+    table = team_reports(session, filters)
+    metadata: dict[str, object] = {
+        "layer": "reports",
+        "filters": filters.describe(),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reports": len(table.ids),
+        "suppression": "none (team)",
+        "licence": settings.data_licence,
+    }
+    stem = f"streetsafe-team-reports-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    return render_table(fmt, table, stem, metadata)
