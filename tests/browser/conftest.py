@@ -152,7 +152,9 @@ class Traffic:
     posts: list[dict[str, str]] = field(default_factory=list)
 
 
-def _open_page(browser, request, device: dict) -> Iterator[tuple[object, Traffic]]:
+def _open_page(
+    browser, request, device: dict, cookies_allowed: bool = False
+) -> Iterator[tuple[object, Traffic]]:
     traffic = Traffic()
     context = browser.new_context(**device, locale="en-GB", timezone_id="Europe/London")
 
@@ -184,7 +186,8 @@ def _open_page(browser, request, device: dict) -> Iterator[tuple[object, Traffic
     yield page, traffic
     cookies = context.cookies()
     context.close()
-    assert cookies == [], "a public page set a cookie"
+    if not cookies_allowed:
+        assert cookies == [], "a public page set a cookie"
     unexpected = [
         url
         for url in traffic.blocked
@@ -204,6 +207,12 @@ def phone_page(browser, request):
 def desktop_page(browser, request):
     """A page in a 1280x900 desktop viewport, with traffic recorded."""
     yield from _open_page(browser, request, DESKTOP)
+
+
+@pytest.fixture
+def team_page(browser, request):
+    """A desktop page for the team dashboard (its session cookie is expected)."""
+    yield from _open_page(browser, request, DESKTOP, cookies_allowed=True)
 
 
 class Screenshots:

@@ -106,7 +106,11 @@ function drawRanked(stops, segments) {
     row.forEach((value) => tr.append(el("td", value)));
     return tr;
   }));
-  if (!rows.length) body.append(el("tr")).append(el("td", "No reports match these filters.", { colspan: "3" }));
+  if (!rows.length) {
+    const empty = el("tr");
+    empty.append(el("td", "No reports match these filters.", { colspan: "3" }));
+    body.append(empty);
+  }
 }
 
 function drawInsights(summary) {
@@ -188,10 +192,29 @@ async function loadModeration() {
       button.addEventListener("click", async () => {
         await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
         li.replaceChildren(el("p", `${label}d.`));
+        if (decision === "approve") loadAll();
       });
       li.append(button);
     }
     return li;
+  }));
+}
+
+function drawReports(reports) {
+  const list = document.getElementById("reports");
+  const latest = reports.features.slice(0, 20);
+  if (!latest.length) {
+    list.replaceChildren(el("li", "No reports match these filters."));
+    return;
+  }
+  list.replaceChildren(...latest.map((feature) => {
+    const p = feature.properties;
+    const item = el("li");
+    const where = p.stop_name || (p.route_short_name ? `route ${p.route_short_name}` : p.neighbourhood);
+    item.append(el("p", `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${p.context.replace("_", " ")} · ${where}`, { class: "meta" }));
+    item.append(el("p", p.categories.map((c) => c.replaceAll("_", " ")).join(", ")));
+    if (p.description) item.append(el("blockquote", p.description));
+    return item;
   }));
 }
 
@@ -206,15 +229,17 @@ async function loadAll() {
   say("Loading…");
   try {
     const query = params.toString();
-    const [cells, stops, segments, areas, insight] = await Promise.all([
+    const [cells, stops, segments, areas, insight, reports] = await Promise.all([
       api(`/api/v1/team/hotspots/cells?${query}`),
       api(`/api/v1/team/hotspots/stops?${query}`),
       api(`/api/v1/team/hotspots/route-segments?${query}`),
       api("/api/v1/team/neighbourhoods"),
       api(`/api/v1/team/insights?${params.get("neighbourhood") ? `neighbourhood=${encodeURIComponent(params.get("neighbourhood"))}` : ""}`),
+      api(`/api/v1/team/reports?${query}`),
     ]);
     drawLayers(cells, stops, segments, areas);
     drawRanked(stops, segments);
+    drawReports(reports);
     drawInsights(insight.summary);
     drawChart("trend", "line", insight.trend.map((w) => w.week), insight.trend.map((w) => w.count), "Reports");
     const categories = Object.entries(insight.categories);
