@@ -10,10 +10,31 @@ from ..db import db_read_session
 from ..errors import InvalidRequest
 from ..hotspots.filters import parse_filters
 from ..hotspots.formats import FORMATS, Download, render
+from ..hotspots.schema import HotspotCollection, HotspotQuery
 from ..hotspots.service import public_layer
 from ..services import current_settings
+from .openapi import ErrorBody, operation
 
 bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")
+
+
+LAYER_MEDIA = {
+    "application/geo+json": HotspotCollection,
+    "text/csv": None,
+    "application/geopackage+sqlite3": None,
+}
+
+
+def _document(layer: str, summary: str) -> None:
+    operation(
+        f"/api/v1/hotspots/{layer}",
+        "get",
+        tag="hotspots",
+        summary=summary,
+        query=HotspotQuery,
+        responses={200: HotspotCollection, 422: ErrorBody},
+        media=LAYER_MEDIA,
+    )(hotspots)
 
 
 @bp.get("/<any(cells, stops, 'route-segments'):layer>")
@@ -41,3 +62,8 @@ def download_response(download: Download, attachment: bool) -> Response:
     response.headers["X-Filters"] = json.dumps(download.metadata["filters"], sort_keys=True)
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
+
+
+_document("cells", "H3 hexagons with counts, categories and Gi* (after disclosure control)")
+_document("stops", "Stops with counts and categories (after disclosure control)")
+_document("route-segments", "Stretches between consecutive stops with counts")

@@ -85,6 +85,9 @@ class Operation:
     responses: dict[int, ResponseSpec] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # Media types of the success response when it is not plain JSON of its model:
+    # media type -> the model for JSON-like types, None for text or binary bodies.
+    media: dict[str, type[BaseModel] | None] = field(default_factory=dict)
 
 
 _REGISTRY: list[Operation] = []
@@ -102,6 +105,7 @@ def operation(
     responses: dict[int, ResponseSpec] | None = None,
     path_params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    media: dict[str, type[BaseModel] | None] | None = None,
 ) -> Callable[[F], F]:
     """Record an operation for the OpenAPI document; the view is returned unchanged."""
     recorded = Operation(
@@ -115,6 +119,7 @@ def operation(
         responses=dict(responses or {}),
         path_params=dict(path_params or {}),
         headers=dict(headers or {}),
+        media=dict(media or {}),
     )
 
     def decorator(view: F) -> F:
@@ -148,13 +153,21 @@ def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], str]]:
             model, _ = _response_model(spec)
             if model is not None:
                 seen[(model, "serialization")] = None
+        for model in op.media.values():
+            if model is not None:
+                seen[(model, "serialization")] = None
     return list(seen)
 
 
 def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "description": text,
-         "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": text,
+            "schema": {"type": "string"},
+        }
         for name, text in op.path_params.items()
     ]
     if op.query is not None:
@@ -166,8 +179,15 @@ def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
                 param["description"] = prop["description"]
             params.append(param)
     for name, text in op.headers.items():
-        params.append({"name": name, "in": "header", "required": False, "description": text,
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+        params.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
     return params
 
 
@@ -180,7 +200,12 @@ def _responses(op: Operation) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "description": description or _DEFAULT_DESCRIPTIONS.get(status, "Response")
         }
-        if model is not None:
+        if 200 <= status < 300 and op.media:
+            entry["content"] = {
+                media_type: {"schema": _media_schema(media_type, media_model)}
+                for media_type, media_model in op.media.items()
+            }
+        elif model is not None:
             entry["content"] = {
                 "application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=model.__name__)}}
             }
@@ -188,10 +213,19 @@ def _responses(op: Operation) -> dict[str, Any]:
     return out
 
 
+def _media_schema(media_type: str, model: type[BaseModel] | None) -> dict[str, Any]:
+    if model is not None:
+        return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+    if media_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "contentMediaType": media_type}
+
+
 def _operation_object(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     obj: dict[str, Any] = {
-        "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_')}".replace("{", "")
-        .replace("}", ""),
+        "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_')}".replace(
+            "{", ""
+        ).replace("}", ""),
         "summary": op.summary,
         "tags": [op.tag],
         "responses": _responses(op),

@@ -91,8 +91,11 @@ class ReportIn(_Strict):
             raise _at("is required unless transit.stop_id is given", "location", root=True)
         if self.context == "street" and (transit.stop_id or transit.route_id):
             field = "stop_id" if transit.stop_id else "route_id"
-            raise _at("does not apply to a street report; use at_stop or on_vehicle",
-                      f"transit.{field}", root=True)
+            raise _at(
+                "does not apply to a street report; use at_stop or on_vehicle",
+                f"transit.{field}",
+                root=True,
+            )
         return self
 
 

@@ -98,9 +98,13 @@ def store_report(
 def snap_report(session: Session, report_in: ReportIn, settings: Settings) -> Snap:
     """Tie the report to a stop and/or a route according to its context."""
     transit = report_in.transit or TransitIn()
-    lon, lat = (report_in.location.lon, report_in.location.lat) if report_in.location else (
-        None,
-        None,
+    lon, lat = (
+        (report_in.location.lon, report_in.location.lat)
+        if report_in.location
+        else (
+            None,
+            None,
+        )
     )
     given_stop = None
     if transit.stop_id is not None:
@@ -336,8 +340,16 @@ def load_receipt(session: Session, report_id: uuid.UUID) -> Receipt | None:
                 (row.segment_to_public_id, row.segment_to_name),
             )
         route = SnappedRoute(
-            0, row.route_public_id, row.route_short_name, row.mode or "", row.route_direction,
-            row.lon, row.lat, row.along_m, row.route_distance_m, between,
+            0,
+            row.route_public_id,
+            row.route_short_name,
+            row.mode or "",
+            row.route_direction,
+            row.lon,
+            row.lat,
+            row.along_m,
+            row.route_distance_m,
+            between,
         )
     snap = Snap(row.lon, row.lat, stop, route, row.mode)
     cells = {res: int_to_cell(cell) for res, cell in zip(row.res, row.cells, strict=True)}
