@@ -195,6 +195,8 @@ class Cluster:
                 str(self.data),
                 "-l",
                 str(log),
+                "-o",
+                f"-p {self.port}",  # this Cluster's port, whatever postgresql.conf says
             ]
         )
         if result.returncode != 0:

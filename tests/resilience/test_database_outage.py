@@ -64,6 +64,8 @@ def _client(port: int, index: int, stop_at: float, ledger: Ledger) -> None:
 def own_cluster():
     data = localdb.local_cluster().data.parent / "outage-test-postgres"
     cluster = localdb.Cluster(data, free_port())
+    if cluster.running():  # left over from an interrupted run, maybe on another port
+        cluster.stop()
     cluster.ensure("streetsafe")
     url = cluster.url("streetsafe")
     engine = sa.create_engine(url)
