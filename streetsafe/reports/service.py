@@ -165,8 +165,7 @@ def _snap_on_vehicle(
             )
     else:
         radius_m = settings.on_vehicle_radius_m
-        route_id = snapping.nearest_route(session, lon, lat, radius_m, transit.mode)
-        route = None if route_id is None else snapping.snap_to_route(session, route_id, lon, lat)
+        route = snapping.snap_to_nearest_route(session, lon, lat, radius_m, transit.mode)
         if route is None:
             kind = f"{transit.mode} route" if transit.mode else "route"
             raise Unprocessable(
