@@ -5,8 +5,9 @@
 Uses the database `benchmarks.ingest` built (`<DATABASE_URL's name>_bench`, run that first)
 and the same varied bodies. Drives the app in-process with Flask's test client (no gunicorn,
 no sockets) and reports, per report context: median and p90 wall time per request, SQL
-statements, pool checkouts and Redis commands per request, and each statement's median
-time as seen from Python. With --pyinstrument, prints a call-tree profile of all requests.
+statements, pool checkouts and Redis commands per request, this process's CPU time per
+request (Python's share), and each statement's median time as seen from Python. With
+--pyinstrument, prints a call-tree profile of all requests.
 """
 
 from __future__ import annotations
@@ -103,23 +104,25 @@ def main() -> None:
     for i in range(args.requests):
         body = bodies[i % len(bodies)]
         counters.reset()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.post("/api/v1/reports", data=body, content_type="application/json")
         elapsed_ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu_started) * 1000
         if response.status_code != 201:
             sys.exit(f"unexpected {response.status_code}: {response.get_data(as_text=True)}")
         per_context[json.loads(body)["context"]].append({
-            "ms": elapsed_ms, "statements": counters.statements,
+            "ms": elapsed_ms, "cpu_ms": cpu_ms, "statements": counters.statements,
             "checkouts": counters.checkouts, "redis": counters.redis})
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=True))
-    print(f"{'context':12} {'n':>4} {'p50 ms':>8} {'p90 ms':>8} {'stmts':>6} "
+    print(f"{'context':12} {'n':>4} {'p50 ms':>8} {'p90 ms':>8} {'cpu ms':>7} {'stmts':>6} "
           f"{'checkouts':>9} {'redis':>6}")
     for context, rows in sorted(per_context.items()):
         ms = sorted(row["ms"] for row in rows)
         print(f"{context:12} {len(rows):4} {statistics.median(ms):8.2f} "
               f"{ms[int(len(ms) * 0.9)]:8.2f} "
+              f"{statistics.median(r['cpu_ms'] for r in rows):7.2f} "
               f"{statistics.mean(r['statements'] for r in rows):6.1f} "
               f"{statistics.mean(r['checkouts'] for r in rows):9.1f} "
               f"{statistics.mean(r['redis'] for r in rows):6.1f}")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..db import autocommit
 from ..errors import Unprocessable
 from . import idempotency, snapping
 from .cells import cell_to_int, int_to_cell, point_to_cells
@@ -60,7 +61,9 @@ def submit_report(
 ) -> Submission:
     """Snap, store and commit a report; with an idempotency key, at most once per key."""
     hashed_key = None
-    if idempotency_key is not None:
+    if idempotency_key is None:
+        autocommit(session)  # the report is one INSERT: no BEGIN/COMMIT round trips
+    else:
         hashed_key = idempotency.key_hash(idempotency_key)
         hashed_request = idempotency.request_hash(report_in.model_dump(mode="json"))
         stored = idempotency.claim(
