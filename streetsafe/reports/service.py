@@ -189,7 +189,8 @@ def _route_id(session: Session, public_id: str) -> int:
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 
 # One round trip: the report (with the smallest neighbourhood covering it), its cells and
-# its description.
+# its description. The geodesic area of a borough-sized polygon costs about 1 ms, so it is
+# computed only to choose between several covering polygons.
 _INSERT_SQL = sa.text(f"""
 WITH report AS (
     INSERT INTO reports (
@@ -204,8 +205,11 @@ WITH report AS (
         :route_id, :route_public_id, :route_short_name, :route_direction,
         :from_id, :from_name, :to_id, :to_name,
         :along_m, :route_distance_m,
-        (SELECT n.id FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})
-         ORDER BY ST_Area(n.geom::geography), n.id LIMIT 1),
+        (SELECT c.id FROM (
+            SELECT n.id, n.geom, count(*) OVER () AS covering
+            FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})) c
+         ORDER BY CASE WHEN c.covering > 1 THEN ST_Area(c.geom::geography) END, c.id
+         LIMIT 1),
         :synthetic)
     RETURNING id
 ), cells AS (
