@@ -5,7 +5,8 @@
 Builds a fresh database (DATABASE_URL's server, database `<name>_bench`), imports the
 Southampton GTFS feed and all 375,664 GB NaPTAN stops from ../shared/geodata, measures the
 snapping SQL's median, then drives both servers with Debian's wrk (installed if missing) at
-1, 8 and 32 connections with varied valid reports. Prints a table and writes
+1, 8 and 32 connections with varied valid reports; also a Flask floor (benchmarks/flask_floor.py:
+Flask + pydantic + the bare insert). Prints a table and writes
 benchmarks/results/ingest.json. Abuse limits are raised (not removed) for the run.
 """
 
@@ -181,10 +182,10 @@ def report_bodies(engine: sa.Engine, path: Path, count: int = 500) -> None:
 
 
 def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.Popen:
-    """gunicorn (same settings for both) serving the app or the bare endpoint."""
+    """gunicorn (same settings for all) serving the app, the Flask floor or the bare endpoint."""
     env = {**os.environ, "DATABASE_URL": url, "BARE_DATABASE_URL": url, "REDIS_URL": redis_url,
            "STREETSAFE_RATE_LIMITS": "1000000/minute", "STREETSAFE_ENV": "development"}
-    target = "streetsafe.server:run_gunicorn" if kind == "app" else "benchmarks.bare_app:app"
+    target = {"bare": "benchmarks.bare_app:app", "floor": "benchmarks.flask_floor:app"}.get(kind)
     code = (
         "from streetsafe.config import Settings\n"
         "from streetsafe.server import run_gunicorn, StreetSafeServer\n"
@@ -258,7 +259,8 @@ def main() -> None:
     lua, bodies = workdir / "post.lua", workdir / "bodies.jsonl"
     lua.write_text(LUA)
     report_bodies(engine, bodies)
-    for kind, port in (("app", args.port), ("bare", args.port + 1)):
+    targets = (("app", args.port), ("floor", args.port + 2), ("bare", args.port + 1))
+    for kind, port in targets:
         server = start_server(kind, url, redis_url, port)
         try:
             for connections in CONNECTIONS:
