@@ -1,11 +1,12 @@
 """Ingest benchmark: POST /api/v1/reports under gunicorn vs a bare JSON-insert endpoint.
 
-    python -m benchmarks.ingest [--seconds 10] [--skip-naptan]
+    python -m benchmarks.ingest [--seconds 10] [--skip-naptan] [--reuse] [--port 18450]
 
 Builds a fresh database (DATABASE_URL's server, database `<name>_bench`), imports the
 Southampton GTFS feed and all 375,664 GB NaPTAN stops from ../shared/geodata, measures the
 snapping SQL's median, then drives both servers with Debian's wrk (installed if missing) at
-1, 8 and 32 connections with varied valid reports. Prints a table and writes
+1, 8 and 32 connections with varied valid reports; also a Flask floor (benchmarks/flask_floor.py:
+Flask + pydantic + the bare insert). Prints a table and writes
 benchmarks/results/ingest.json. Abuse limits are raised (not removed) for the run.
 """
 
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GEODATA = Path(os.environ.get("STREETSAFE_GEODATA") or ROOT.parent / "shared" / "geodata")
 if not GEODATA.is_dir():
     GEODATA = Path("/work/shared/geodata")
-PORT_APP, PORT_BARE = 18450, 18451
+PORT = 18450  # the app's; the bare endpoint listens on the next port
 CONNECTIONS = (1, 8, 32)
 GUNICORN = {"workers": 2, "threads": 4}
 
@@ -85,6 +86,12 @@ def bench_database() -> str:
     engine.dispose()
     migrate.upgrade(url)
     return url
+
+
+def existing_bench_database() -> str:
+    """The database an earlier run built (for --reuse)."""
+    base = sa.make_url(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL"))
+    return base.set(database=f"{base.database}_bench").render_as_string(hide_password=False)
 
 
 def load_naptan(engine: sa.Engine) -> int:
@@ -175,10 +182,10 @@ def report_bodies(engine: sa.Engine, path: Path, count: int = 500) -> None:
 
 
 def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.Popen:
-    """gunicorn (same settings for both) serving the app or the bare endpoint."""
+    """gunicorn (same settings for all) serving the app, the Flask floor or the bare endpoint."""
     env = {**os.environ, "DATABASE_URL": url, "BARE_DATABASE_URL": url, "REDIS_URL": redis_url,
            "STREETSAFE_RATE_LIMITS": "1000000/minute", "STREETSAFE_ENV": "development"}
-    target = "streetsafe.server:run_gunicorn" if kind == "app" else "benchmarks.bare_app:app"
+    target = {"bare": "benchmarks.bare_app:app", "floor": "benchmarks.flask_floor:app"}.get(kind)
     code = (
         "from streetsafe.config import Settings\n"
         "from streetsafe.server import run_gunicorn, StreetSafeServer\n"
@@ -223,17 +230,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--skip-naptan", action="store_true")
+    parser.add_argument("--port", type=int, default=PORT,
+                        help="the app's port; the bare endpoint uses the next one")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the last run's database (same data), skip the imports")
     args = parser.parse_args()
     from streetsafe.transit.gtfs import import_gtfs
 
     wrk = ensure_wrk()
-    url = bench_database()
+    url = existing_bench_database() if args.reuse else bench_database()
     redis_url = os.environ.get("REDIS_URL") or sys.exit("set REDIS_URL")
     engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        import_gtfs(connection, GEODATA / "gtfs" / "southampton-bluestar-2025.zip",
-                    "southampton", quiet=False)
-    naptan = 0 if args.skip_naptan else load_naptan(engine)
+    if args.reuse:
+        with engine.begin() as connection:
+            connection.execute(sa.text("TRUNCATE reports CASCADE"))
+            naptan = connection.scalar(sa.text(
+                "SELECT count(*) FROM stops s JOIN feeds f ON f.id = s.feed_id "
+                "WHERE f.name = 'naptan-gb'"))
+    else:
+        with engine.begin() as connection:
+            import_gtfs(connection, GEODATA / "gtfs" / "southampton-bluestar-2025.zip",
+                        "southampton", quiet=False)
+        naptan = 0 if args.skip_naptan else load_naptan(engine)
     with engine.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
     results: dict = {"naptan_stops": naptan, "snapping": snapping_median_ms(engine), "runs": []}
@@ -241,7 +259,8 @@ def main() -> None:
     lua, bodies = workdir / "post.lua", workdir / "bodies.jsonl"
     lua.write_text(LUA)
     report_bodies(engine, bodies)
-    for kind, port in (("app", PORT_APP), ("bare", PORT_BARE)):
+    targets = (("app", args.port), ("floor", args.port + 2), ("bare", args.port + 1))
+    for kind, port in targets:
         server = start_server(kind, url, redis_url, port)
         try:
             for connections in CONNECTIONS:

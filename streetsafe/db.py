@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -25,16 +27,38 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs: object) -> sa.Engine:
-    """An engine for psycopg 3 that checks pooled connections before use."""
+    """An engine for psycopg 3 that checks pooled connections before use, without a round trip."""
     options: dict[str, object] = {
-        "pool_pre_ping": True,
         "pool_size": 10,
         "max_overflow": 20,
         "pool_timeout": 5,
         "connect_args": {"connect_timeout": 5, "application_name": "streetsafe"},
     }
     options.update(kwargs)
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        sa.event.listen(engine, "checkout", _drop_if_closed_by_server)
+    return engine
+
+
+def _drop_if_closed_by_server(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Replace a pooled connection the server has closed, without pool_pre_ping's round trip.
+
+    An idle connection of ours is never sent anything (no LISTEN), so a readable socket means
+    the server said goodbye (restart, pg_terminate_backend, idle timeout) or hung up: raising
+    DisconnectionError makes the pool open a fresh one. A connection that dies unnoticed still
+    fails its first statement, which the error handler turns into a 503 with Retry-After and
+    SQLAlchemy answers by invalidating the whole pool, so the next request reconnects.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:  # not psycopg 3: nothing cheap to check
+        return
+    if dbapi_connection.closed or pgconn.status != 0:  # 0 is CONNECTION_OK
+        raise sa.exc.DisconnectionError("connection closed")
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise sa.exc.DisconnectionError("the server closed the connection")
 
 
 class Database:
@@ -83,6 +107,17 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_database().session_factory()
     return g.db_session
+
+
+def autocommit(session: Session) -> None:
+    """Let a session that starts its own transaction commit each statement as it runs.
+
+    For work whose only write is one statement: that statement is atomic by itself, so BEGIN
+    and COMMIT would be two round trips for nothing. Call it before the first statement. A
+    session bound to a connection (a test's transaction, a script's) keeps that transaction.
+    """
+    if isinstance(session.bind, sa.Engine) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def db_read_session() -> Session:

@@ -4,7 +4,9 @@ A client is identified by HMAC-SHA256(daily key, client address). The daily key 
 lives only in Redis (created with SET NX, expiring after 48 h, its name holding the UTC
 date), and is never logged or written to PostgreSQL: once it expires, yesterday's counters
 cannot be tied back to an address even by someone holding the Redis dump. Limits come from
-STREETSAFE_RATE_LIMITS in Flask-Limiter's notation; an empty value turns them off.
+STREETSAFE_RATE_LIMITS in Flask-Limiter's notation; an empty value turns them off. A 429
+carries Retry-After and X-RateLimit-Limit/-Remaining/-Reset; other responses carry none
+(computing them costs a Redis round trip per report).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import hmac
 import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import redis
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 
 from .config import Settings
@@ -69,11 +73,31 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         app=app,
         storage_uri=settings.redis_url,
         strategy="moving-window",
-        headers_enabled=True,
+        # Flask-Limiter's headers cost a second Redis script per report (the window's state);
+        # they are sent on a 429 only, where Retry-After matters (see _limit_headers).
+        headers_enabled=False,
         key_prefix="streetsafe",
     )
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(settings.rate_limits)(view)
+    app.after_request(_limit_headers(limiter))
     app.extensions["streetsafe.limiter"] = limiter
     return limiter
+
+
+def _limit_headers(limiter: Limiter) -> Callable[[Response], Response]:
+    """An after_request hook adding Retry-After and the X-RateLimit-* headers to a 429."""
+
+    def add_headers(response: Response) -> Response:
+        current = limiter.current_limit if response.status_code == 429 else None
+        if current is None:
+            return response
+        reset_at = current.reset_at
+        response.headers["X-RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["X-RateLimit-Remaining"] = str(current.remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset_at)
+        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
+        return response
+
+    return add_headers

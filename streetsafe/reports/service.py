@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..db import autocommit
 from ..errors import Unprocessable
 from . import idempotency, snapping
 from .cells import cell_to_int, int_to_cell, point_to_cells
@@ -60,7 +61,9 @@ def submit_report(
 ) -> Submission:
     """Snap, store and commit a report; with an idempotency key, at most once per key."""
     hashed_key = None
-    if idempotency_key is not None:
+    if idempotency_key is None:
+        autocommit(session)  # the report is one INSERT: no BEGIN/COMMIT round trips
+    else:
         hashed_key = idempotency.key_hash(idempotency_key)
         hashed_request = idempotency.request_hash(report_in.model_dump(mode="json"))
         stored = idempotency.claim(
@@ -169,8 +172,7 @@ def _snap_on_vehicle(
             )
     else:
         radius_m = settings.on_vehicle_radius_m
-        route_id = snapping.nearest_route(session, lon, lat, radius_m, transit.mode)
-        route = None if route_id is None else snapping.snap_to_route(session, route_id, lon, lat)
+        route = snapping.snap_to_nearest_route(session, lon, lat, radius_m, transit.mode)
         if route is None:
             kind = f"{transit.mode} route" if transit.mode else "route"
             raise Unprocessable(
@@ -191,7 +193,8 @@ def _route_id(session: Session, public_id: str) -> int:
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 
 # One round trip: the report (with the smallest neighbourhood covering it), its cells and
-# its description.
+# its description. The geodesic area of a borough-sized polygon costs about 1 ms, so it is
+# computed only to choose between several covering polygons.
 _INSERT_SQL = sa.text(f"""
 WITH report AS (
     INSERT INTO reports (
@@ -206,8 +209,11 @@ WITH report AS (
         :route_id, :route_public_id, :route_short_name, :route_direction,
         :from_id, :from_name, :to_id, :to_name,
         :along_m, :route_distance_m,
-        (SELECT n.id FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})
-         ORDER BY ST_Area(n.geom::geography), n.id LIMIT 1),
+        (SELECT c.id FROM (
+            SELECT n.id, n.geom, count(*) OVER () AS covering
+            FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})) c
+         ORDER BY CASE WHEN c.covering > 1 THEN ST_Area(c.geom::geography) END, c.id
+         LIMIT 1),
         :synthetic)
     RETURNING id
 ), cells AS (

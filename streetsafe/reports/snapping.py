@@ -8,6 +8,7 @@ stops of that route direction whose distance_m bracket it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -89,40 +90,49 @@ def stop_by_id(
 
 _ROUTE_BY_ID_SQL = sa.text("SELECT id FROM routes WHERE public_id = :public_id")
 
-_NEAREST_ROUTE_SQL = sa.text(f"""
-SELECT sh.route_id, ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m
-FROM route_shapes sh JOIN routes r ON r.id = sh.route_id
-WHERE ST_DWithin(sh.geom::geography, {_POINT}::geography, :radius_m)
-  AND (CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))
-ORDER BY distance_m, sh.route_id
-LIMIT 1
-""")
-
 
 def route_by_id(session: Session, public_id: str) -> int | None:
     """The internal id of the route with this public id, or None."""
     return session.scalar(_ROUTE_BY_ID_SQL, {"public_id": public_id})
 
 
-def nearest_route(
-    session: Session, lon: float, lat: float, radius_m: float, mode: str | None
-) -> int | None:
-    """The internal id of the route (of `mode`, if given) nearest within radius_m, or None."""
-    params = {"lon": lon, "lat": lat, "radius_m": radius_m, "mode": mode}
-    row = session.execute(_NEAREST_ROUTE_SQL, params).first()
-    return None if row is None else row.route_id
+# Geodesic distance to a whole shape (hundreds of vertices) costs about 1 ms, and a city's bus
+# shapes overlap: dozens have a bounding box near any point. So: a planar ST_DWithin in degrees
+# (`near_deg`, enough for near_m at this latitude; native, index-backed) drops the shapes that
+# cannot be within near_m; only the part of a shape inside a lon/lat box holding every point
+# within near_m of the report can be nearer than near_m, so the geodesic distance is measured to
+# that clipped part (a few segments), and to the whole shape only when the clipped part is
+# further than near_m. The same distance either way, to millimetres (centimetres on long
+# segments: the clip cuts a segment along the planar line, not the geodesic edge). The box is
+# computed in Python (`clip_box`); near the poles or the antimeridian there is none, and whole
+# shapes are measured with the geography index.
+_CLIPPED_DISTANCE = f"""ST_Distance(
+    ST_ClipByBox2D(sh.geom, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326))::geography,
+    {_POINT}::geography)"""
+
+# Metres per degree: the least along a meridian (at the equator), and along the equator.
+_MIN_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_319.49
+_BOX_MARGIN = 1.05
 
 
-# The nearest shape of the route, the point on it, and the bracketing pair of stops: stops
-# of the same shape are preferred, then the pair whose interval is nearest to along_m.
-_SNAP_TO_ROUTE_SQL = sa.text(f"""
-WITH shape AS (
-    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
-           ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m,
-           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
-    FROM route_shapes sh WHERE sh.route_id = :route_id
-    ORDER BY distance_m, sh.id LIMIT 1
-)
+def clip_box(lon: float, lat: float, near_m: float) -> dict[str, float] | None:
+    """A lon/lat box holding every point within near_m of (lon, lat), and the planar radius in
+    degrees (near_deg) holding them too; None if the box would wrap."""
+    dlat = near_m / _MIN_M_PER_DEG_LAT * _BOX_MARGIN
+    top_lat = abs(lat) + dlat
+    if top_lat >= 89.0:
+        return None
+    dlon = near_m / (_M_PER_DEG_LON_EQUATOR * math.cos(math.radians(top_lat))) * _BOX_MARGIN
+    if abs(lon) + dlon >= 180.0:
+        return None
+    return {"xmin": lon - dlon, "ymin": lat - dlat, "xmax": lon + dlon, "ymax": lat + dlat,
+            "near_deg": max(dlon, dlat)}
+
+
+# The nearest point on a shape, and the bracketing pair of stops: stops of the same shape are
+# preferred, then the pair whose interval is nearest to along_m. `shape` is defined first.
+_SNAP_SELECT = """
 SELECT shape.route_id, shape.direction, shape.distance_m,
        shape.fraction * shape.length_m AS along_m,
        ST_X(ST_LineInterpolatePoint(shape.geom, shape.fraction)) AS lon,
@@ -146,20 +156,86 @@ LEFT JOIN LATERAL (
              pairs.to_m - pairs.from_m
     LIMIT 1
 ) seg ON true
-""")
+"""
+
+_MODE_FILTER = "(CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))"
+
+# The nearest shape (of `mode`, if given) within radius_m, candidates from the geometry index.
+_SNAP_TO_NEAREST_ROUTE_SQL = sa.text(f"""
+WITH shape AS (
+    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom, near.distance_m,
+           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
+    FROM route_shapes sh JOIN routes r ON r.id = sh.route_id
+    CROSS JOIN LATERAL (SELECT {_CLIPPED_DISTANCE} AS distance_m) near
+    WHERE ST_DWithin(sh.geom, {_POINT}, :near_deg)
+      AND {_MODE_FILTER} AND near.distance_m <= :radius_m
+    ORDER BY near.distance_m, sh.route_id, sh.id
+    LIMIT 1
+)
+{_SNAP_SELECT}""")
+
+# The same without a box (near the poles or the antimeridian): the geography index.
+_SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL = sa.text(f"""
+WITH shape AS (
+    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
+           ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m,
+           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
+    FROM route_shapes sh JOIN routes r ON r.id = sh.route_id
+    WHERE ST_DWithin(sh.geom::geography, {_POINT}::geography, :radius_m) AND {_MODE_FILTER}
+    ORDER BY distance_m, sh.route_id, sh.id
+    LIMIT 1
+)
+{_SNAP_SELECT}""")
+
+# The nearest shape of one route, however far (a route the reporter named).
+_SNAP_TO_ROUTE_SQL = sa.text(f"""
+WITH shape AS (
+    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
+           CASE WHEN near.clipped_m <= :near_m THEN near.clipped_m
+                ELSE ST_Distance(sh.geom::geography, {_POINT}::geography) END AS distance_m,
+           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
+    FROM route_shapes sh
+    CROSS JOIN LATERAL (SELECT CASE WHEN ST_DWithin(sh.geom, {_POINT}, :near_deg)
+                                    THEN {_CLIPPED_DISTANCE} END AS clipped_m) near
+    WHERE sh.route_id = :route_id
+    ORDER BY distance_m, sh.id LIMIT 1
+)
+{_SNAP_SELECT}""")
+
+# Within this distance of a named route, its distance is measured on clipped shapes.
+NAMED_ROUTE_NEAR_M = 1000.0
+
+
+def snap_to_nearest_route(
+    session: Session, lon: float, lat: float, radius_m: float, mode: str | None
+) -> SnappedRoute | None:
+    """The nearest point on the nearest route (of `mode`, if given) within radius_m, or None."""
+    params: dict[str, object] = {"lon": lon, "lat": lat, "radius_m": radius_m, "mode": mode}
+    box = clip_box(lon, lat, radius_m)
+    if box is None:
+        row = session.execute(_SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL, params).one_or_none()
+    else:
+        row = session.execute(_SNAP_TO_NEAREST_ROUTE_SQL, params | box).one_or_none()
+    return None if row is None else _snapped_route(row)
 
 
 def snap_to_route(session: Session, route_id: int, lon: float, lat: float) -> SnappedRoute | None:
     """The nearest point of the route's shapes to (lon, lat); None if it has no shape."""
-    params = {"route_id": route_id, "lon": lon, "lat": lat}
+    box = clip_box(lon, lat, NAMED_ROUTE_NEAR_M) or dict.fromkeys(_BOX_KEYS)
+    params = {"route_id": route_id, "lon": lon, "lat": lat, "near_m": NAMED_ROUTE_NEAR_M} | box
     row = session.execute(_SNAP_TO_ROUTE_SQL, params).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _snapped_route(row)
+
+
+_BOX_KEYS = ("xmin", "ymin", "xmax", "ymax", "near_deg")
+
+
+def _snapped_route(row: sa.Row) -> SnappedRoute:
     between = None
     if row.from_id is not None:
         between = ((row.from_id, row.from_name), (row.to_id, row.to_name))
     return SnappedRoute(
-        id=route_id,
+        id=row.route_id,
         public_id=row.public_id,
         short_name=row.short_name,
         mode=row.mode,

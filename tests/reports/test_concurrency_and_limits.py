@@ -96,7 +96,8 @@ def test_eleventh_report_in_a_minute_is_429_and_redis_never_sees_the_address(com
     assert statuses == [201] * 10
     assert status == 429
     assert body["error"] == "rate_limited" and set(body) == {"error", "message", "field"}
-    assert int(headers["Retry-After"]) > 0
+    assert 0 < int(headers["Retry-After"]) <= 60
+    assert (headers["X-RateLimit-Limit"], headers["X-RateLimit-Remaining"]) == ("10", "0")
     assert other.status == 200  # reading is not limited
     assert _count(committed_url, "reports") == before + 10
     keys = [key.decode() for key in client.keys("*")]
