@@ -67,6 +67,8 @@ def is_safe(total: int, categories: dict[str, int], k: int) -> bool:
 
 
 def _reports_in(mask_counts: dict[int, int], mask: int) -> int:
+    if not mask:
+        return 0  # nothing merged (the usual case for busy cells): skip the histogram
     return sum(n for m, n in mask_counts.items() if m & mask)
 
 
