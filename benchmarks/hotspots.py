@@ -1,6 +1,7 @@
 """Benchmark: hotspot cells and tiles from rollups vs raw reports on the fly vs pygeoapi.
 
-    python -m benchmarks.hotspots [--count 1000000] [--runs 30]
+    python -m benchmarks.hotspots [--count 1000000] [--runs 30] [--reuse] [--database NAME]
+        [--app-port 18550] [--pygeoapi-port 18551]
 
 Loads COUNT synthetic reports whose points follow the police.uk City of London map points
 and the Humberside NaPTAN stops in ../shared/geodata into a fresh database (COPY with the
@@ -304,13 +305,18 @@ def run_cases(url: str, runs: int) -> dict[str, dict[str, float]]:
 
 def main() -> None:
     """Load, serve, measure, print a Markdown table."""
+    global APP_PORT, PYGEOAPI_PORT  # one run, one pair of ports
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    parser.add_argument("--app-port", type=int, default=APP_PORT)
+    parser.add_argument("--pygeoapi-port", type=int, default=PYGEOAPI_PORT)
+    parser.add_argument("--database", help="benchmark database name (default <db>_bench_hotspots)")
     args = parser.parse_args()
+    APP_PORT, PYGEOAPI_PORT = args.app_port, args.pygeoapi_port
     base_url = os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL to a PostGIS server")
-    name = sa.make_url(base_url).database + "_bench_hotspots"
+    name = args.database or sa.make_url(base_url).database + "_bench_hotspots"
     if args.reuse:
         url = sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
     else:

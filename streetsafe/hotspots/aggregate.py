@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
 from .filters import HotspotFilters
-from .rollups import ALL_CATEGORIES_MASK, CATEGORY_IDS
+from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
 
 METRES_PER_DEGREE = 111_320.0
 
@@ -35,10 +35,16 @@ class HotspotFeature:
     count: int = 0
     mask_counts: dict[int, int] = field(default_factory=dict)
     properties: dict[str, object] = field(default_factory=dict)
+    # Reports per category when read from a summary (else folded from mask_counts).
+    category_totals: dict[str, int] | None = None
 
     def category_counts(self, category_mask: int = 0) -> dict[str, int]:
         """Exact reports per category (only the filtered categories when a mask is given)."""
         wanted = category_mask or ALL_CATEGORIES_MASK
+        if self.category_totals is not None:
+            return {
+                c: n for c, n in self.category_totals.items() if n and wanted & CATEGORY_BITS[c]
+            }
         counts: dict[str, int] = {}
         for bit, category in enumerate(CATEGORY_IDS):
             if wanted & (1 << bit):
@@ -132,23 +138,40 @@ def _collect(
     return features
 
 
+SUMMARY_COLUMNS = ", ".join(f"s.n_{c}" for c in CATEGORY_IDS)
+
+
+def _site_join(filters: HotspotFilters, params: dict[str, object], alias: str) -> str:
+    """Join cell sites near the bbox (empty without a bbox); adds the envelope parameters."""
+    if not filters.bbox:
+        return ""
+    # A cell's site is a point inside it: any cell meeting the bbox has its site within
+    # one cell diameter of it. The exact test is done on the hexagon afterwards.
+    margin_m = 2.5 * h3.average_hexagon_edge_length(filters.res, unit="m")
+    params.update(_envelope(filters.bbox, margin_m))
+    return (
+        f"JOIN hotspot_cell_sites p ON p.res = {alias}.res AND p.cell = {alias}.cell "
+        f"AND p.geom && {ENVELOPE_SQL}"
+    )
+
+
+def _in_bbox(features: list[HotspotFeature], filters: HotspotFilters) -> list[HotspotFeature]:
+    if not filters.bbox:
+        return features
+    box = shapely.box(*filters.bbox)
+    return [f for f in features if f.geometry.intersects(box)]
+
+
 def cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
     """Exact counts per H3 cell at `filters.res` that match the filters."""
+    if filters.is_unfiltered:
+        return _summary_cell_features(session, filters)
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
     where, params = _conditions(session, filters, time_columns=timed)
     where.insert(0, "r.res = :res")
     params["res"] = filters.res
-    join = ""
-    if filters.bbox:
-        # A cell's site is a point inside it: any cell meeting the bbox has its site within
-        # one cell diameter of it. The exact test is done on the hexagon below.
-        margin_m = 2.5 * h3.average_hexagon_edge_length(filters.res, unit="m")
-        params.update(_envelope(filters.bbox, margin_m))
-        join = (
-            "JOIN hotspot_cell_sites s ON s.res = r.res AND s.cell = r.cell "
-            f"AND s.geom && {ENVELOPE_SQL}"
-        )
+    join = _site_join(filters, params, "r")
     sql = (
         f"SELECT r.cell, r.category_mask, sum(r.count)::int FROM {table} r {join} "
         f"WHERE {' AND '.join(where)} GROUP BY r.cell, r.category_mask"
@@ -157,10 +180,28 @@ def cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
     features = _collect(
         rows, lambda row: HotspotFeature(h3.int_to_str(row[0]), cell_polygon(row[0]))
     )
-    if filters.bbox:
-        box = shapely.box(*filters.bbox)
-        return [f for f in features.values() if f.geometry.intersects(box)]
-    return list(features.values())
+    return _in_bbox(list(features.values()), filters)
+
+
+def _summary_cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
+    """Cells from `hotspot_cell_summary`: one row per cell, category counts precomputed."""
+    params: dict[str, object] = {"res": filters.res}
+    join = _site_join(filters, params, "s")
+    sql = (
+        f"SELECT s.cell, s.total, s.masks, s.mask_counts, {SUMMARY_COLUMNS} "
+        f"FROM hotspot_cell_summary s {join} WHERE s.res = :res"
+    )
+    features = [
+        HotspotFeature(
+            h3.int_to_str(cell),
+            cell_polygon(cell),
+            count=total,
+            mask_counts=dict(zip(masks, mask_counts, strict=True)),
+            category_totals=dict(zip(CATEGORY_IDS, per_category, strict=True)),
+        )
+        for cell, total, masks, mask_counts, *per_category in session.execute(sa.text(sql), params)
+    ]
+    return _in_bbox(features, filters)
 
 
 def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:

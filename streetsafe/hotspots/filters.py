@@ -154,6 +154,12 @@ class HotspotFilters(BaseModel):
         """True when the query needs the day/hour rollups rather than the totals."""
         return bool(self.from_date or self.to_date or self.hours or self.days)
 
+    @property
+    def is_unfiltered(self) -> bool:
+        """True when only res and bbox are set: the per-cell summaries answer the query."""
+        narrowing = (self.categories, self.context, self.mode, self.neighbourhood)
+        return not (self.has_time_filter or any(narrowing))
+
     def describe(self) -> dict[str, object]:
         """The filters as they were applied, for download metadata."""
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=False)

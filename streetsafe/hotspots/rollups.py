@@ -1,7 +1,8 @@
 """The rollup tables' category bits, and a rebuild of every rollup from the raw reports.
 
-Triggers from migration 0005 keep the rollups current on every insert; `rebuild_rollups` is
-for bulk loads and for a change of the `streetsafe.timezone` database setting.
+Triggers from migrations 0005 and 0006 keep the rollups and cell summaries current on every
+insert; `rebuild_rollups` is for bulk loads and for a change of the `streetsafe.timezone`
+database setting.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ALL_CATEGORIES_MASK = (1 << len(CATEGORY_IDS)) - 1
 ROLLUP_TABLES = (
     "hotspot_cell_rollup", "hotspot_cell_totals", "hotspot_cell_sites", "hotspot_stop_rollup",
     "hotspot_stop_sites", "hotspot_segment_rollup", "hotspot_segment_sites",
+    "hotspot_cell_summary",
 )  # fmt: skip
 
 
@@ -47,4 +49,5 @@ def rebuild_rollups(session: Session) -> None:
     """
     session.execute(sa.text(f"TRUNCATE {', '.join(ROLLUP_TABLES)}"))
     session.execute(sa.text("SELECT hotspot_rebuild_cell_rollups()"))
+    session.execute(sa.text("SELECT hotspot_rebuild_cell_summaries()"))
     session.execute(sa.text("SELECT hotspot_rebuild_transit_rollups()"))

@@ -9,12 +9,16 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from streetsafe.hotspots.aggregate import cell_features
+from streetsafe.hotspots.filters import parse_filters
 from streetsafe.hotspots.rollups import CATEGORY_BITS, CATEGORY_IDS, rebuild_rollups
+from streetsafe.models import CONTEXTS
 
 from .conftest import STOP_LONLATS, Transit
 
 COUNT_TABLES = (
     "hotspot_cell_rollup", "hotspot_cell_totals", "hotspot_stop_rollup", "hotspot_segment_rollup",
+    "hotspot_cell_summary",
 )  # fmt: skip
 
 
@@ -92,3 +96,26 @@ def test_purging_raw_reports_keeps_rollups(db_session: Session, add_reports) -> 
     add_reports(6, lon, lat)
     db_session.execute(sa.text("DELETE FROM reports"))
     assert db_session.scalar(sa.text("SELECT sum(count) FROM hotspot_cell_totals")) == 24
+
+
+def test_cell_summary_answers_like_the_totals(db_session: Session, add_reports) -> None:
+    lon, lat = STOP_LONLATS[0]
+    add_reports(3, lon, lat, categories=["isolated", "no_staff"])
+    add_reports(4, lon, lat, categories=["isolated"], context="at_stop")
+    add_reports(2, lon + 0.01, lat, categories=["other", "badly_lit"])
+    add_reports(1, lon + 0.01, lat, categories=["rundown"], context="on_vehicle", mode="bus")
+    bbox = f"{lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}"
+    for res in ("7", "9", "10"):
+        summary = parse_filters({"res": res, "bbox": bbox})
+        # Naming every context gives the same reports but forces the totals rollup.
+        totals = parse_filters({"res": res, "bbox": bbox, "context": ",".join(CONTEXTS)})
+        assert summary.is_unfiltered and not totals.is_unfiltered
+
+        def key(features: list) -> list[tuple]:
+            return sorted(
+                (f.id, f.count, f.mask_counts, f.category_counts(), f.geometry.wkt)
+                for f in features
+            )
+
+        assert key(cell_features(db_session, summary)) == key(cell_features(db_session, totals))
+        assert sum(f.count for f in cell_features(db_session, summary)) == 10
