@@ -48,8 +48,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# Every benchmark (import, ingest, hotspots: about 15 minutes), then docs/BENCHMARKS.md is
+# rewritten with the figures. BENCH="ingest" runs one. Uses DATABASE_URL / REDIS_URL when
+# set, otherwise the local servers.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	@set -e; if [ -z "$$DATABASE_URL" ] || [ -z "$$REDIS_URL" ]; then \
+	  eval "export $$($(BIN)/streetsafe local start | tr '\n' ' ')"; fi; \
+	  $(BIN)/python -m benchmarks $(BENCH)
 
 clean-local:
 	-$(BIN)/streetsafe local stop

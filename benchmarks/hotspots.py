@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from benchmarks.results import figure, save
 from streetsafe import migrate
 from streetsafe.config import Settings
 from streetsafe.hotspots.aggregate import HotspotFeature, cell_polygon
@@ -334,6 +335,31 @@ def main() -> None:
     print(f"\n| case ({args.count:,} reports) | p50 ms | p95 ms |\n|---|---:|---:|")
     for case, figures in results.items():
         print(f"| {case} | {figures['p50']:.1f} | {figures['p95']:.1f} |")
+    notes = f"{args.count:,} reports; p50 of {args.runs} requests."
+    save("hotspots", summary_figures(results), notes=notes)
+
+
+def summary_figures(results: dict[str, dict[str, float]]) -> list[dict]:
+    """The targets' figures with their side-by-side baselines (p50 ms)."""
+    p50 = {case: figures["p50"] for case, figures in results.items()}
+    raw = "(raw reports, baseline a)"
+    figures = [
+        figure(f"cells {name}: API over HTTP", p50[f"cells {name}: API over HTTP (rollups)"], "ms",
+               baseline=p50[f"cells {name}: in-process {raw}"], baseline_label=raw,
+               target="p50 <= 100 ms", met=p50[f"cells {name}: API over HTTP (rollups)"] <= 100)
+        for name in ("City res 9", "wide res 7")
+    ]  # fmt: skip
+    tile = p50["tile z14: API over HTTP (rollups)"]
+    figures.append(
+        figure("tile z14: API over HTTP", tile, "ms", target="p50 <= 50 ms", met=tile <= 50)
+    )
+    pygeoapi = p50.get("pygeoapi City bbox, 1000 raw features (baseline b)")
+    if pygeoapi is not None:
+        figures.append(figure(
+            "cells City res 9 vs pygeoapi (1,000 raw features, same bbox)",
+            p50["cells City res 9: API over HTTP (rollups)"], "ms", baseline=pygeoapi,
+            baseline_label="(pygeoapi, baseline b)"))  # fmt: skip
+    return figures
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
+from benchmarks.results import figure, save
 from streetsafe import migrate
 from streetsafe.transit.gtfs import import_gtfs
 from streetsafe.transit.naptan import import_naptan
@@ -118,13 +119,18 @@ def main() -> None:
     engine = sa.create_engine(scratch_database())
     cases = (("Southampton GTFS", ours_gtfs, baseline_gtfs, 20.0),
              ("NaPTAN 375,664 rows (146 areas)", ours_naptan, baseline_naptan, 60.0))  # fmt: skip
+    figures = []
     for label, ours, baseline, target_s in cases:
         ours_s = timed(f"{label}: streetsafe (COPY)", lambda o=ours: o(engine))
         base_s = timed(f"{label}: geopandas + to_postgis", lambda b=baseline: b(engine))
         verdict = "ok" if ours_s <= target_s and base_s >= 3 * ours_s else "MISSED"
         print(f"  -> {base_s / ours_s:.1f}x faster; target <= {target_s:.0f} s and >= 3x: "
               f"{verdict}", flush=True)  # fmt: skip
+        figures.append(figure(
+            label, ours_s, "s", baseline=base_s, baseline_label="(geopandas + to_postgis)",
+            target=f"<= {target_s:.0f} s and >= 3x", met=verdict == "ok"))  # fmt: skip
     engine.dispose()
+    save("import", figures)
 
 
 if __name__ == "__main__":

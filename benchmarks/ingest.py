@@ -31,6 +31,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from benchmarks.results import figure, save
+
 ROOT = Path(__file__).resolve().parents[1]
 GEODATA = Path(os.environ.get("STREETSAFE_GEODATA") or ROOT.parent / "shared" / "geodata")
 if not GEODATA.is_dir():
@@ -275,6 +277,29 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+    save("ingest", summary_figures(results), notes=f"{naptan:,} NaPTAN stops loaded; "
+         f"wrk, {args.seconds} s per run; full results in benchmarks/results/ingest.json.")
+
+
+def summary_figures(results: dict) -> list[dict]:
+    """Throughput against the bare endpoint, p99 at 8 connections, snapping median."""
+    runs = {(r["target"], r["connections"]): r for r in results["runs"]}
+    figures = []
+    for connections in CONNECTIONS:
+        app, bare = runs[("app", connections)], runs[("bare", connections)]
+        target = "full >= 0.6x bare" if connections == 32 else ""
+        met = app["rps"] >= 0.6 * bare["rps"] if connections == 32 else None
+        figures.append(figure(
+            f"POST /api/v1/reports throughput, {connections} connections", app["rps"], "req/s",
+            baseline=bare["rps"], baseline_label="(bare psycopg insert)", target=target,
+            met=met))  # fmt: skip
+    p99 = runs[("app", 8)]["p99_ms"]
+    figures.append(figure("p99 latency at 8 connections", p99, "ms", target="<= 50 ms",
+                          met=p99 <= 50))  # fmt: skip
+    median = results["snapping"]["server_median_ms"]
+    figures.append(figure("snapping SQL median (server time, all NaPTAN stops)", median, "ms",
+                          target="<= 1 ms", met=median <= 1))  # fmt: skip
+    return figures
 
 
 if __name__ == "__main__":

@@ -158,7 +158,8 @@ class HotspotFilters(BaseModel):
     def is_unfiltered(self) -> bool:
         """True when only res and bbox are set: the per-cell summaries answer the query."""
         narrowing = (self.categories, self.context, self.mode, self.neighbourhood)
-        return not (self.has_time_filter or any(narrowing))
+        scoped = self.neighbourhood_ids is not None
+        return not (self.has_time_filter or scoped or any(narrowing))
 
     def describe(self) -> dict[str, object]:
         """The filters as they were applied, for download metadata."""

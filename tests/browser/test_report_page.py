@@ -154,6 +154,7 @@ def test_keyboard_only_report(serve, desktop_page, browser_engine) -> None:
     assert page.locator("#pin-status").inner_text() != placed
     page.shots.take(page, "pin-moved-by-keys")
 
+    page.locator('#stop-list[aria-busy="false"]').wait_for()  # redrawn for the moved pin
     tab_to(page, 'input[name="stop"]')
     page.get_by_role("radio", name=re.compile("^Ferensway")).wait_for()
     for _ in range(len(STOPS)):

@@ -141,6 +141,7 @@ for (const radio of form.elements.context) radio.addEventListener("change", cont
 
 async function refreshStops() {
   const around = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
+  $("#stop-list").setAttribute("aria-busy", "true");
   say("#stops-status", "Finding stops nearby…");
   try {
     const collection = await getJSON(api, "/transit/stops/nearby", {
@@ -166,7 +167,12 @@ async function refreshStops() {
   renderStops();
 }
 
-const refreshStopsSoon = debounce(refreshStops, 300);
+const refreshStopsLater = debounce(refreshStops, 300);
+
+function refreshStopsSoon() {
+  $("#stop-list").setAttribute("aria-busy", "true"); // busy from now until the list is redrawn
+  refreshStopsLater();
+}
 
 function stopDetails(properties) {
   const parts = [];
@@ -178,6 +184,8 @@ function stopDetails(properties) {
 
 function renderStops() {
   const list = $("#stop-list");
+  // Keep a keyboard user's place: if a stop had focus, focus the same stop after redrawing.
+  const focusedId = list.contains(document.activeElement) ? document.activeElement.value : null;
   list.replaceChildren();
   const selectedId = state.stop ? state.stop.id : null;
   for (const feature of state.stops) {
@@ -191,7 +199,9 @@ function renderStops() {
     const label = el("label", { class: "choice" });
     label.append(input, text);
     list.append(label);
+    if (id === focusedId) input.focus();
   }
+  list.setAttribute("aria-busy", "false");
   mapView.drawStops(state.stops, selectedId);
 }
 
@@ -221,6 +231,8 @@ function mode() {
   return form.elements.mode.value;
 }
 
+const routeSearch = { key: "", seq: 0 };
+
 async function searchRoutes() {
   const q = $("#route-q").value.trim();
   if (!q) {
@@ -228,6 +240,12 @@ async function searchRoutes() {
     return;
   }
   const near = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
+  // Typing and the Search button can ask twice for the same thing: answer once, and never
+  // let an older answer replace a newer one (or a route the person has just chosen).
+  const key = JSON.stringify([q, mode(), near.lat.toFixed(4), near.lon.toFixed(4)]);
+  if (key === routeSearch.key) return;
+  const seq = ++routeSearch.seq;
+  routeSearch.key = key;
   say("#routes-status", "Searching…");
   let routes;
   try {
@@ -239,9 +257,12 @@ async function searchRoutes() {
       limit: 10,
     });
   } catch (error) {
+    if (seq !== routeSearch.seq) return;
+    routeSearch.key = ""; // let the same search be tried again
     say("#routes-status", lookupFailure(error, "routes"));
     return;
   }
+  if (seq !== routeSearch.seq) return;
   routes = Array.isArray(routes) ? routes : routes.routes || [];
   say("#routes-status", routes.length ? `${routes.length} routes found.` : `No ${mode()} routes start with “${q}”.`);
   renderRoutes(routes);
