@@ -1,16 +1,20 @@
 """Security headers on every response: a strict Content-Security-Policy and privacy headers.
 
 The public pages load nothing from other origins except the configured basemap's tiles, run no
-inline script or style, and send no referrer. A later issue adds HSTS here.
+inline script or style, and send no referrer. Over HTTPS (directly, or behind a proxy that
+gunicorn trusts for X-Forwarded-Proto) responses also carry HSTS.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from .config import Settings
+
+
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 def basemap_origin(tile_url: str) -> str | None:
@@ -66,4 +70,6 @@ def register_security_headers(app: Flask, settings: Settings) -> None:
     def _add_security_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
