@@ -13,7 +13,6 @@ from flask import Flask, Response, request
 
 from .config import Settings
 
-
 HSTS = "max-age=63072000; includeSubDomains"
 
 
