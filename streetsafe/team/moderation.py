@@ -67,6 +67,10 @@ def decide(session: Session, scope: TeamScope, report_id: str, decision: str) ->
         raise NotFound("no description for that report in this team's area", "report_id")
     description = row.ReportDescription
     description.scrubbed = description.scrubbed or scrub(description.body)
+    # After the decision the unscrubbed text has no use: keep only what may be shown.
+    description.body = description.scrubbed if decision == "approve" else ""
+    if decision == "reject":
+        description.scrubbed = ""
     description.status = DECISIONS[decision]
     description.moderated_at = datetime.now(UTC)
     description.moderated_by = scope.team_id

@@ -201,3 +201,18 @@ def test_every_call_is_audited_with_its_filters(client, world, db_session) -> No
     trail = client.get("/api/v1/team/audit", headers=bearer(world.token_a)).get_json()["events"]
     assert trail[0]["action"] == "audit" or trail[0]["action"] == "insights"
     assert all(event["team"] == "Team A" for event in trail)
+
+
+@pytest.mark.parametrize("decision, kept", [("approve", "[phone]"), ("reject", "")])
+def test_after_a_decision_the_raw_text_is_gone(client, world, db_session, decision, kept) -> None:
+    client.post(
+        f"/api/v1/team/moderation/{world.reports_a[0]}",
+        json={"decision": decision},
+        headers=bearer(world.token_a),
+    )
+    body, scrubbed = db_session.execute(
+        sa.text("SELECT body, scrubbed FROM report_descriptions WHERE report_id = :id"),
+        {"id": world.reports_a[0]},
+    ).one()
+    assert "900123" not in body and "AB12" not in body
+    assert (kept in body) if kept else body == "" and scrubbed == ""
