@@ -157,7 +157,10 @@ class HotspotFilters(BaseModel):
     @property
     def is_unfiltered(self) -> bool:
         """True when only res and bbox are set: the per-cell summaries answer the query."""
-        narrowing = (self.categories, self.context, self.mode, self.neighbourhood)
+        # A team's own neighbourhoods narrow too: the summaries have no neighbourhood.
+        narrowing = (
+            self.categories, self.context, self.mode, self.neighbourhood, self.neighbourhood_ids
+        )
         return not (self.has_time_filter or any(narrowing))
 
     def describe(self) -> dict[str, object]:
