@@ -68,19 +68,21 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
     if not settings.rate_limits:
         return None
     daily_key = DailyKey(redis.Redis.from_url(settings.redis_url))
+    # The limits are Flask-Limiter's default limits, exempt everywhere but LIMITED_ENDPOINTS, so
+    # they are checked once per request, in its before_request hook. Decorating the view
+    # checked twice: the hook resolved every limit (finding none to hit), then the decorator.
     limiter = Limiter(
         key_func=lambda: client_key(daily_key, request.remote_addr),
         app=app,
         storage_uri=settings.redis_url,
         strategy="moving-window",
+        default_limits=[settings.rate_limits],
+        default_limits_exempt_when=lambda: request.endpoint not in LIMITED_ENDPOINTS,
         # Flask-Limiter's headers cost a second Redis script per report (the window's state);
         # they are sent on a 429 only, where Retry-After matters (see _limit_headers).
         headers_enabled=False,
         key_prefix="streetsafe",
     )
-    for endpoint in LIMITED_ENDPOINTS:
-        view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(settings.rate_limits)(view)
     app.after_request(_limit_headers(limiter))
     app.extensions["streetsafe.limiter"] = limiter
     return limiter

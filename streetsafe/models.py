@@ -268,3 +268,18 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
 
     __table_args__ = (sa.Index("ix_audit_events_team_id_created_at", "team_id", "created_at"),)
+
+
+class RouteShapePiece(Base):
+    """A few consecutive segments of a route shape, for index-backed nearest-route snapping.
+
+    Filled and replaced by triggers on route_shapes (migration 0007), never written directly.
+    """
+
+    __tablename__ = "route_shape_pieces"
+
+    shape_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("route_shapes.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=False)

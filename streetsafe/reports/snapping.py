@@ -96,16 +96,16 @@ def route_by_id(session: Session, public_id: str) -> int | None:
     return session.scalar(_ROUTE_BY_ID_SQL, {"public_id": public_id})
 
 
-# Geodesic distance to a whole shape (hundreds of vertices) costs about 1 ms, and a city's bus
-# shapes overlap: dozens have a bounding box near any point. So: a planar ST_DWithin in degrees
-# (`near_deg`, enough for near_m at this latitude; native, index-backed) drops the shapes that
-# cannot be within near_m; only the part of a shape inside a lon/lat box holding every point
-# within near_m of the report can be nearer than near_m, so the geodesic distance is measured to
-# that clipped part (a few segments), and to the whole shape only when the clipped part is
-# further than near_m. The same distance either way, to millimetres (centimetres on long
-# segments: the clip cuts a segment along the planar line, not the geodesic edge). The box is
-# computed in Python (`clip_box`); near the poles or the antimeridian there is none, and whole
-# shapes are measured with the geography index.
+# For a named route's shapes (the nearest-route query reads short pieces instead, below).
+# Geodesic distance to a whole shape (hundreds of vertices) costs about 1 ms. So: a planar
+# ST_DWithin in degrees (`near_deg`, enough for near_m at this latitude; native,
+# index-backed) drops the shapes that cannot be within near_m; only the part of a shape inside
+# a lon/lat box holding every point within near_m of the report can be nearer than near_m, so
+# the geodesic distance is measured to that clipped part (a few segments), and to the whole
+# shape only when the clipped part is further than near_m. The same distance either way, to
+# millimetres (centimetres on long segments: the clip cuts a segment along the planar line,
+# not the geodesic edge). The box is computed in Python (`clip_box`); near the poles or the
+# antimeridian there is none, and whole shapes are measured with the geography index.
 _CLIPPED_DISTANCE = f"""ST_Distance(
     ST_ClipByBox2D(sh.geom, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326))::geography,
     {_POINT}::geography)"""
@@ -131,7 +131,8 @@ def clip_box(lon: float, lat: float, near_m: float) -> dict[str, float] | None:
 
 
 # The nearest point on a shape, and the bracketing pair of stops: stops of the same shape are
-# preferred, then the pair whose interval is nearest to along_m. `shape` is defined first.
+# preferred, then the pair whose interval is nearest to along_m. `shape` is defined first, and
+# MATERIALIZED: inlined, its ST_LineLocatePoint on the whole shape ran once per stop pair.
 _SNAP_SELECT = """
 SELECT shape.route_id, shape.direction, shape.distance_m,
        shape.fraction * shape.length_m AS along_m,
@@ -160,23 +161,33 @@ LEFT JOIN LATERAL (
 
 _MODE_FILTER = "(CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))"
 
-# The nearest shape (of `mode`, if given) within radius_m, candidates from the geometry index.
+# The nearest shape (of `mode`, if given) within radius_m. Candidates are the shapes' short
+# pieces (route_shape_pieces, a few segments each, cut at the shapes' own vertices) within
+# near_deg in the plane (index-backed); a shape's geodesic distance is the least over its
+# pieces, which is its whole-shape distance exactly. Only the chosen shape is read whole,
+# for the position along it.
 _SNAP_TO_NEAREST_ROUTE_SQL = sa.text(f"""
-WITH shape AS (
-    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom, near.distance_m,
-           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
-    FROM route_shapes sh JOIN routes r ON r.id = sh.route_id
-    CROSS JOIN LATERAL (SELECT {_CLIPPED_DISTANCE} AS distance_m) near
-    WHERE ST_DWithin(sh.geom, {_POINT}, :near_deg)
-      AND {_MODE_FILTER} AND near.distance_m <= :radius_m
+WITH near AS (
+    SELECT p.shape_id, min(ST_Distance(p.geom::geography, {_POINT}::geography)) AS distance_m
+    FROM route_shape_pieces p
+    WHERE ST_DWithin(p.geom, {_POINT}, :near_deg)
+    GROUP BY p.shape_id
+), best AS (
+    SELECT sh.id, near.distance_m
+    FROM near JOIN route_shapes sh ON sh.id = near.shape_id JOIN routes r ON r.id = sh.route_id
+    WHERE {_MODE_FILTER} AND near.distance_m <= :radius_m
     ORDER BY near.distance_m, sh.route_id, sh.id
     LIMIT 1
+), shape AS MATERIALIZED (
+    SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom, best.distance_m,
+           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
+    FROM best JOIN route_shapes sh ON sh.id = best.id
 )
 {_SNAP_SELECT}""")
 
 # The same without a box (near the poles or the antimeridian): the geography index.
 _SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL = sa.text(f"""
-WITH shape AS (
+WITH shape AS MATERIALIZED (
     SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
            ST_Distance(sh.geom::geography, {_POINT}::geography) AS distance_m,
            ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
@@ -189,7 +200,7 @@ WITH shape AS (
 
 # The nearest shape of one route, however far (a route the reporter named).
 _SNAP_TO_ROUTE_SQL = sa.text(f"""
-WITH shape AS (
+WITH shape AS MATERIALIZED (
     SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
            CASE WHEN near.clipped_m <= :near_m THEN near.clipped_m
                 ELSE ST_Distance(sh.geom::geography, {_POINT}::geography) END AS distance_m,

@@ -254,3 +254,22 @@ def test_southampton_feed_imports_every_stop_route_and_shape(
         )
     )
     assert backwards == 0
+
+
+def test_shape_pieces_cover_each_shape_exactly_and_follow_a_reimport(
+    connection: sa.Connection,
+) -> None:
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    import_gtfs(connection, WITH_SHAPES, "tiny")  # replaces: old pieces go with old shapes
+    import_gtfs(connection, NO_SHAPES, "plain")
+    mismatched = _rows(
+        connection,
+        "SELECT sh.id FROM route_shapes sh LEFT JOIN LATERAL ("
+        "  SELECT ST_LineMerge(ST_Collect(p.geom ORDER BY p.seq)) AS merged,"
+        "         sum(ST_NPoints(p.geom) - 1) AS segments"
+        "  FROM route_shape_pieces p WHERE p.shape_id = sh.id) q ON true "
+        "WHERE q.merged IS NULL OR NOT ST_Equals(q.merged, sh.geom)"
+        "   OR q.segments <> ST_NPoints(sh.geom) - 1",
+    )
+    assert mismatched == []
+    assert _rows(connection, "SELECT count(*) FROM route_shape_pieces")[0][0] > 0
