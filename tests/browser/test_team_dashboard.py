@@ -124,10 +124,16 @@ def test_team_signs_in_filters_downloads_and_moderates(
     page.locator("#reports blockquote").filter(has_text="[phone]").wait_for()
     page.shots.take(page, "approved")
     with browser_engine.connect() as connection:
-        status = connection.scalar(
-            sa.text("SELECT status FROM report_descriptions WHERE body = :b"), {"b": DESCRIPTION}
-        )
+        status, body = connection.execute(
+            sa.text(
+                "SELECT d.status, d.body FROM report_descriptions d "
+                "JOIN reports r ON r.id = d.report_id "
+                "JOIN neighbourhoods n ON n.id = r.neighbourhood_id WHERE n.code LIKE 'YRK-A-%' "
+                "ORDER BY d.moderated_at DESC NULLS LAST LIMIT 1"
+            )
+        ).one()
     assert status == "approved"
+    assert "[phone]" in body and "900123" not in body  # only the scrubbed text is kept
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{server.url}/team/login")
