@@ -7,6 +7,8 @@ PostgreSQL + PostGIS cluster and Redis (.local/) are started and used.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +53,17 @@ def fresh_database(suffix: str = "") -> str:
         connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine.dispose()
     return url.render_as_string(hide_password=False)
+
+
+def run_streetsafe(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `streetsafe` command against `database_url`, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "streetsafe.cli", *args],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def redis_url() -> str:

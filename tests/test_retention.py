@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +13,7 @@ from streetsafe import migrate
 from streetsafe.models import IdempotencyKey, Report, ReportCell, ReportDescription
 from streetsafe.retention import purge
 
-from .conftest import fresh_database
+from .conftest import fresh_database, run_streetsafe
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -97,24 +94,11 @@ def test_purge_command_reports_what_it_deleted() -> None:
                 "ST_SetSRID(ST_MakePoint(-0.34, 53.74), 4326))"
             )
         )
-    env = {**os.environ, "DATABASE_URL": url}
-    result = subprocess.run(
-        [sys.executable, "-m", "streetsafe.cli", "purge", "--older-than", "7"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_streetsafe(url, "purge", "--older-than", "7")
     assert result.returncode == 0, result.stderr
     assert "deleted 1 reports" in result.stdout
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM reports")) == 1
     engine.dispose()
-    bad = subprocess.run(
-        [sys.executable, "-m", "streetsafe.cli", "purge", "--older-than", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = run_streetsafe(url, "purge", "--older-than", "0")
     assert bad.returncode != 0 and "--older-than" in bad.stderr

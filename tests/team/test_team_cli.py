@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 import sqlalchemy as sa
 
 from streetsafe import migrate
 from streetsafe.team.service import authenticate
 
-from ..conftest import fresh_database
+from ..conftest import fresh_database, run_streetsafe
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +27,8 @@ def cli_database() -> str:
     return url
 
 
-def streetsafe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "streetsafe.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) -> None:
-    created = streetsafe(
+    created = run_streetsafe(
         cli_database, "teams", "create", "Hull Central", "--neighbourhood", "HUL-CC"
     )
     assert created.returncode == 0, created.stderr
@@ -57,12 +42,12 @@ def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) 
 
     with Session(engine) as session:
         assert authenticate(session, token).neighbourhood_codes == ("HUL-CC",)
-    listed = streetsafe(cli_database, "teams", "list")
+    listed = run_streetsafe(cli_database, "teams", "list")
     assert "Hull Central\tHUL-CC\tactive" in listed.stdout
-    assert streetsafe(cli_database, "teams", "revoke", "Hull Central").returncode == 0
+    assert run_streetsafe(cli_database, "teams", "revoke", "Hull Central").returncode == 0
     with Session(engine) as session:
         assert authenticate(session, token) is None
-    assert "revoked" in streetsafe(cli_database, "teams", "list").stdout
+    assert "revoked" in run_streetsafe(cli_database, "teams", "list").stdout
     engine.dispose()
 
 
@@ -75,7 +60,7 @@ def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) 
     ],
 )
 def test_bad_input_exits_non_zero_with_the_reason(cli_database, args, message) -> None:
-    result = streetsafe(cli_database, *args)
+    result = run_streetsafe(cli_database, *args)
     assert result.returncode != 0
     assert message in result.stderr
 
@@ -90,6 +75,6 @@ def test_audit_lists_events(cli_database) -> None:
             )
         )
     engine.dispose()
-    result = streetsafe(cli_database, "audit", "--json")
+    result = run_streetsafe(cli_database, "audit", "--json")
     assert result.returncode == 0
     assert '"action": "download"' in result.stdout
