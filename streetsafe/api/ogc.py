@@ -13,6 +13,7 @@ from ..hotspots.ogc import (
     CONFORMANCE,
     collection_doc,
     get_collection,
+    item_doc,
     items_doc,
 )
 from ..services import current_settings
@@ -85,6 +86,16 @@ def items(collection_id: str) -> Response:
     """A page of a collection's features, after disclosure control."""
     doc = items_doc(
         db_read_session(), get_collection(collection_id), request.args.to_dict(), _base_url(),
+        current_settings(),
+    )  # fmt: skip
+    return _respond(doc, "application/geo+json")
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str) -> Response:
+    """One published feature of a collection."""
+    doc = item_doc(
+        db_read_session(), get_collection(collection_id), feature_id, _base_url(),
         current_settings(),
     )  # fmt: skip
     return _respond(doc, "application/geo+json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -114,16 +115,7 @@ def items_doc(
     filter_args = {k: v for k, v in args.items() if k == "bbox"}
     filter_args.update({k: str(v) for k, v in parse_datetime(args.get("datetime")).items()})
     filters = parse_filters(filter_args, res=collection.res or 9)
-    if collection.layer is None:
-        features, suppressed = neighbourhood_features(session, filters), 0
-    else:
-        public = public_layer(session, collection.layer, filters, settings)
-        features = [
-            {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
-             "properties": _flat(feature_properties(collection.layer, f))}
-            for f in public.features
-        ]  # fmt: skip
-        suppressed = public.suppressed
+    features, suppressed = collection_features(session, collection, filters, settings)
     page = features[offset : offset + limit]
     return {
         "type": "FeatureCollection",
@@ -134,6 +126,42 @@ def items_doc(
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "links": _page_links(base_url, collection.id, args, limit, offset, len(features)),
     }
+
+
+def collection_features(
+    session: Session, collection: Collection, filters: HotspotFilters, settings: Settings
+) -> tuple[list[dict], int]:
+    """A collection's features as GeoJSON dicts (after disclosure control) and how many were
+    withheld."""
+    if collection.layer is None:
+        return neighbourhood_features(session, filters), 0
+    public = public_layer(session, collection.layer, filters, settings)
+    features = [
+        {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
+         "properties": _flat(feature_properties(collection.layer, f))}
+        for f in public.features
+    ]  # fmt: skip
+    return features, public.suppressed
+
+
+def item_doc(
+    session: Session, collection: Collection, feature_id: str, base_url: str,
+    settings: Settings,
+) -> dict:  # fmt: skip
+    """One published feature; a withheld feature is as unknown as one that never existed."""
+    features, _ = collection_features(
+        session, collection, parse_filters({}, res=collection.res or 9), settings
+    )
+    found = next((f for f in features if str(f["id"]) == feature_id), None)
+    if found is None:
+        raise NotFound(f"no published feature {feature_id!r} in {collection.id}", "featureId")
+    href = f"{base_url}/collections/{collection.id}/items/{quote(feature_id, safe='')}"
+    links = [
+        {"rel": "self", "type": "application/geo+json", "href": href},
+        {"rel": "collection", "type": "application/json",
+         "href": f"{base_url}/collections/{collection.id}"},
+    ]  # fmt: skip
+    return {**found, "links": links}
 
 
 def _flat(props: dict[str, object]) -> dict[str, object]:

@@ -104,3 +104,26 @@ def test_items_paging_links_and_html(server: str) -> None:
         assert b"hotspot-stops" in r.read()
     with urlopen(f"{server}/ogc/collections/hotspot-stops/items?datetime=2000-01-01") as r:
         assert json.load(r)["numberMatched"] == 0
+
+
+@pytest.mark.parametrize("collection_id", ["hotspot-cells-r9", "hotspot-stops", "neighbourhoods"])
+def test_single_item_is_served_and_withheld_or_unknown_ones_are_404(
+    server: str, collection_id: str
+) -> None:
+    import json
+    from urllib.error import HTTPError
+    from urllib.parse import quote
+    from urllib.request import urlopen
+
+    base = f"{server}/ogc/collections/{collection_id}/items"
+    with urlopen(f"{base}?limit=1") as response:
+        first = json.load(response)["features"][0]
+    with urlopen(f"{base}/{quote(str(first['id']), safe='')}") as response:
+        assert response.headers["Content-Type"].startswith("application/geo+json")
+        item = json.load(response)
+    assert item["id"] == first["id"] and item["properties"] == first["properties"]
+    assert {link["rel"] for link in item["links"]} == {"self", "collection"}
+    with pytest.raises(HTTPError) as missing:
+        urlopen(f"{base}/no-such-feature")
+    assert missing.value.code == 404
+    assert json.load(missing.value)["field"] == "featureId"
