@@ -15,6 +15,7 @@ from ..hotspots.ogc import (
     get_collection,
     item_doc,
     items_doc,
+    service_description,
 )
 from ..services import current_settings
 
@@ -53,10 +54,20 @@ def landing() -> Response:
         "links": [
             {"rel": "self", "type": "application/json", "href": base},
             {"rel": "alternate", "type": "text/html", "href": f"{base}?f=html"},
+            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
+             "href": f"{base}/api"},
             {"rel": "conformance", "type": "application/json", "href": f"{base}/conformance"},
             {"rel": "data", "type": "application/json", "href": f"{base}/collections"},
         ],
     })  # fmt: skip
+
+
+@bp.get("/api")
+def api_definition() -> Response:
+    """This API's definition (OpenAPI 3.0), as the landing page's service-desc link says."""
+    response = jsonify(service_description(_base_url()))
+    response.mimetype = "application/vnd.oai.openapi+json"
+    return response
 
 
 @bp.get("/conformance")

@@ -20,6 +20,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
@@ -216,3 +217,53 @@ def neighbourhood_features(session: Session, filters: HotspotFilters) -> list[di
          "properties": {"code": code, "name": name}}
         for code, name, geometry in rows
     ]  # fmt: skip
+
+
+def _get(summary: str, parameters: list[dict], media: str = "application/json") -> dict:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "OK", "content": {media: {}, "text/html": {}}},
+                "400": {"description": "Invalid parameter; `field` names it"},
+                "404": {"description": "Not found"},
+            },
+        }
+    }
+
+
+def service_description(base_url: str) -> dict:
+    """The API definition (OpenAPI 3.0) that the landing page links as `service-desc`."""
+    collection_id = {
+        "name": "collectionId", "in": "path", "required": True,
+        "schema": {"type": "string", "enum": sorted(COLLECTIONS)},
+    }  # fmt: skip
+    query = [
+        {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+         "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
+        {"name": "datetime", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                    "default": DEFAULT_LIMIT}},
+        {"name": "offset", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    ]  # fmt: skip
+    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "StreetSafe hotspot layers (OGC API - Features)", "version": "1.0.0"},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/": _get("Landing page", []),
+            "/conformance": _get("Conformance classes", []),
+            "/collections": _get("Collections", []),
+            "/collections/{collectionId}": _get("One collection", [collection_id]),
+            "/collections/{collectionId}/items": _get(
+                "Features after disclosure control", [collection_id, *query], "application/geo+json"
+            ),
+            "/collections/{collectionId}/items/{featureId}": _get(
+                "One published feature", [collection_id, feature_id], "application/geo+json"
+            ),
+        },
+    }

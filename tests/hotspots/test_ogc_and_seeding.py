@@ -127,3 +127,18 @@ def test_single_item_is_served_and_withheld_or_unknown_ones_are_404(
         urlopen(f"{base}/no-such-feature")
     assert missing.value.code == 404
     assert json.load(missing.value)["field"] == "featureId"
+
+
+def test_landing_page_links_a_valid_service_description(server: str) -> None:
+    import json
+    from urllib.request import urlopen
+
+    from openapi_spec_validator import validate
+
+    with urlopen(f"{server}/ogc") as response:
+        links = {link["rel"]: link["href"] for link in json.load(response)["links"]}
+    with urlopen(links["service-desc"]) as response:
+        assert response.headers["Content-Type"].startswith("application/vnd.oai.openapi+json")
+        definition = json.load(response)
+    validate(definition)
+    assert "/collections/{collectionId}/items/{featureId}" in definition["paths"]
