@@ -55,6 +55,15 @@ def fresh_database(suffix: str = "") -> str:
     return url.render_as_string(hide_password=False)
 
 
+def migrated_database(suffix: str) -> str:
+    """A fresh test database (see fresh_database) migrated to head; its URL."""
+    from streetsafe import migrate
+
+    url = fresh_database(suffix)
+    migrate.upgrade(url)
+    return url
+
+
 def run_streetsafe(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `streetsafe` command against `database_url`, capturing its output."""
     return subprocess.run(
@@ -79,11 +88,7 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """A test database migrated to head once per run."""
-    from streetsafe import migrate
-
-    url = fresh_database()
-    migrate.upgrade(url)
-    return url
+    return migrated_database("")
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 
-from streetsafe import migrate
 from streetsafe.models import IdempotencyKey, Report, ReportCell, ReportDescription
 from streetsafe.retention import purge
 
-from .conftest import fresh_database, run_streetsafe
+from .conftest import migrated_database, run_streetsafe
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -81,8 +80,7 @@ def test_purge_keeps_aggregate_tables(db_session) -> None:
 
 
 def test_purge_command_reports_what_it_deleted() -> None:
-    url = fresh_database("retention_cli")
-    migrate.upgrade(url)
+    url = migrated_database("retention_cli")
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(

@@ -20,9 +20,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from streetsafe import create_app, migrate
+from streetsafe import create_app
 from streetsafe.config import Settings
-from tests.conftest import fresh_database, redis_url
+from tests.conftest import migrated_database, redis_url
 
 from .hull_network import insert_network
 
@@ -82,8 +82,7 @@ def browser(chromium: Path):
 @pytest.fixture(scope="session")
 def browser_database() -> str:
     """A committed database for the served app: migrated, with the Hull network loaded."""
-    url = fresh_database("browser")
-    migrate.upgrade(url)
+    url = migrated_database("browser")
     engine = sa.create_engine(url)
     insert_network(engine)
     engine.dispose()

@@ -20,10 +20,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from streetsafe import create_app, migrate
+from streetsafe import create_app
 from streetsafe.transit.demo import load_demo_transit
 
-from ..conftest import fresh_database, settings_for
+from ..conftest import migrated_database, settings_for
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "700"))
 MIN_REQUESTS = int(os.environ.get("FUZZ_MIN_REQUESTS", "5000"))
@@ -32,8 +32,7 @@ per_operation: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def fuzz_schema():
-    url = fresh_database("fuzz")
-    migrate.upgrade(url)
+    url = migrated_database("fuzz")
     settings = settings_for(url)
     load_demo_transit(settings)
     app = create_app(settings)

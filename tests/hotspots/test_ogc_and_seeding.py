@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from streetsafe import create_app, migrate
+from streetsafe import create_app
 from streetsafe.config import Settings
 from streetsafe.hotspots.commands import seed_demo_reports
 from streetsafe.hotspots.ogc import COLLECTIONS
 
-from ..conftest import fresh_database, redis_url
+from ..conftest import migrated_database, redis_url
 from .conftest import make_transit
 
 PORT = 18517
@@ -30,8 +30,7 @@ PORT = 18517
 @pytest.fixture(scope="module")
 def seeded_settings() -> Settings:
     """A committed database with the fixture transit and the demo's synthetic reports."""
-    url = fresh_database("hotspots_ogc")
-    migrate.upgrade(url)
+    url = migrated_database("hotspots_ogc")
     engine = sa.create_engine(url)
     with Session(engine) as session, session.begin():
         make_transit(session)

@@ -15,17 +15,16 @@ import redis
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from streetsafe import create_app, migrate
+from streetsafe import create_app
 from streetsafe.config import Settings
-from tests.conftest import fresh_database, redis_url
+from tests.conftest import migrated_database, redis_url
 
 BODY = {"context": "street", "location": {"lat": 50.9, "lon": -1.39}, "categories": ["isolated"]}
 
 
 @pytest.fixture(scope="module")
 def committed_url() -> str:
-    url = fresh_database("intake_concurrency")
-    migrate.upgrade(url)
+    url = migrated_database("intake_concurrency")
     return url
 
 

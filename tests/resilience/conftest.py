@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streetsafe import migrate
-
-from ..conftest import fresh_database, redis_url
+from ..conftest import migrated_database, redis_url
 
 
 @pytest.fixture
 def committed_database() -> str:
-    url = fresh_database("resilience")
-    migrate.upgrade(url)
+    url = migrated_database("resilience")
     return url
 
 

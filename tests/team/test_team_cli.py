@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from streetsafe import migrate
 from streetsafe.team.service import authenticate
 
-from ..conftest import fresh_database, run_streetsafe
+from ..conftest import migrated_database, run_streetsafe
 
 
 @pytest.fixture(scope="module")
 def cli_database() -> str:
-    url = fresh_database("teams_cli")
-    migrate.upgrade(url)
+    url = migrated_database("teams_cli")
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(
