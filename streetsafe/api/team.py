@@ -18,6 +18,7 @@ from ..services import current_settings
 from ..team import actions, areas, audit, insights, layers, moderation
 from ..team.auth import require_scope
 from ..team.service import TeamScope
+from ..validation import IsoDate
 from .parsing import parse_json, parse_query
 
 bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
@@ -47,13 +48,13 @@ class _Strict(BaseModel):
 
 class InsightsQuery(_Strict):
     neighbourhood: str | None = None
-    until: date | None = None
+    until: IsoDate | None = None
     days: int = Field(28, ge=7, le=366)
 
 
 class ActionIn(_Strict):
     title: str = Field(min_length=3, max_length=200)
-    started_on: date
+    started_on: IsoDate
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     radius_m: float = Field(200, gt=0, le=5000, allow_inf_nan=False)

@@ -7,13 +7,13 @@ Errors name the offending parameter. Hours are whole local hours: `18-6` means 1
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InvalidRequest
 from ..models import CONTEXTS, MODES
+from ..validation import IsoDate
 from .rollups import CATEGORY_IDS, categories_to_mask
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,8 +44,8 @@ class HotspotFilters(BaseModel):
     categories: list[str] = []
     context: list[str] = []
     mode: list[str] = []
-    from_date: date | None = Field(None, alias="from")
-    to_date: date | None = Field(None, alias="to")
+    from_date: IsoDate | None = Field(None, alias="from")
+    to_date: IsoDate | None = Field(None, alias="to")
     hours: tuple[int, int] | None = None
     days: list[str] = []
     neighbourhood: str | None = Field(None, min_length=1, max_length=64)

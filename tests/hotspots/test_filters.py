@@ -20,6 +20,8 @@ from streetsafe.hotspots.filters import parse_filters
         ({"context": "indoors"}, "context"),
         ({"mode": "rocket"}, "mode"),
         ({"from": "2025-13-01"}, "from"),
+        ({"to": "0.0"}, "to"),  # found by the fuzzer: pydantic read it as a Unix time
+        ({"from": "1700000000"}, "from"),
         ({"from": "2025-03-02", "to": "2025-03-01"}, "to"),
         ({"hours": "18"}, "hours"),
         ({"hours": "18:30-18:45"}, "hours"),
