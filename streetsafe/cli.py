@@ -99,12 +99,15 @@ def local_stop() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes: one per core.")
+@click.option(
+    "--threads", default=16, show_default=True, type=int, help="Request threads per worker."
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (access logs off: they would record client addresses)."""
     from .server import run_gunicorn
 
-    run_gunicorn(resolved_settings(), host=host, port=port, workers=workers)
+    run_gunicorn(resolved_settings(), host=host, port=port, workers=workers, threads=threads)
 
 
 @main.command()
