@@ -39,7 +39,7 @@ if not GEODATA.is_dir():
     GEODATA = Path("/work/shared/geodata")
 PORT = 18450  # the app's; the bare endpoint listens on the next port
 CONNECTIONS = (1, 8, 32)
-GUNICORN = {"workers": 2, "threads": 4}
+GUNICORN = {"workers": 2, "threads": 16}  # the app's defaults (streetsafe serve)
 
 LUA = r"""
 local bodies = {}
@@ -199,7 +199,8 @@ def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.P
         "    from gunicorn.app.wsgiapp import run\n"
         "    import sys\n"
         f"    sys.argv = ['gunicorn', '-b', '127.0.0.1:{port}', '-w', '{GUNICORN['workers']}',"
-        f" '--threads', '{GUNICORN['threads']}', '-k', 'gthread', '--log-level', 'warning',"
+        f" '--threads', '{GUNICORN['threads']}', '-k', 'gthread', '--reuse-port',"
+        " '--log-level', 'warning',"
         f" {target!r}]\n"
         "    run()\n"
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import select
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from flask import Flask, current_app, g
+from psycopg.rows import namedtuple_row
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -125,3 +129,37 @@ def db_read_session() -> Session:
     if "db_read_session" not in g:
         g.db_read_session = get_database().read_session_factory()
     return g.db_read_session
+
+
+_PSYCOPG = PGDialect_psycopg()
+
+
+@functools.cache
+def _driver_sql(statement: sa.TextClause) -> str:
+    """A text() statement in psycopg's own `%(name)s` parameter style."""
+    return str(statement.compile(dialect=_PSYCOPG))
+
+
+def driver_rows(
+    executor: Session | sa.Connection, statement: sa.TextClause, params: Mapping[str, Any]
+) -> list[Any]:
+    """Run a hot statement on the psycopg connection underneath the session or connection.
+
+    Same transaction, same SQL; rows are named tuples (`row.name`), like SQLAlchemy's. It
+    skips SQLAlchemy's execution layers, which cost about as much Python time per report as
+    the rest of intake's Python together (see docs/BENCHMARKS.md "Ingest"): used for the
+    snapping and insert statements of report intake only.
+    """
+    connection = executor.connection() if isinstance(executor, Session) else executor
+    driver = connection.connection.driver_connection
+    sql = _driver_sql(statement)
+    try:
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    except psycopg.Error as error:
+        # As SQLAlchemy would: a lost connection is dropped from the pool, and the error is
+        # raised as its DBAPIError subclass (OperationalError -> 503 with Retry-After).
+        if driver.broken or driver.closed:
+            connection.invalidate()
+        raise sa.exc.DBAPIError.instance(sql, None, error, psycopg.Error) from error

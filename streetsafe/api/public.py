@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from flask import Blueprint, Request, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -10,12 +11,13 @@ from pydantic import BaseModel, RootModel, ValidationError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..db import db_session
+from ..db import db_session, get_database
 from ..errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..reports import idempotency
 from ..reports.categories import CATEGORIES
 from ..reports.schema import MAX_BODY_BYTES, Receipt, ReportIn
-from ..reports.service import load_receipt, submit_report
+from ..reports.service import load_receipt, submit_batch, submit_report
+from ..reports.writer import writer_for
 from ..services import current_settings
 from .openapi import ErrorBody, operation
 from .parsing import invalid_from
@@ -108,7 +110,9 @@ def create_report() -> ResponseReturnValue:
     """Validate, snap, store; 201 with the receipt and its Location."""
     report_in = parse_report_body(request)
     key = idempotency_key(request.headers)
-    submission = submit_report(db_session(), report_in, current_settings(), key)
+    settings = current_settings()
+    writer = writer_for(get_database().engine, partial(submit_batch, settings=settings))
+    submission = submit_report(db_session(), report_in, settings, key, writer=writer)
     response = _receipt_response(submission.body, submission.status)
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"

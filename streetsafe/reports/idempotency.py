@@ -2,20 +2,23 @@
 
 The claim is `INSERT ... ON CONFLICT DO NOTHING`-style on the key's hash: a concurrent retry
 with the same key blocks on the unique index until the first transaction commits, then sees
-the stored response. A rejected request rolls back and leaves the key unclaimed. Only hashes
-are stored: the key itself never reaches the database.
+the stored response. A rejected request's claim is released in the same transaction, so the
+key stays unclaimed. Keys are claimed in hash order, so two batches claiming the same keys
+cannot deadlock. Only hashes are stored: the key itself never reaches the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..db import driver_rows
 from ..errors import Unprocessable
 
 HEADER = "Idempotency-Key"
@@ -44,7 +47,9 @@ def request_hash(payload: dict[str, Any]) -> str:
 # A key whose entry has expired may be claimed afresh.
 _CLAIM_SQL = sa.text("""
 INSERT INTO idempotency_keys (key_hash, request_hash, status_code, response, expires_at)
-VALUES (:key_hash, :request_hash, 0, '{}'::jsonb, now() + make_interval(hours => :ttl_hours))
+SELECT k.key_hash, k.request_hash, 0, '{}'::jsonb, now() + make_interval(hours => :ttl_hours)
+FROM unnest(CAST(:key_hash AS text[]), CAST(:request_hash AS text[])) AS k(key_hash, request_hash)
+ORDER BY k.key_hash
 ON CONFLICT (key_hash) DO UPDATE
     SET request_hash = EXCLUDED.request_hash, status_code = 0, response = '{}'::jsonb,
         created_at = now(), expires_at = EXCLUDED.expires_at
@@ -52,40 +57,64 @@ ON CONFLICT (key_hash) DO UPDATE
 RETURNING key_hash
 """)
 _STORED_SQL = sa.text("""
-SELECT request_hash, status_code, response FROM idempotency_keys WHERE key_hash = :key_hash
+SELECT key_hash, request_hash, status_code, response FROM idempotency_keys
+WHERE key_hash = ANY(CAST(:key_hash AS text[]))
 """)
 _RECORD_SQL = sa.text("""
-UPDATE idempotency_keys SET status_code = :status, response = CAST(:body AS jsonb)
-WHERE key_hash = :key_hash
+UPDATE idempotency_keys k SET status_code = r.status, response = CAST(r.body AS jsonb)
+FROM unnest(CAST(:key_hash AS text[]), CAST(:status AS integer[]), CAST(:body AS text[]))
+     AS r(key_hash, status, body)
+WHERE k.key_hash = r.key_hash
 """)
+_RELEASE_SQL = sa.text(
+    "DELETE FROM idempotency_keys WHERE key_hash = ANY(CAST(:key_hash AS text[]))"
+)
 _PURGE_SQL = sa.text("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+
+Executor = Session | sa.Connection
 
 
 def claim(
-    session: Session, hashed_key: str, hashed_request: str, ttl_hours: int
-) -> StoredResponse | None:
-    """Claim the key (None), or return the response already stored for the same request.
+    connection: Executor, requests: Mapping[str, str], ttl_hours: int
+) -> dict[str, StoredResponse | Unprocessable | None]:
+    """Claim each key (hash -> request hash): None where claimed, else the response already
+    stored for the same request, or an Unprocessable naming the header for another body."""
+    params = {"key_hash": list(requests), "request_hash": list(requests.values()),
+              "ttl_hours": ttl_hours}  # fmt: skip
+    claimed = {row.key_hash for row in driver_rows(connection, _CLAIM_SQL, params)}
+    results: dict[str, StoredResponse | Unprocessable | None] = dict.fromkeys(claimed)
+    taken = [key for key in requests if key not in claimed]
+    if taken:
+        for row in driver_rows(connection, _STORED_SQL, {"key_hash": taken}):
+            if row.request_hash != requests[row.key_hash]:
+                results[row.key_hash] = mismatch()
+            else:
+                results[row.key_hash] = StoredResponse(row.status_code, row.response)
+    return results
 
-    Raises Unprocessable naming the header when the key was used with a different body.
-    """
-    params = {"key_hash": hashed_key, "request_hash": hashed_request, "ttl_hours": ttl_hours}
-    if session.scalar(_CLAIM_SQL, params) is not None:
-        return None
-    stored = session.execute(_STORED_SQL, {"key_hash": hashed_key}).one()
-    if stored.request_hash != hashed_request:
-        raise Unprocessable(
-            f"this {HEADER} was already used with a different request body; "
-            "use a new key for a new report",
-            HEADER,
-        )
-    return StoredResponse(stored.status_code, stored.response)
 
-
-def record(session: Session, hashed_key: str, status: int, body: dict[str, Any]) -> None:
-    """Store the response for a claimed key (in the same transaction as the report)."""
-    session.execute(
-        _RECORD_SQL, {"key_hash": hashed_key, "status": status, "body": json.dumps(body)}
+def mismatch() -> Unprocessable:
+    """The refusal of a key reused with a different body."""
+    return Unprocessable(
+        f"this {HEADER} was already used with a different request body; "
+        "use a new key for a new report",
+        HEADER,
     )
+
+
+def record(connection: Executor, responses: Mapping[str, tuple[int, dict[str, Any]]]) -> None:
+    """Store the response of each claimed key (in the same transaction as the reports)."""
+    if responses:
+        params = {"key_hash": list(responses),
+                  "status": [status for status, _ in responses.values()],
+                  "body": [json.dumps(body) for _, body in responses.values()]}  # fmt: skip
+        driver_rows(connection, _RECORD_SQL, params)
+
+
+def release(connection: Executor, hashed_keys: list[str]) -> None:
+    """Give up claims whose requests were refused: the keys may be used again."""
+    if hashed_keys:
+        driver_rows(connection, _RELEASE_SQL, {"key_hash": hashed_keys})
 
 
 def purge_expired(session: Session) -> int:

@@ -6,6 +6,7 @@ rejected; unknown fields are rejected. The same models drive the OpenAPI documen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -159,3 +160,11 @@ class Receipt(BaseModel):
     categories: list[str]
     snapped: SnappedOut
     cells: dict[str, str] = Field(description="H3 cell of the point at each resolution")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A validated report and the Idempotency-Key it came with, if any."""
+
+    report: ReportIn
+    key: str | None = None

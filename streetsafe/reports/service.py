@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,24 +19,13 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..db import autocommit
 from ..errors import Unprocessable
-from . import idempotency, snapping
-from .cells import cell_to_int, int_to_cell, point_to_cells
-from .schema import Receipt, ReportIn, TransitIn
+from . import idempotency
+from .cells import int_to_cell
+from .contexts import Snap
+from .schema import Intake, Receipt, ReportIn
 from .snapping import SnappedRoute, SnappedStop
-
-# A route named by the reporter but further than this from where they are is a mistake.
-MAX_NAMED_ROUTE_DISTANCE_M = 1000.0
-
-
-@dataclass(frozen=True)
-class Snap:
-    """Where the report is stored (lon, lat) and what transit it was tied to."""
-
-    lon: float
-    lat: float
-    stop: SnappedStop | None
-    route: SnappedRoute | None
-    mode: str | None
+from .store import ReportRow, store_reports
+from .writer import BatchWriter
 
 
 @dataclass(frozen=True)
@@ -58,219 +48,106 @@ def submit_report(
     settings: Settings,
     idempotency_key: str | None = None,
     synthetic: bool = False,
+    writer: BatchWriter | None = None,
 ) -> Submission:
-    """Snap, store and commit a report; with an idempotency key, at most once per key."""
-    hashed_key = None
-    if idempotency_key is None:
-        autocommit(session)  # the report is one INSERT: no BEGIN/COMMIT round trips
+    """Snap, store and commit a report; with an idempotency key, at most once per key.
+
+    With a `writer` on the session's own engine, the report joins a batch shared with
+    concurrent requests (group commit, reports/writer.py); otherwise it is submitted on the
+    session, as a batch of one. Raises what refused it (422, or the database's error).
+    """
+    intake = Intake(report_in, idempotency_key)
+    if writer is not None and session.bind is writer.engine and not synthetic:
+        session.close()  # nothing to do on it: the writer has its own connection
+        result = writer.submit(intake)
     else:
-        hashed_key = idempotency.key_hash(idempotency_key)
-        hashed_request = idempotency.request_hash(report_in.model_dump(mode="json"))
-        stored = idempotency.claim(
-            session, hashed_key, hashed_request, settings.idempotency_ttl_hours
-        )
-        if stored is not None:
+        if idempotency_key is None:
+            autocommit(session)  # snapping only reads; the report is one INSERT
+        try:
+            (result,) = submit_batch(session.connection(), [intake], settings, synthetic)
+            session.commit()
+        except BaseException:
             session.rollback()
-            return Submission(stored.status, stored.body, replayed=True)
-    try:
-        receipt = store_report(session, report_in, settings, synthetic=synthetic)
-        body = receipt.model_dump(mode="json")
-        if hashed_key is not None:
-            idempotency.record(session, hashed_key, 201, body)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return Submission(201, body)
+            raise
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
-def store_report(
-    session: Session, report_in: ReportIn, settings: Settings, synthetic: bool = False
-) -> Receipt:
-    """Snap the report, compute its cells and insert it (not committed); returns the receipt."""
-    snap = snap_report(session, report_in, settings)
-    cells = point_to_cells(snap.lon, snap.lat, settings.h3_resolutions)
-    report_id = uuid.uuid4()
-    occurred_at = report_in.occurred_at or datetime.now(UTC)
-    _insert(session, report_id, report_in, snap, cells, occurred_at, synthetic)
-    return Receipt.model_validate(
-        _receipt_dict(report_id, report_in.context, occurred_at, report_in.categories, snap, cells)
-    )
-
-
-def snap_report(session: Session, report_in: ReportIn, settings: Settings) -> Snap:
-    """Tie the report to a stop and/or a route according to its context."""
-    transit = report_in.transit or TransitIn()
-    lon, lat = (
-        (report_in.location.lon, report_in.location.lat)
-        if report_in.location
-        else (
-            None,
-            None,
-        )
-    )
-    given_stop = None
-    if transit.stop_id is not None:
-        given_stop = snapping.stop_by_id(session, transit.stop_id, lon, lat)
-        if given_stop is None:
-            raise Unprocessable(f"no stop with id {transit.stop_id!r}", "transit.stop_id")
-        if lon is None:
-            lon, lat = given_stop.lon, given_stop.lat
-    assert lon is not None and lat is not None  # the schema requires location or stop_id
-    if report_in.context == "street":
-        stop = None
-        if settings.street_stop_radius_m > 0:
-            stop = snapping.nearest_stop(session, lon, lat, settings.street_stop_radius_m)
-        return Snap(lon, lat, stop, None, transit.mode)
-    if report_in.context == "at_stop":
-        return _snap_at_stop(session, lon, lat, given_stop, transit, settings)
-    return _snap_on_vehicle(session, lon, lat, given_stop, transit, settings)
-
-
-def _snap_at_stop(
-    session: Session,
-    lon: float,
-    lat: float,
-    stop: SnappedStop | None,
-    transit: TransitIn,
+def submit_batch(
+    connection: sa.Connection,
+    intakes: Sequence[Intake],
     settings: Settings,
-) -> Snap:
-    radius_m = settings.at_stop_radius_m
-    stop = stop or snapping.nearest_stop(session, lon, lat, radius_m)
-    if stop is None:
-        raise Unprocessable(
-            f"no stop within {radius_m:g} m of this location; report it as a street "
-            "report, or choose the stop (transit.stop_id)",
-            "location",
-        )
-    route = None
-    if transit.route_id is not None:
-        route = snapping.snap_to_route(
-            session, _route_id(session, transit.route_id), stop.lon, stop.lat
-        )
-    mode = stop.mode or (route.mode if route else None) or transit.mode
-    return Snap(stop.lon, stop.lat, stop, route, mode)
+    synthetic: bool = False,
+) -> list[Submission | Unprocessable]:
+    """Claim keys, snap, store and record responses for many reports, in the connection's
+    transaction (autocommit is fine when none has a key): each one's response or refusal.
+
+    A key sent twice in the batch is claimed once; the later request gets what a retry after
+    the first would get (its response replayed, or the same refusal).
+    """
+    results: list[Submission | Unprocessable | None] = [None] * len(intakes)
+    hashed = [_hashed(intake) for intake in intakes]
+    first: dict[str, int] = {}
+    for i, pair in enumerate(hashed):
+        if pair is not None:
+            first.setdefault(pair[0], i)
+    claims = idempotency.claim(
+        connection, {key: hashed[i][1] for key, i in first.items()}, settings.idempotency_ttl_hours
+    ) if first else {}  # fmt: skip
+    for key, i in first.items():
+        claim = claims[key]
+        if isinstance(claim, idempotency.StoredResponse):
+            results[i] = Submission(claim.status, claim.body, replayed=True)
+        elif claim is not None:
+            results[i] = claim
+    fresh = [i for i, intake in enumerate(intakes) if results[i] is None and
+             (hashed[i] is None or first[hashed[i][0]] == i)]  # fmt: skip
+    stored = store_reports(connection, [intakes[i].report for i in fresh], settings, synthetic)
+    responses: dict[str, tuple[int, dict[str, Any]]] = {}
+    refused_keys = []
+    for i, row in zip(fresh, stored, strict=True):
+        if isinstance(row, Unprocessable):
+            results[i] = row
+            if hashed[i] is not None:
+                refused_keys.append(hashed[i][0])
+            continue
+        results[i] = Submission(201, receipt_body(row))
+        if hashed[i] is not None:
+            responses[hashed[i][0]] = (201, results[i].body)
+    idempotency.release(connection, refused_keys)
+    idempotency.record(connection, responses)
+    for i, pair in enumerate(hashed):  # repeats of a key within the batch
+        if results[i] is None and pair is not None:
+            results[i] = _as_retry(results[first[pair[0]]], pair[1] == hashed[first[pair[0]]][1])
+    return results  # type: ignore[return-value]
 
 
-def _snap_on_vehicle(
-    session: Session,
-    lon: float,
-    lat: float,
-    stop: SnappedStop | None,
-    transit: TransitIn,
-    settings: Settings,
-) -> Snap:
-    if transit.route_id is not None:
-        route = snapping.snap_to_route(session, _route_id(session, transit.route_id), lon, lat)
-        if route is None:
-            raise Unprocessable("this route has no geometry to snap to", "transit.route_id")
-        if route.distance_m > MAX_NAMED_ROUTE_DISTANCE_M:
-            raise Unprocessable(
-                f"this location is {route.distance_m:.0f} m from route {transit.route_id!r}; "
-                "check the route or the location",
-                "location",
-            )
-    else:
-        radius_m = settings.on_vehicle_radius_m
-        route = snapping.snap_to_nearest_route(session, lon, lat, radius_m, transit.mode)
-        if route is None:
-            kind = f"{transit.mode} route" if transit.mode else "route"
-            raise Unprocessable(
-                f"no {kind} within {radius_m:g} m of this location; choose the route "
-                "(transit.route_id)",
-                "location",
-            )
-    return Snap(route.lon, route.lat, stop, route, route.mode)
+def _hashed(intake: Intake) -> tuple[str, str] | None:
+    """(key hash, request hash) of a keyed intake."""
+    if intake.key is None:
+        return None
+    payload = intake.report.model_dump(mode="json")
+    return idempotency.key_hash(intake.key), idempotency.request_hash(payload)
 
 
-def _route_id(session: Session, public_id: str) -> int:
-    route_id = snapping.route_by_id(session, public_id)
-    if route_id is None:
-        raise Unprocessable(f"no route with id {public_id!r}", "transit.route_id")
-    return route_id
+def _as_retry(
+    first: Submission | Unprocessable | None, same_body: bool
+) -> Submission | Unprocessable:
+    """What a retry of `first` with the same key gets."""
+    if isinstance(first, Submission):
+        if not same_body:
+            return idempotency.mismatch()
+        return Submission(first.status, first.body, replayed=True)
+    assert first is not None
+    return first
 
 
-_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-
-# One round trip: the report (with the smallest neighbourhood covering it), its cells and
-# its description. The geodesic area of a borough-sized polygon costs about 1 ms, so it is
-# computed only to choose between several covering polygons.
-_INSERT_SQL = sa.text(f"""
-WITH report AS (
-    INSERT INTO reports (
-        id, context, categories, occurred_at, geom, mode,
-        stop_id, stop_public_id, stop_name, stop_distance_m,
-        route_id, route_public_id, route_short_name, route_direction,
-        segment_from_public_id, segment_from_name, segment_to_public_id, segment_to_name,
-        along_m, route_distance_m, neighbourhood_id, synthetic)
-    VALUES (
-        :id, :context, CAST(:categories AS varchar[]), :occurred_at, {_POINT}, :mode,
-        :stop_id, :stop_public_id, :stop_name, :stop_distance_m,
-        :route_id, :route_public_id, :route_short_name, :route_direction,
-        :from_id, :from_name, :to_id, :to_name,
-        :along_m, :route_distance_m,
-        (SELECT c.id FROM (
-            SELECT n.id, n.geom, count(*) OVER () AS covering
-            FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})) c
-         ORDER BY CASE WHEN c.covering > 1 THEN ST_Area(c.geom::geography) END, c.id
-         LIMIT 1),
-        :synthetic)
-    RETURNING id
-), cells AS (
-    INSERT INTO report_cells (report_id, res, cell)
-    SELECT report.id, c.res, c.cell
-    FROM report, unnest(CAST(:res AS smallint[]), CAST(:cells AS bigint[])) AS c(res, cell)
-), description AS (
-    INSERT INTO report_descriptions (report_id, body, status)
-    SELECT report.id, CAST(:description AS text), 'pending' FROM report
-    WHERE CAST(:description AS text) IS NOT NULL
-)
-SELECT id FROM report
-""")
-
-
-def _insert(
-    session: Session,
-    report_id: uuid.UUID,
-    report_in: ReportIn,
-    snap: Snap,
-    cells: dict[int, str],
-    occurred_at: datetime,
-    synthetic: bool,
-) -> None:
-    stop, route = snap.stop, snap.route
-    between = route.between if route else None
-    description = report_in.description if report_in.description else None
-    session.execute(
-        _INSERT_SQL,
-        {
-            "id": report_id,
-            "context": report_in.context,
-            "categories": report_in.categories,
-            "occurred_at": occurred_at,
-            "lon": snap.lon,
-            "lat": snap.lat,
-            "mode": snap.mode,
-            "stop_id": stop.id if stop else None,
-            "stop_public_id": stop.public_id if stop else None,
-            "stop_name": stop.name if stop else None,
-            "stop_distance_m": stop.distance_m if stop else None,
-            "route_id": route.id if route else None,
-            "route_public_id": route.public_id if route else None,
-            "route_short_name": route.short_name if route else None,
-            "route_direction": route.direction if route else None,
-            "from_id": between[0][0] if between else None,
-            "from_name": between[0][1] if between else None,
-            "to_id": between[1][0] if between else None,
-            "to_name": between[1][1] if between else None,
-            "along_m": route.along_m if route else None,
-            "route_distance_m": route.distance_m if route else None,
-            "synthetic": synthetic,
-            "res": list(cells),
-            "cells": [cell_to_int(cell) for cell in cells.values()],
-            "description": description,
-        },
-    )
+def receipt_body(row: ReportRow) -> dict[str, Any]:
+    """The receipt of a stored row, as JSON-ready data."""
+    snap = Snap(row.lon, row.lat, row.stop, row.route, row.mode)
+    receipt = _receipt_dict(row.id, row.context, row.occurred_at, row.categories, snap, row.cells)
+    return Receipt.model_validate(receipt).model_dump(mode="json")
 
 
 def receipt_code(report_id: uuid.UUID) -> str:

@@ -9,10 +9,18 @@ stops of that route direction whose distance_m bracket it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from ..db import driver_rows
+
+# What the snapping functions run their statements on: a session, or a connection (the
+# batch writer's, which has no session).
+Executor = Session | sa.Connection
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
 
@@ -59,6 +67,21 @@ ORDER BY distance_m, s.id
 LIMIT 1
 """)
 
+# The same for many points in one statement: input row n's stop comes back with n.
+_PT = "ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)"
+_NEAREST_STOPS_SQL = sa.text(f"""
+SELECT i.n, s.*
+FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:radius_m AS float8[]))
+     WITH ORDINALITY AS i(lon, lat, radius_m, n)
+CROSS JOIN LATERAL (
+    SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_PT}::geography) AS distance_m
+    FROM stops s
+    WHERE ST_DWithin(s.geom::geography, {_PT}::geography, i.radius_m)
+    ORDER BY distance_m, s.id
+    LIMIT 1
+) s
+""")
+
 _STOP_BY_ID_SQL = sa.text(f"""
 SELECT {_STOP_COLUMNS},
        CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
@@ -67,33 +90,46 @@ FROM stops s WHERE s.public_id = :public_id
 """)
 
 
-def _stop(row: sa.Row | None) -> SnappedStop | None:
+def _stop(row: Any) -> SnappedStop | None:
     if row is None:
         return None
     distance = None if row.distance_m is None else float(row.distance_m)
     return SnappedStop(row.id, row.public_id, row.name, row.mode, row.lon, row.lat, distance)
 
 
-def nearest_stop(session: Session, lon: float, lat: float, radius_m: float) -> SnappedStop | None:
+def nearest_stop(
+    connection: Executor, lon: float, lat: float, radius_m: float
+) -> SnappedStop | None:
     """The stop nearest to (lon, lat) within radius_m, or None."""
-    params = {"lon": lon, "lat": lat, "radius_m": radius_m}
-    return _stop(session.execute(_NEAREST_STOP_SQL, params).one_or_none())
+    return nearest_stops(connection, [(lon, lat, radius_m)])[0]
+
+
+def nearest_stops(
+    connection: Executor, points: Sequence[tuple[float, float, float]]
+) -> list[SnappedStop | None]:
+    """For each (lon, lat, radius_m), the nearest stop within radius_m or None; one statement."""
+    if not points:
+        return []
+    lons, lats, radii = (list(column) for column in zip(*points, strict=True))
+    params = {"lon": lons, "lat": lats, "radius_m": radii}
+    found = {row.n: _stop(row) for row in driver_rows(connection, _NEAREST_STOPS_SQL, params)}
+    return [found.get(n) for n in range(1, len(points) + 1)]
 
 
 def stop_by_id(
-    session: Session, public_id: str, lon: float | None = None, lat: float | None = None
+    connection: Executor, public_id: str, lon: float | None = None, lat: float | None = None
 ) -> SnappedStop | None:
     """The stop with this public id (distance from (lon, lat) when given), or None."""
     params = {"public_id": public_id, "lon": lon, "lat": lat}
-    return _stop(session.execute(_STOP_BY_ID_SQL, params).one_or_none())
+    return _stop(connection.execute(_STOP_BY_ID_SQL, params).one_or_none())
 
 
 _ROUTE_BY_ID_SQL = sa.text("SELECT id FROM routes WHERE public_id = :public_id")
 
 
-def route_by_id(session: Session, public_id: str) -> int | None:
+def route_by_id(connection: Executor, public_id: str) -> int | None:
     """The internal id of the route with this public id, or None."""
-    return session.scalar(_ROUTE_BY_ID_SQL, {"public_id": public_id})
+    return connection.scalar(_ROUTE_BY_ID_SQL, {"public_id": public_id})
 
 
 # For a named route's shapes (the nearest-route query reads short pieces instead, below).
@@ -133,14 +169,13 @@ def clip_box(lon: float, lat: float, near_m: float) -> dict[str, float] | None:
 # The nearest point on a shape, and the bracketing pair of stops: stops of the same shape are
 # preferred, then the pair whose interval is nearest to along_m. `shape` is defined first, and
 # MATERIALIZED: inlined, its ST_LineLocatePoint on the whole shape ran once per stop pair.
-_SNAP_SELECT = """
-SELECT shape.route_id, shape.direction, shape.distance_m,
+_SNAP_COLUMNS = """shape.route_id, shape.direction, shape.distance_m,
        shape.fraction * shape.length_m AS along_m,
        ST_X(ST_LineInterpolatePoint(shape.geom, shape.fraction)) AS lon,
        ST_Y(ST_LineInterpolatePoint(shape.geom, shape.fraction)) AS lat,
        r.public_id, r.short_name, r.mode,
-       seg.from_id, seg.from_name, seg.to_id, seg.to_name
-FROM shape JOIN routes r ON r.id = shape.route_id
+       seg.from_id, seg.from_name, seg.to_id, seg.to_name"""
+_SEGMENT_JOIN = """JOIN routes r ON r.id = shape.route_id
 LEFT JOIN LATERAL (
     SELECT * FROM (
         SELECT rs.shape_id, rs.distance_m AS from_m, lead(rs.distance_m) OVER w AS to_m,
@@ -156,7 +191,10 @@ LEFT JOIN LATERAL (
                       shape.fraction * shape.length_m - pairs.to_m, 0),
              pairs.to_m - pairs.from_m
     LIMIT 1
-) seg ON true
+) seg ON true"""
+_SNAP_SELECT = f"""
+SELECT {_SNAP_COLUMNS}
+FROM shape {_SEGMENT_JOIN}
 """
 
 _MODE_FILTER = "(CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))"
@@ -166,26 +204,34 @@ _MODE_FILTER = "(CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))"
 # near_deg in the plane (index-backed); a shape's geodesic distance is the least over its
 # pieces, which is its whole-shape distance exactly. Only the chosen shape is read whole,
 # for the position along it.
-_SNAP_TO_NEAREST_ROUTE_SQL = sa.text(f"""
-WITH near AS (
-    SELECT p.shape_id, min(ST_Distance(p.geom::geography, {_POINT}::geography)) AS distance_m
-    FROM route_shape_pieces p
-    WHERE ST_DWithin(p.geom, {_POINT}, :near_deg)
-    GROUP BY p.shape_id
-), best AS (
+# Input row n's snap comes back with n, so one statement serves a whole batch of reports.
+# `OFFSET 0` keeps the chosen shape's ST_LineLocatePoint to one evaluation.
+_SNAP_TO_NEAREST_ROUTES_SQL = sa.text(f"""
+SELECT i.n, {_SNAP_COLUMNS}
+FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:radius_m AS float8[]),
+            CAST(:near_deg AS float8[]), CAST(:mode AS text[]))
+     WITH ORDINALITY AS i(lon, lat, radius_m, near_deg, mode, n)
+CROSS JOIN LATERAL (
     SELECT sh.id, near.distance_m
-    FROM near JOIN route_shapes sh ON sh.id = near.shape_id JOIN routes r ON r.id = sh.route_id
-    WHERE {_MODE_FILTER} AND near.distance_m <= :radius_m
+    FROM (SELECT p.shape_id, min(ST_Distance(p.geom::geography, {_PT}::geography)) AS distance_m
+          FROM route_shape_pieces p
+          WHERE ST_DWithin(p.geom, {_PT}, i.near_deg)
+          GROUP BY p.shape_id) near
+    JOIN route_shapes sh ON sh.id = near.shape_id JOIN routes r ON r.id = sh.route_id
+    WHERE (i.mode IS NULL OR r.mode = i.mode) AND near.distance_m <= i.radius_m
     ORDER BY near.distance_m, sh.route_id, sh.id
     LIMIT 1
-), shape AS MATERIALIZED (
+) best
+CROSS JOIN LATERAL (
     SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom, best.distance_m,
-           ST_LineLocatePoint(sh.geom, {_POINT}) AS fraction
-    FROM best JOIN route_shapes sh ON sh.id = best.id
-)
-{_SNAP_SELECT}""")
+           ST_LineLocatePoint(sh.geom, {_PT}) AS fraction
+    FROM route_shapes sh WHERE sh.id = best.id
+    OFFSET 0
+) shape
+{_SEGMENT_JOIN}
+""")
 
-# The same without a box (near the poles or the antimeridian): the geography index.
+# One point without a box (near the poles or the antimeridian): the geography index.
 _SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL = sa.text(f"""
 WITH shape AS MATERIALIZED (
     SELECT sh.id, sh.route_id, sh.direction, sh.length_m, sh.geom,
@@ -218,30 +264,51 @@ NAMED_ROUTE_NEAR_M = 1000.0
 
 
 def snap_to_nearest_route(
-    session: Session, lon: float, lat: float, radius_m: float, mode: str | None
+    connection: Executor, lon: float, lat: float, radius_m: float, mode: str | None
 ) -> SnappedRoute | None:
     """The nearest point on the nearest route (of `mode`, if given) within radius_m, or None."""
-    params: dict[str, object] = {"lon": lon, "lat": lat, "radius_m": radius_m, "mode": mode}
-    box = clip_box(lon, lat, radius_m)
-    if box is None:
-        row = session.execute(_SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL, params).one_or_none()
-    else:
-        row = session.execute(_SNAP_TO_NEAREST_ROUTE_SQL, params | box).one_or_none()
-    return None if row is None else _snapped_route(row)
+    return snap_to_nearest_routes(connection, [(lon, lat, radius_m, mode)])[0]
 
 
-def snap_to_route(session: Session, route_id: int, lon: float, lat: float) -> SnappedRoute | None:
+def snap_to_nearest_routes(
+    connection: Executor, points: Sequence[tuple[float, float, float, str | None]]
+) -> list[SnappedRoute | None]:
+    """snap_to_nearest_route for each (lon, lat, radius_m, mode); one statement for all the
+    points that have a box, one each for those near the poles or the antimeridian."""
+    found: dict[int, SnappedRoute] = {}
+    boxed: dict[str, list] = {"n": [], "lon": [], "lat": [], "radius_m": [], "near_deg": [],
+                              "mode": []}  # fmt: skip
+    for n, (lon, lat, radius_m, mode) in enumerate(points, start=1):
+        box = clip_box(lon, lat, radius_m)
+        if box is None:
+            params = {"lon": lon, "lat": lat, "radius_m": radius_m, "mode": mode}
+            row = connection.execute(_SNAP_TO_NEAREST_ROUTE_UNCLIPPED_SQL, params).one_or_none()
+            if row is not None:
+                found[n] = _snapped_route(row)
+            continue
+        for name, value in zip(boxed, (n, lon, lat, radius_m, box["near_deg"], mode), strict=True):
+            boxed[name].append(value)
+    if boxed["n"]:
+        order = boxed.pop("n")
+        for row in driver_rows(connection, _SNAP_TO_NEAREST_ROUTES_SQL, boxed):
+            found[order[row.n - 1]] = _snapped_route(row)
+    return [found.get(n) for n in range(1, len(points) + 1)]
+
+
+def snap_to_route(
+    connection: Executor, route_id: int, lon: float, lat: float
+) -> SnappedRoute | None:
     """The nearest point of the route's shapes to (lon, lat); None if it has no shape."""
     box = clip_box(lon, lat, NAMED_ROUTE_NEAR_M) or dict.fromkeys(_BOX_KEYS)
     params = {"route_id": route_id, "lon": lon, "lat": lat, "near_m": NAMED_ROUTE_NEAR_M} | box
-    row = session.execute(_SNAP_TO_ROUTE_SQL, params).one_or_none()
+    row = connection.execute(_SNAP_TO_ROUTE_SQL, params).one_or_none()
     return None if row is None else _snapped_route(row)
 
 
 _BOX_KEYS = ("xmin", "ymin", "xmax", "ymax", "near_deg")
 
 
-def _snapped_route(row: sa.Row) -> SnappedRoute:
+def _snapped_route(row: Any) -> SnappedRoute:
     between = None
     if row.from_id is not None:
         between = ((row.from_id, row.from_name), (row.to_id, row.to_name))
