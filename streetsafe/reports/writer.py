@@ -41,10 +41,17 @@ WAIT_TIMEOUT_S = 20.0
 Process = Callable[[sa.Connection, Sequence[Intake]], Sequence[Any]]
 
 
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass
 class _Job:
     intake: Intake
-    done: threading.Event = field(default_factory=threading.Event)
+    # Released by the writer when the result is in: a bare lock, cheaper than an Event.
+    done: threading.Lock = field(default_factory=_held_lock)
     result: Any = None
     abandoned: bool = False
 
@@ -66,9 +73,9 @@ class BatchWriter:
         job = _Job(intake)
         self._start()
         self._queue.put(job)
-        if not job.done.wait(WAIT_TIMEOUT_S):
+        if not job.done.acquire(timeout=WAIT_TIMEOUT_S):
             job.abandoned = True
-            if not job.done.is_set():
+            if not job.done.acquire(blocking=False):
                 return ServiceUnavailable(
                     "the report could not be stored in time; retry shortly",
                     headers={"Retry-After": "5"},
@@ -99,7 +106,7 @@ class BatchWriter:
             results = self.write_batch([job.intake for job in jobs])
             for job, result in zip(jobs, results, strict=True):
                 job.result = result
-                job.done.set()
+                job.done.release()
             self.batches += 1
             self.reports += len(jobs)
 
