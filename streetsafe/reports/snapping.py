@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from streetsafe.transit.near import within_box
+
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
 
 
@@ -51,10 +53,13 @@ _STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) 
     coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
                       WHERE rs.stop_id = s.id)) AS mode"""
 
+# Candidates come from the geometry GiST index (a lon/lat box holding every point within
+# radius_m, see transit/near.py); the geodesic test and distance stay exact.
 _NEAREST_STOP_SQL = sa.text(f"""
 SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_POINT}::geography) AS distance_m
 FROM stops s
-WHERE ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
+WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")}
+  AND ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
 ORDER BY distance_m, s.id
 LIMIT 1
 """)
