@@ -13,6 +13,7 @@ import struct
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -283,8 +284,8 @@ def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
     read_stops(source, feed, name, quiet)
     read_routes(source, feed, name)
     read_trips(source, feed)
+    read_shapes(source, feed, quiet)  # the order import_gtfs reads them in
     read_stop_times(source, feed, quiet)
-    read_shapes(source, feed, quiet)
     return feed
 
 
@@ -393,16 +394,20 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
               piece_rows(shape_ids, lines))  # fmt: skip
 
 
-def write_feed(
+def write_geometry(
     connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str, result: ImportResult
 ) -> None:
-    """COPY the parsed feed in and let PostGIS build lines, distances and stop modes."""
+    """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
               "parent_public_id", "geom"), ((feed_id, *row) for row in feed.stops))  # fmt: skip
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
     write_shapes(connection, shape_lines(feed, name, result))
+
+
+def write_sequences(connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str) -> None:
+    """COPY the common patterns and let PostGIS build lines, distances and stop modes."""
     temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
     copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
               "stop_public_id", "shape_source_id"),
@@ -414,13 +419,28 @@ def write_feed(
 def import_gtfs(
     connection: sa.Connection, path: Path | str, feed: str | None = None, quiet: bool = True
 ) -> ImportResult:
-    """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing."""
+    """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing.
+
+    stop_times.txt, the largest file, is parsed while a worker thread COPYs stops, routes
+    and shapes on the connection (the main thread does not touch it meanwhile); any error
+    rolls the feed's savepoint back after the worker has finished.
+    """
     path = Path(path)
     name = check_feed_name(feed or feed_name_for(path))
-    parsed = read_feed(path, name, quiet)
-    result = ImportResult(feed=name, skipped=Counter(parsed.skipped))
+    source = GtfsSource(path)
+    parsed = GtfsFeed()
+    read_stops(source, parsed, name, quiet)
+    read_routes(source, parsed, name)
+    read_trips(source, parsed)
+    read_shapes(source, parsed, quiet)
+    result = ImportResult(feed=name)
     with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
-        write_feed(connection, parsed, feed_id, name, result)
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            written = worker.submit(write_geometry, connection, parsed, feed_id, name, result)
+            read_stop_times(source, parsed, quiet)
+            written.result()
+        write_sequences(connection, parsed, feed_id, name)
+        result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         result.warnings = gtfs_sql.warnings(connection, feed_id)
         record_stats(connection, feed_id, result)
