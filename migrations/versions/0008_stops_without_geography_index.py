@@ -13,6 +13,12 @@ GTFS importer now cuts them in Python and COPYs them; for that one statement it 
 `streetsafe.shape_pieces` to 'written' (transaction-local) and the trigger skips it. Every
 other writer of route_shapes (shapes built from stops, fixtures, the demo) is unchanged.
 
+Replacing a feed deletes its old stops and routes; `reports.stop_id` and `reports.route_id`
+reference them ON DELETE SET NULL, and had no index, so every deleted stop scanned all of
+reports: with 20,000 reports, deleting 5,000 NaPTAN stops took 6.8 s (a GB re-import,
+336k stops, about 7.5 minutes). Partial indexes on the two columns (reports tied to a stop
+or route only) bring that to 0.1 s.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28
@@ -56,8 +62,14 @@ def _pieces_trigger(guard: str) -> str:
 def upgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_stops_geog")
     op.execute(_pieces_trigger(SKIP_WRITTEN_PIECES))
+    op.execute("CREATE INDEX ix_reports_stop_id ON reports (stop_id) WHERE stop_id IS NOT NULL")
+    op.execute(
+        "CREATE INDEX ix_reports_route_id ON reports (route_id) WHERE route_id IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_reports_route_id")
+    op.execute("DROP INDEX IF EXISTS ix_reports_stop_id")
     op.execute(_pieces_trigger(""))
     op.execute("CREATE INDEX ix_stops_geog ON stops USING gist ((geom::geography))")
