@@ -35,6 +35,7 @@ from .loader import (
     replacing_feed,
     require_columns,
     temp_table,
+    without_fk_checks,
 )
 
 # Route shapes are cut into pieces of this many segments (migration 0007).
@@ -390,8 +391,9 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
     connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
-    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
-              piece_rows(shape_ids, lines))  # fmt: skip
+    with without_fk_checks(connection, "route_shape_pieces"):  # shapes inserted just above
+        copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
+                  piece_rows(shape_ids, lines))  # fmt: skip
 
 
 def write_geometry(

@@ -40,6 +40,7 @@ from .loader import (
     record_stats,
     replacing_feed,
     require_columns,
+    without_fk_checks,
 )
 
 STOP_TYPE_MODES = {
@@ -288,7 +289,8 @@ def import_naptan(
         rows = ((feed_id, *row) for row in all_rows(sources, state, quiet))
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "geom")  # fmt: skip
-        count = copy_rows(connection, "stops", columns, rows)
+        with without_fk_checks(connection, "stops"):  # feed_id is the feed just upserted
+            count = copy_rows(connection, "stops", columns, rows)
         result = ImportResult(feed=name, counts={"stops": count}, skipped=dict(state.skipped))
         result.warnings = locality_warnings(state)
         record_stats(connection, feed_id, result)
