@@ -1,4 +1,4 @@
-"""Snap a report's point to transit geometry, in PostGIS, with the geography GiST indexes.
+"""Snap a report's point to transit geometry, in PostGIS, with GiST indexes.
 
 Distances are geodesic metres (`::geography`), right anywhere on Earth. Position along a
 route is `ST_LineLocatePoint(shape, point) * length_m`, the same measure the importer uses
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..db import driver_rows
+from ..transit.near import within_box
 
 # What the snapping functions run their statements on: a session, or a connection (the
 # batch writer's, which has no session).
@@ -59,10 +60,13 @@ _STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) 
     coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
                       WHERE rs.stop_id = s.id)) AS mode"""
 
+# Candidates come from the geometry GiST index (a lon/lat box holding every point within
+# radius_m, see transit/near.py); the geodesic test and distance stay exact.
 _NEAREST_STOP_SQL = sa.text(f"""
 SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_POINT}::geography) AS distance_m
 FROM stops s
-WHERE ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
+WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")}
+  AND ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
 ORDER BY distance_m, s.id
 LIMIT 1
 """)
@@ -76,7 +80,8 @@ FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:radius_m AS fl
 CROSS JOIN LATERAL (
     SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_PT}::geography) AS distance_m
     FROM stops s
-    WHERE ST_DWithin(s.geom::geography, {_PT}::geography, i.radius_m)
+    WHERE {within_box("s.geom", "i.lon", "i.lat", "i.radius_m")}
+      AND ST_DWithin(s.geom::geography, {_PT}::geography, i.radius_m)
     ORDER BY distance_m, s.id
     LIMIT 1
 ) s

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +35,11 @@ from .loader import (
     replacing_feed,
     require_columns,
     temp_table,
+    without_fk_checks,
 )
+
+# Route shapes are cut into pieces of this many segments (migration 0007).
+SEGMENTS_PER_PIECE = 3
 
 # (lowest, highest, mode) for basic and extended GTFS route types.
 ROUTE_TYPE_MODES = (
@@ -109,9 +115,13 @@ class GtfsSource:
             raise ImportDataError(self.label(name), message, reader.line_num) from None
 
     def _iterate(self, reader, name: str) -> Iterator[tuple[int, list[str]]]:
-        while (row := self._next(reader, name)) is not None:
-            if row:
-                yield reader.line_num, row
+        try:
+            for row in reader:
+                if row:
+                    yield reader.line_num, row
+        except (csv.Error, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            message = f"cannot be read ({exc})"
+            raise ImportDataError(self.label(name), message, reader.line_num) from None
 
 
 def _cell(row: list[str], positions: dict[str, int], column: str) -> str:
@@ -242,14 +252,30 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
     columns = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
     positions, rows = source.rows("shapes.txt", columns)
     label = source.label("shapes.txt")
-    shape_at = positions["shape_id"]
+    shape_at, lat_at, lon_at, seq_at = (positions[c] for c in columns)
+    width = max(shape_at, lat_at, lon_at, seq_at) + 1
+    shapes = feed.shapes
     for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
-        seq = _int(row, positions, "shape_pt_sequence", label, line)
-        lat = parse_coordinate(_cell(row, positions, "shape_pt_lat"), "shape_pt_lat", MIN_LAT,
-                               MAX_LAT, label, line)  # fmt: skip
-        lon = parse_coordinate(_cell(row, positions, "shape_pt_lon"), "shape_pt_lon", MIN_LON,
-                               MAX_LON, label, line)  # fmt: skip
-        feed.shapes[row[shape_at]].append((seq, lon, lat))
+        try:  # the common case; anything else takes the exact checks and their messages
+            seq, lat, lon = int(row[seq_at]), float(row[lat_at]), float(row[lon_at])
+            usual = len(row) >= width and -90 <= lat <= 90 and -180 <= lon <= 180
+        except (ValueError, IndexError):
+            usual = False
+        if not usual:
+            seq, lon, lat = _shape_point(row, positions, label, line)
+        shapes[row[shape_at]].append((seq, lon, lat))
+
+
+def _shape_point(
+    row: list[str], positions: dict[str, int], label: str, line: int
+) -> tuple[int, float, float]:
+    """A shape point's sequence, longitude and latitude, or the ImportDataError naming it."""
+    seq = _int(row, positions, "shape_pt_sequence", label, line)
+    lat = parse_coordinate(_cell(row, positions, "shape_pt_lat"), "shape_pt_lat", MIN_LAT,
+                           MAX_LAT, label, line)  # fmt: skip
+    lon = parse_coordinate(_cell(row, positions, "shape_pt_lon"), "shape_pt_lon", MIN_LON,
+                           MAX_LON, label, line)  # fmt: skip
+    return seq, lon, lat
 
 
 def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
@@ -259,8 +285,8 @@ def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
     read_stops(source, feed, name, quiet)
     read_routes(source, feed, name)
     read_trips(source, feed)
+    read_shapes(source, feed, quiet)  # the order import_gtfs reads them in
     read_stop_times(source, feed, quiet)
-    read_shapes(source, feed, quiet)
     return feed
 
 
@@ -301,9 +327,20 @@ def shape_owners(feed: GtfsFeed) -> dict[str, tuple[str, int]]:
     return {shape: counter.most_common(1)[0][0] for shape, counter in users.items()}
 
 
-def shape_rows(feed: GtfsFeed, name: str, result: ImportResult) -> Iterator[tuple]:
-    """(route public id, direction, shape id, EWKT line) for every usable shape."""
+@dataclass(frozen=True)
+class ShapeLine:
+    """A usable shapes.txt line: its route and direction, and its points without repeats."""
+
+    route_public_id: str
+    direction: int
+    source_id: str
+    coords: list[tuple[float, float]]
+
+
+def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLine]:
+    """Every shape some trip uses with at least two distinct consecutive points."""
     owners = shape_owners(feed)
+    lines = []
     for shape_id, points in feed.shapes.items():
         owner = owners.get(shape_id)
         if owner is None:
@@ -314,8 +351,24 @@ def shape_rows(feed: GtfsFeed, name: str, result: ImportResult) -> Iterator[tupl
         if len(coords) < 2:
             result.skipped["shapes with fewer than two points"] += 1
             continue
-        text = ",".join(f"{lon!r} {lat!r}" for lon, lat in coords)
-        yield f"{name}:{owner[0]}", owner[1], shape_id, f"SRID=4326;LINESTRING({text})"
+        lines.append(ShapeLine(f"{name}:{owner[0]}", owner[1], shape_id, coords))
+    return lines
+
+
+def line_ewkb(coords: list[tuple[float, float]]) -> str:
+    """Hex EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
+    flat = [value for point in coords for value in point]
+    return struct.pack(f"<BIII{len(flat)}d", 1, 0x20000002, 4326, len(coords), *flat).hex()
+
+
+def piece_rows(shape_ids: list[int], lines: list[ShapeLine]) -> Iterator[tuple[int, int, str]]:
+    """(shape id, seq, EWKB) of each shape's pieces, exactly as migration 0007's trigger cuts
+    them: piece k holds vertices 3k to 3k + 3 (0-based), so neighbours share a vertex."""
+    step = SEGMENTS_PER_PIECE
+    for shape_id, line in zip(shape_ids, lines, strict=True):
+        coords = line.coords
+        for seq in range((len(coords) - 2) // step + 1):
+            yield shape_id, seq, line_ewkb(coords[seq * step : seq * step + step + 1])
 
 
 def pattern_rows(patterns: list[Pattern], name: str) -> Iterator[tuple]:
@@ -326,18 +379,37 @@ def pattern_rows(patterns: list[Pattern], name: str) -> Iterator[tuple]:
                    pattern.shape_id)  # fmt: skip
 
 
-def write_feed(
+def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
+    """Stage the shapes under ids taken from route_shapes' sequence, and COPY their pieces
+    straight into route_shape_pieces (the insert trigger skips them: see migration 0008)."""
+    shape_ids = list(connection.scalars(sa.text(gtfs_sql.NEXT_SHAPE_IDS), {"n": len(lines)}))
+    temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
+    rows = ((shape_id, line.route_public_id, line.direction, line.source_id,
+             line_ewkb(line.coords)) for shape_id, line in zip(shape_ids, lines, strict=True))
+    copy_rows(connection, "tmp_gtfs_shapes", ("id", "route_public_id", "direction", "source_id",
+              "geom"), rows)  # fmt: skip
+    connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
+    connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
+    connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
+    with without_fk_checks(connection, "route_shape_pieces"):  # shapes inserted just above
+        copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
+                  piece_rows(shape_ids, lines))  # fmt: skip
+
+
+def write_geometry(
     connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str, result: ImportResult
 ) -> None:
-    """COPY the parsed feed in and let PostGIS build lines, distances and stop modes."""
+    """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
               "parent_public_id", "geom"), ((feed_id, *row) for row in feed.stops))  # fmt: skip
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
-    copy_rows(connection, "tmp_gtfs_shapes", ("route_public_id", "direction", "source_id",
-              "geom"), shape_rows(feed, name, result))  # fmt: skip
+    write_shapes(connection, shape_lines(feed, name, result))
+
+
+def write_sequences(connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str) -> None:
+    """COPY the common patterns and let PostGIS build lines, distances and stop modes."""
     temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
     copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
               "stop_public_id", "shape_source_id"),
@@ -349,13 +421,28 @@ def write_feed(
 def import_gtfs(
     connection: sa.Connection, path: Path | str, feed: str | None = None, quiet: bool = True
 ) -> ImportResult:
-    """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing."""
+    """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing.
+
+    stop_times.txt, the largest file, is parsed while a worker thread COPYs stops, routes
+    and shapes on the connection (the main thread does not touch it meanwhile); any error
+    rolls the feed's savepoint back after the worker has finished.
+    """
     path = Path(path)
     name = check_feed_name(feed or feed_name_for(path))
-    parsed = read_feed(path, name, quiet)
-    result = ImportResult(feed=name, skipped=Counter(parsed.skipped))
+    source = GtfsSource(path)
+    parsed = GtfsFeed()
+    read_stops(source, parsed, name, quiet)
+    read_routes(source, parsed, name)
+    read_trips(source, parsed)
+    read_shapes(source, parsed, quiet)
+    result = ImportResult(feed=name)
     with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
-        write_feed(connection, parsed, feed_id, name, result)
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            written = worker.submit(write_geometry, connection, parsed, feed_id, name, result)
+            read_stop_times(source, parsed, quiet)
+            written.result()
+        write_sequences(connection, parsed, feed_id, name)
+        result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         result.warnings = gtfs_sql.warnings(connection, feed_id)
         record_stats(connection, feed_id, result)

@@ -1,8 +1,8 @@
 """Read-only transit queries for the report form: stops nearby, route search, one route.
 
 Distances are geodesic metres (PostGIS geography), right anywhere on Earth; radius filters
-use `ST_DWithin` on `geom::geography`, which the `ix_stops_geog` / `ix_route_shapes_geog`
-GiST indexes serve.
+use `ST_DWithin` on `geom::geography`, after a lon/lat box served by `ix_stops_geom` for
+stops (transit/near.py) and the `ix_route_shapes_geog` GiST index for route shapes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from .near import within_box
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
 
@@ -29,7 +31,8 @@ SELECT * FROM (
                  ON r.id = rs.route_id
                  WHERE rs.stop_id = s.id AND r.short_name IS NOT NULL) AS routes
     FROM stops s
-    WHERE ST_DWithin(s.geom::geography, {_POINT}, :radius_m)
+    WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")}
+      AND ST_DWithin(s.geom::geography, {_POINT}, :radius_m)
 ) near
 WHERE CAST(:mode AS text) IS NULL OR near.mode = CAST(:mode AS text)
 ORDER BY near.distance_m, near.public_id

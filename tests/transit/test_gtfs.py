@@ -273,3 +273,40 @@ def test_shape_pieces_cover_each_shape_exactly_and_follow_a_reimport(
     )
     assert mismatched == []
     assert _rows(connection, "SELECT count(*) FROM route_shape_pieces")[0][0] > 0
+
+
+# Migration 0007's trigger statement, as a query over the stored shapes.
+TRIGGER_PIECES = """
+SELECT sh.id, piece.seq, ST_MakeLine(d.geom ORDER BY d.path[1]) AS geom
+FROM route_shapes sh CROSS JOIN LATERAL ST_DumpPoints(sh.geom) AS d
+CROSS JOIN LATERAL unnest(
+    CASE WHEN d.path[1] > 1 AND (d.path[1] - 1) % 3 = 0
+         THEN ARRAY[(d.path[1] - 1) / 3 - 1, (d.path[1] - 1) / 3]
+         ELSE ARRAY[(d.path[1] - 1) / 3] END) AS piece(seq)
+GROUP BY sh.id, piece.seq HAVING count(*) >= 2
+"""
+
+
+@pytest.mark.parametrize("feed", [WITH_SHAPES, NO_SHAPES], ids=["shapes.txt", "from stops"])
+def test_importer_writes_the_same_pieces_as_the_trigger_byte_for_byte(
+    connection: sa.Connection, feed: Path
+) -> None:
+    import_gtfs(connection, feed, "tiny")
+    differing = _rows(
+        connection,
+        f"SELECT t.id, t.seq, p.shape_id, p.seq FROM ({TRIGGER_PIECES}) t "
+        "FULL JOIN route_shape_pieces p ON p.shape_id = t.id AND p.seq = t.seq "
+        "WHERE t.id IS NULL OR p.shape_id IS NULL OR t.geom::bytea <> p.geom::bytea",
+    )
+    assert differing == []
+    setting = sa.text("SELECT current_setting('streetsafe.shape_pieces', true)")
+    assert connection.scalar(setting) in (None, "")
+    # Any other writer of route_shapes still gets its pieces from the trigger.
+    connection.execute(
+        sa.text(
+            "INSERT INTO route_shapes (route_id, direction, length_m, geom) "
+            "SELECT id, 0, 1, 'SRID=4326;LINESTRING(0 0, 0 1, 0 2, 0 3, 0 4)' FROM routes LIMIT 1"
+        )
+    )
+    expected = _rows(connection, f"SELECT count(*) FROM ({TRIGGER_PIECES}) t")[0][0]
+    assert connection.scalar(sa.text("SELECT count(*) FROM route_shape_pieces")) == expected

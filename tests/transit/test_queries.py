@@ -102,3 +102,58 @@ def test_unknown_route_is_404_naming_route_id(client, small_feed):
     response = client.get("/api/v1/transit/routes/test:nope")
     assert response.status_code == 404
     assert response.get_json()["field"] == "route_id"
+
+
+# Stops on both sides of the antimeridian, near the north pole and near Southampton: the
+# geometry-index box prefilter (transit/near.py) must keep every stop the geodesic test keeps.
+EDGE_STOPS = {
+    "east": (179.9995, -16.5), "west": (-179.9995, -16.5), "pole-a": (0.0, 89.95),
+    "pole-b": (180.0, 89.95), "pole-c": (-90.0, 89.999), "sot": (-1.404, 50.9),
+    "sot-far": (-1.404, 50.93),
+}
+
+
+@pytest.fixture
+def edge_stops(db_session):
+    import sqlalchemy as sa
+
+    feed_id = db_session.scalar(sa.text(
+        "INSERT INTO feeds (name, kind) VALUES ('edge', 'gtfs') RETURNING id"))  # fmt: skip
+    for name, (lon, lat) in EDGE_STOPS.items():
+        db_session.execute(
+            sa.text(
+                "INSERT INTO stops (feed_id, public_id, source_id, name, geom) VALUES "
+                "(:f, :p, :s, :n, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+            ),
+            {"f": feed_id, "p": f"edge:{name}", "s": name, "n": name, "lon": lon, "lat": lat},
+        )
+    return feed_id
+
+
+@pytest.mark.parametrize(
+    "lon, lat, radius_m",
+    [(180.0, -16.5, 200), (-179.9999, -16.5, 120), (179.99, -16.5, 2000), (45.0, 89.99, 2000),
+     (-135.0, 89.98, 5000), (0.0, 90.0, 2000), (-1.404, 50.91, 2000), (-1.404, 50.91, 1200)],
+)  # fmt: skip
+def test_stops_near_the_antimeridian_and_poles_are_found_as_the_geodesic_test_finds_them(
+    db_session, edge_stops, lon, lat, radius_m
+):
+    import sqlalchemy as sa
+
+    from streetsafe.reports.snapping import nearest_stop
+    from streetsafe.transit.queries import nearby_stops
+
+    point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
+    expected = db_session.execute(
+        sa.text(
+            f"SELECT public_id, ST_Distance(geom::geography, {point}) AS d FROM stops "
+            f"WHERE feed_id = :f AND ST_DWithin(geom::geography, {point}, :r) ORDER BY d, id"
+        ),
+        {"lon": lon, "lat": lat, "r": radius_m, "f": edge_stops},
+    ).all()
+    assert expected  # every case has at least one stop in range
+    found = nearby_stops(db_session, lon, lat, radius_m, limit=50)
+    assert [s.id for s in found] == [row.public_id for row in expected]
+    nearest = nearest_stop(db_session, lon, lat, radius_m)
+    assert nearest is not None and nearest.public_id == expected[0].public_id
+    assert nearest.distance_m == pytest.approx(expected[0].d, abs=1e-6)
