@@ -35,7 +35,6 @@ from .loader import (
     replacing_feed,
     require_columns,
     temp_table,
-    without_fk_checks,
 )
 
 # Route shapes are cut into pieces of this many segments (migration 0007).
@@ -391,9 +390,8 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
     connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
-    with without_fk_checks(connection, "route_shape_pieces"):  # shapes inserted just above
-        copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
-                  piece_rows(shape_ids, lines))  # fmt: skip
+    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
+              piece_rows(shape_ids, lines))  # fmt: skip
 
 
 def write_geometry(

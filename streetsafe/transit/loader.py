@@ -150,7 +150,7 @@ def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str)
 
 @contextmanager
 def planner_settings(connection: sa.Connection, **settings: str) -> Iterator[None]:
-    """Server settings for some of the import's statements only (use inside its savepoint).
+    """Server settings for the import's statements only (use inside its savepoint).
 
     jit is turned off: the import's large one-off queries spent more time compiling
     (about 1-2 s of a 6 s GTFS import on this machine) than JIT saved. On success the
@@ -162,34 +162,6 @@ def planner_settings(connection: sa.Connection, **settings: str) -> Iterator[Non
     yield
     for name, value in old.items():
         connection.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-
-
-# Whether this role may switch off per-row foreign key checks for a COPY into `table`, and
-# `table` has no trigger of its own that doing so would skip as well.
-_CAN_SKIP_FK_CHECKS = """
-SELECT has_parameter_privilege('session_replication_role', 'SET')
-   AND NOT EXISTS (SELECT 1 FROM pg_trigger
-                   WHERE tgrelid = CAST(:table AS regclass) AND NOT tgisinternal)
-"""
-
-
-@contextmanager
-def without_fk_checks(connection: sa.Connection, table: str) -> Iterator[None]:
-    """Around a COPY into `table` whose references the import itself guarantees (use inside
-    its savepoint): no per-row foreign key checks, as pg_restore --disable-triggers loads.
-
-    A foreign key check costs a query per row: 1.1 s of a 3.9 s COPY of 336k NaPTAN stops.
-    The rows loaded this way refer only to the feed row the import upserted (locked until
-    commit) or to rows it inserted itself in the same transaction, so no check could fail.
-    It applies only when the role may set session_replication_role (superusers, or
-    PostgreSQL 15's GRANT SET ON PARAMETER) and `table` has no trigger of its own;
-    otherwise the checks run as usual. Either way the rows written are the same.
-    """
-    if not connection.scalar(sa.text(_CAN_SKIP_FK_CHECKS), {"table": table}):
-        yield
-        return
-    with planner_settings(connection, session_replication_role="replica"):
-        yield
 
 
 def relink_reports(connection: sa.Connection, feed_id: int) -> None:

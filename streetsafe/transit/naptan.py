@@ -40,7 +40,6 @@ from .loader import (
     record_stats,
     replacing_feed,
     require_columns,
-    without_fk_checks,
 )
 
 STOP_TYPE_MODES = {
@@ -289,8 +288,7 @@ def import_naptan(
         rows = ((feed_id, *row) for row in all_rows(sources, state, quiet))
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "geom")  # fmt: skip
-        with without_fk_checks(connection, "stops"):  # feed_id is the feed just upserted
-            count = copy_rows(connection, "stops", columns, rows)
+        count = copy_rows(connection, "stops", columns, rows)
         result = ImportResult(feed=name, counts={"stops": count}, skipped=dict(state.skipped))
         result.warnings = locality_warnings(state)
         record_stats(connection, feed_id, result)

@@ -184,37 +184,3 @@ def test_file_with_only_the_required_and_grid_columns_imports_exact_positions(
 
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(507000, 430000)
     assert (stops["998A"].lon, stops["998A"].lat) == pytest.approx((lon, lat), abs=1e-9)
-
-
-def _all_stops(connection: sa.Connection) -> list:
-    return list(connection.execute(sa.text(
-        "SELECT public_id, name, mode, location_type, locality, ST_AsEWKB(geom) FROM stops "
-        "ORDER BY public_id")))  # fmt: skip
-
-
-def test_copy_without_foreign_key_checks_writes_what_the_checked_copy_writes(
-    connection: sa.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from streetsafe.transit import loader
-
-    role = sa.text("SHOW session_replication_role")
-    assert connection.scalar(sa.text(loader._CAN_SKIP_FK_CHECKS), {"table": "stops"})
-    fast = import_naptan(connection, [STOPS], feed="fast")
-    assert connection.scalar(role) == "origin"  # set for the COPY only
-    monkeypatch.setattr(loader, "_CAN_SKIP_FK_CHECKS", "SELECT false")
-    checked = import_naptan(connection, [STOPS], feed="checked")
-    rows = [row[1:] for row in _all_stops(connection)]
-    assert rows[: len(rows) // 2] == rows[len(rows) // 2 :]
-    assert (fast.counts, fast.skipped) == (checked.counts, checked.skipped)
-
-
-def test_copy_keeps_foreign_key_checks_when_the_table_has_triggers_of_its_own(
-    connection: sa.Connection,
-) -> None:
-    from streetsafe.transit import loader
-
-    connection.execute(sa.text(
-        "CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RETURN NULL; END $$; CREATE TRIGGER noop AFTER INSERT ON stops "
-        "FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.noop()"))  # fmt: skip
-    assert not connection.scalar(sa.text(loader._CAN_SKIP_FK_CHECKS), {"table": "stops"})
