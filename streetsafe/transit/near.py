@@ -24,7 +24,10 @@ def within_box(geom: str, lon: str, lat: str, radius_m: str) -> str:
     `lon`, `lat` and `radius_m` are SQL expressions of the query's parameters only, so the
     box is computed once and the GiST index on `geom` serves the condition.
     """
-    x, y, r = (f"CAST({v} AS float8)" for v in (lon, lat, radius_m))
+    x, y = (f"CAST({v} AS float8)" for v in (lon, lat))
+    # At least a metre: a box is only a prefilter, and PostgreSQL raises on float underflow
+    # (the fuzzer sent radius_m=5e-324 and got a 500).
+    r = f"greatest(CAST({radius_m} AS float8), 1.0)"
     dlat = f"({r} / {MIN_M_PER_DEG_LAT} * {MARGIN})"
     top = f"(abs({y}) + {dlat})"
     dlon = f"({r} / ({M_PER_DEG_LON_EQUATOR} * cos(radians(least({top}, 89.0)))) * {MARGIN})"

@@ -37,6 +37,12 @@ def test_nearby_stops_respect_radius_limit_and_mode(client, small_feed):
     assert buses.get_json()["features"] == []
 
 
+def test_a_vanishingly_small_radius_finds_nothing_instead_of_failing(client, small_feed):
+    # Found by the fuzzer: a denormal radius made the index box's arithmetic underflow (500).
+    response = client.get("/api/v1/transit/stops/nearby?lat=46.8&lon=-1.2e-38&radius_m=5e-324")
+    assert response.status_code == 200 and response.get_json()["features"] == []
+
+
 @pytest.mark.parametrize(
     "query, field",
     [
