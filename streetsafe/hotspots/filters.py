@@ -169,7 +169,9 @@ class HotspotFilters(BaseModel):
 def parse_filters(args: Mapping[str, str], **overrides: Any) -> HotspotFilters:
     """Validate query-string values into HotspotFilters; a 400 naming the field otherwise."""
     known = (set(HotspotFilters.model_fields) - {"neighbourhood_ids"}) | {"from", "to"}
-    values = {k: v for k, v in args.items() if k in known and v != ""}
+    # An empty value is a value: `res=` is a 400, not the default (the dashboard leaves
+    # unset filters out of its URLs; the schemathesis run sends `res=`).
+    values = {k: v for k, v in args.items() if k in known}
     values.update(overrides)
     try:
         return HotspotFilters.model_validate(values)

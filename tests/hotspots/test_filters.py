@@ -13,6 +13,8 @@ from streetsafe.hotspots.filters import parse_filters
     [
         ({"res": "6"}, "res"),
         ({"res": "x"}, "res"),
+        ({"res": ""}, "res"),  # found by the fuzzer: an empty value was read as absent
+        ({"from": ""}, "from"),
         ({"bbox": "1,2,3"}, "bbox"),
         ({"bbox": "3,2,1,4"}, "bbox"),
         ({"bbox": "a,b,c,d"}, "bbox"),
