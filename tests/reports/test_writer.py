@@ -18,6 +18,7 @@ from streetsafe.db import get_database
 from streetsafe.errors import Unprocessable
 from streetsafe.reports.schema import Intake, ReportIn
 from streetsafe.reports.service import Submission, load_receipt, submit_batch
+from streetsafe.reports.store import REPORT_INSERT_LOCK
 from streetsafe.reports.writer import BatchWriter, writer_for
 from tests.conftest import migrated_database, redis_url
 from tests.transit_fixture import LAT, make_small_feed
@@ -148,3 +149,21 @@ def test_concurrent_requests_share_batches_and_get_their_own_receipts(committed_
         assert json["context"] == body["context"]
         assert client.get(f"/api/v1/reports/{json['id']}").get_json() == json
     get_database(app).dispose()
+
+
+def test_report_inserts_take_turns_so_concurrent_batches_cannot_deadlock(writer):
+    before = _count(writer.engine, "reports")
+    done = threading.Event()
+
+    def write() -> None:
+        writer.write_batch(_intakes(STREET, AT_ALPHA))
+        done.set()
+
+    with writer.engine.connect() as holder, holder.begin():
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": REPORT_INSERT_LOCK})
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert not done.wait(0.5)  # the batch waits for the lock ...
+        assert _count(writer.engine, "reports") == before
+    thread.join(10)  # ... and goes in once it is released
+    assert done.is_set() and _count(writer.engine, "reports") == before + 2
