@@ -131,6 +131,10 @@ def db_read_session() -> Session:
     return g.db_read_session
 
 
+# What intake's statements run on: a request's session, or a connection (the report
+# writer's, which has no session).
+Executor = Session | sa.Connection
+
 _PSYCOPG = PGDialect_psycopg()
 
 
@@ -141,7 +145,7 @@ def _driver_sql(statement: sa.TextClause) -> str:
 
 
 def driver_rows(
-    executor: Session | sa.Connection, statement: sa.TextClause, params: Mapping[str, Any]
+    executor: Executor, statement: sa.TextClause, params: Mapping[str, Any]
 ) -> list[Any]:
     """Run a hot statement on the psycopg connection underneath the session or connection.
 

@@ -204,12 +204,20 @@ def _summary_cell_features(session: Session, filters: HotspotFilters) -> list[Ho
     return _in_bbox(features, filters)
 
 
-def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
-    """Exact counts per stop (reports snapped to it) that match the filters."""
+def _site_conditions(
+    session: Session, filters: HotspotFilters
+) -> tuple[list[str], dict[str, object]]:
+    """The rollup conditions, plus the bbox on the sites' geometry `s.geom` when given."""
     where, params = _conditions(session, filters)
     if filters.bbox:
         where.append(f"s.geom && {ENVELOPE_SQL}")
         params.update(_envelope(filters.bbox, 0.0))
+    return where, params
+
+
+def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
+    """Exact counts per stop (reports snapped to it) that match the filters."""
+    where, params = _site_conditions(session, filters)
     sql = (
         "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
         "sum(r.count)::int FROM hotspot_stop_rollup r "
@@ -232,10 +240,7 @@ def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
 
 def segment_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
     """Exact counts per stretch between two consecutive stops of a route direction."""
-    where, params = _conditions(session, filters)
-    if filters.bbox:
-        where.append(f"s.geom && {ENVELOPE_SQL}")
-        params.update(_envelope(filters.bbox, 0.0))
+    where, params = _site_conditions(session, filters)
     sql = (
         "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "
         "s.to_public_id), s.route_public_id, s.route_short_name, s.direction, "

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..db import driver_rows
+from ..db import Executor, driver_rows
 from ..errors import Unprocessable
 
 HEADER = "Idempotency-Key"
@@ -70,8 +70,6 @@ _RELEASE_SQL = sa.text(
     "DELETE FROM idempotency_keys WHERE key_hash = ANY(CAST(:key_hash AS text[]))"
 )
 _PURGE_SQL = sa.text("DELETE FROM idempotency_keys WHERE expires_at <= now()")
-
-Executor = Session | sa.Connection
 
 
 def claim(

@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from ..db import driver_rows
-from ..transit.near import within_box
-
-# What the snapping functions run their statements on: a session, or a connection (the
-# batch writer's, which has no session).
-Executor = Session | sa.Connection
+from ..db import Executor, driver_rows
+from ..transit.near import M_PER_DEG_LON_EQUATOR, MARGIN, MIN_M_PER_DEG_LAT, within_box
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
 
@@ -60,18 +55,9 @@ _STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) 
     coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
                       WHERE rs.stop_id = s.id)) AS mode"""
 
-# Candidates come from the geometry GiST index (a lon/lat box holding every point within
-# radius_m, see transit/near.py); the geodesic test and distance stay exact.
-_NEAREST_STOP_SQL = sa.text(f"""
-SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_POINT}::geography) AS distance_m
-FROM stops s
-WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")}
-  AND ST_DWithin(s.geom::geography, {_POINT}::geography, :radius_m)
-ORDER BY distance_m, s.id
-LIMIT 1
-""")
-
-# The same for many points in one statement: input row n's stop comes back with n.
+# The nearest stop to each input point, in one statement (input row n's stop comes back
+# with n). Candidates come from the geometry GiST index (a lon/lat box holding every point
+# within radius_m, see transit/near.py); the geodesic test and distance stay exact.
 _PT = "ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)"
 _NEAREST_STOPS_SQL = sa.text(f"""
 SELECT i.n, s.*
@@ -151,20 +137,14 @@ _CLIPPED_DISTANCE = f"""ST_Distance(
     ST_ClipByBox2D(sh.geom, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326))::geography,
     {_POINT}::geography)"""
 
-# Metres per degree: the least along a meridian (at the equator), and along the equator.
-_MIN_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_319.49
-_BOX_MARGIN = 1.05
-
-
 def clip_box(lon: float, lat: float, near_m: float) -> dict[str, float] | None:
     """A lon/lat box holding every point within near_m of (lon, lat), and the planar radius in
     degrees (near_deg) holding them too; None if the box would wrap."""
-    dlat = near_m / _MIN_M_PER_DEG_LAT * _BOX_MARGIN
+    dlat = near_m / MIN_M_PER_DEG_LAT * MARGIN
     top_lat = abs(lat) + dlat
     if top_lat >= 89.0:
         return None
-    dlon = near_m / (_M_PER_DEG_LON_EQUATOR * math.cos(math.radians(top_lat))) * _BOX_MARGIN
+    dlon = near_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(top_lat))) * MARGIN
     if abs(lon) + dlon >= 180.0:
         return None
     return {"xmin": lon - dlon, "ymin": lat - dlat, "xmax": lon + dlon, "ymax": lat + dlat,
