@@ -7,6 +7,10 @@ hotspot rollups follow through the tables' statement-level triggers in the same 
 Reports travel as column arrays (`unnest`), so storing eight reports costs one statement,
 one trigger run and one commit instead of eight of each: `writer.ReportWriter` batches
 concurrent requests this way, and a single report is simply a batch of one.
+
+Inserts from different workers run side by side: the triggers take their row locks in key
+order (migration 0009), so two inserts touching the same rollup rows wait for each other but
+never deadlock.
 """
 
 from __future__ import annotations
@@ -47,22 +51,11 @@ class ReportRow:
 
 _POINT = "ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)"
 
-# Report inserts take turns, database-wide: a transaction-level advisory lock, taken before
-# the first row and held to commit. Two batches' triggers upsert the same hot rollup rows
-# (the same cells, days and hours) in whatever order their GROUP BY yields, so concurrent
-# batches deadlocked (PostgreSQL broke the cycle after deadlock_timeout: a 1 s wait and a
-# 503, seen in the ingest benchmark); the row locks already made them wait for each other.
-# The insert is a few milliseconds per batch, so one at a time still stores thousands of
-# reports a second.
-REPORT_INSERT_LOCK = 0x53545245455453  # "STREETS"
-
 # The smallest neighbourhood covering each point: the geodesic area of a borough-sized
 # polygon costs about 1 ms, so it is computed only to choose between several covering ones.
 _INSERT_SQL = sa.text(f"""
-WITH serial AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock(CAST(:lock AS bigint))
-), input AS (
-    SELECT i.* FROM serial, unnest(
+WITH input AS (
+    SELECT i.* FROM unnest(
         CAST(:id AS uuid[]), CAST(:context AS text[]), CAST(:categories AS text[]),
         CAST(:occurred_at AS timestamptz[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
         CAST(:mode AS text[]), CAST(:stop_id AS integer[]), CAST(:stop_public_id AS text[]),
@@ -151,8 +144,7 @@ def insert_reports(connection: sa.Connection, rows: Sequence[ReportRow]) -> None
     """Insert the reports, their cells and descriptions in one statement (not committed)."""
     if not rows:
         return
-    params = {**_columns(rows), "lock": REPORT_INSERT_LOCK}
-    ((stored,),) = driver_rows(connection, _INSERT_SQL, params)
+    ((stored,),) = driver_rows(connection, _INSERT_SQL, _columns(rows))
     if stored != len(rows):  # cannot happen without a bug: the statement inserts every row
         raise RuntimeError(f"stored {stored} of {len(rows)} reports")
 
