@@ -3,10 +3,12 @@ own answer. Committed data on its own database (the writer has its own connectio
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
 import pytest
@@ -138,16 +140,16 @@ def test_concurrent_requests_share_batches_and_get_their_own_receipts(committed_
     with ThreadPoolExecutor(len(bodies)) as pool:
         results = list(pool.map(post, bodies))
     writer = writer_for(engine, app.extensions["streetsafe.settings"])
-    created = [(body, json) for body, status, json in results if status == 201]
-    refused = [json for _, status, json in results if status == 422]
+    created = [(body, receipt) for body, status, receipt in results if status == 201]
+    refused = [receipt for _, status, receipt in results if status == 422]
     assert len(created) == 48 and len(refused) == 1 and refused[0]["field"] == "location"
-    assert len({json["id"] for _, json in created}) == 48
+    assert len({receipt["id"] for _, receipt in created}) == 48
     assert _count(engine, "reports") == before + 48
     assert writer.reports == 49 and writer.batches < writer.reports  # some shared a batch
     client = app.test_client()
-    for body, json in created:
-        assert json["context"] == body["context"]
-        assert client.get(f"/api/v1/reports/{json['id']}").get_json() == json
+    for body, receipt in created:
+        assert receipt["context"] == body["context"]
+        assert client.get(f"/api/v1/reports/{receipt['id']}").get_json() == receipt
     get_database(app).dispose()
 
 
@@ -186,3 +188,31 @@ def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committ
             "SELECT sum(count) FROM hotspot_cell_totals WHERE res = 9"))  # fmt: skip
     assert totals == before + sum(stored)
     engine.dispose()
+
+
+def test_stored_values_are_exactly_those_sent(committed_url):
+    # The batch travels as one JSON document: doubles, times, categories, cells and the
+    # description must come back bit for bit.
+    from streetsafe.reports.store import store_reports
+
+    body = {"context": "street", "location": {"lat": LAT + 0.0021234567890123, "lon":
+            -1.3951234567890127}, "categories": ["isolated", "other"],
+            "occurred_at": (datetime.now(UTC) - timedelta(hours=5)).astimezone(
+                timezone(timedelta(hours=1))).isoformat(),
+            "description": "it's \"dark\" \\ here; DROP TABLE x; -- \u00e9\u2603"}  # fmt: skip
+    engine = sa.create_engine(committed_url)
+    with engine.connect() as connection, connection.begin():
+        report_in = ReportIn.model_validate_json(json.dumps(body))
+        (row,) = store_reports(connection, [report_in], _settings(committed_url))
+        stored = connection.execute(sa.text(
+            "SELECT ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, r.categories, r.occurred_at, "
+            "d.body, array(SELECT c.cell FROM report_cells c WHERE c.report_id = r.id "
+            "ORDER BY c.res) AS cells FROM reports r "
+            "LEFT JOIN report_descriptions d ON d.report_id = r.id WHERE r.id = :id"),
+            {"id": row.id}).one()  # fmt: skip
+    engine.dispose()
+    assert (stored.lon, stored.lat) == (body["location"]["lon"], body["location"]["lat"])
+    assert stored.categories == ["isolated", "other"]
+    assert stored.occurred_at == row.occurred_at
+    assert stored.body == body["description"]
+    assert stored.cells == [int(row.cells[res], 16) for res in sorted(row.cells)]
