@@ -224,7 +224,12 @@ async function loadAudit() {
     (event) => el("li", `${event.at.slice(0, 19).replace("T", " ")} · ${event.action} · ${event.detail.path || ""}`)));
 }
 
+// Each load is numbered; a load that finishes after a newer one started draws nothing, so a
+// slow answer to an old filter (or from before an approval) never replaces a newer one.
+let latestLoad = 0;
+
 async function loadAll() {
+  const load = ++latestLoad;
   const params = filterQuery();
   say("Loading…");
   try {
@@ -237,6 +242,7 @@ async function loadAll() {
       api(`/api/v1/team/insights?${params.get("neighbourhood") ? `neighbourhood=${encodeURIComponent(params.get("neighbourhood"))}` : ""}`),
       api(`/api/v1/team/reports?${query}`),
     ]);
+    if (load !== latestLoad) return;
     drawLayers(cells, stops, segments, areas);
     drawRanked(stops, segments);
     drawReports(reports);
@@ -247,6 +253,7 @@ async function loadAll() {
     drawDownloads(params);
     say(`${cells.features.length} hexagons, ${stops.features.length} stops, ${segments.features.length} segments.`);
   } catch (error) {
+    if (load !== latestLoad) return;
     say(`Could not load: ${error.message}`);
   }
   await Promise.all([loadActions(), loadModeration(), loadAudit()]).catch((error) => say(error.message));
