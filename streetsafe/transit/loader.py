@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
 MIN_LON, MAX_LON = -180.0, 180.0
@@ -112,6 +113,38 @@ def copy_rows(
             copy.write_row(row)
             written += 1
     return written
+
+
+# COPY's text format: these characters are written as escapes (as psycopg does), NULL as \N.
+COPY_ESCAPED = "\\\b\t\n\v\f\r"
+_COPY_ESCAPES = str.maketrans({c: "\\" + "\\btnvfr"[i] for i, c in enumerate(COPY_ESCAPED)})
+
+
+def copy_escape(value: str) -> str:
+    """A text value as COPY's text format writes it."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_line(row: Sequence[str | int | None]) -> str:
+    """One row of COPY text (str, int or None values), as psycopg's write_row writes it."""
+    fields = ("\\N" if v is None else copy_escape(v) if isinstance(v, str) else str(v)
+              for v in row)  # fmt: skip
+    return "\t".join(fields) + "\n"
+
+
+def copy_text(
+    connection: sa.Connection, table: str, columns: Sequence[str], chunks: Iterable[str]
+) -> None:
+    """COPY blocks of ready COPY text into `table` (trusted identifiers only).
+
+    A psycopg writer thread sends each block while the caller prepares the next one: the
+    server loads one file's rows while Python reads the next file.
+    """
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver_connection(connection).cursor() as cursor:
+        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
 
 
 def temp_table(connection: sa.Connection, name: str, columns: str) -> None:

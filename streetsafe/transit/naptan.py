@@ -1,8 +1,10 @@
 """Import NaPTAN stops (`Stops.csv`): active rows only, ATCO code as id, mode from StopType.
 
-Rows stream from the csv module straight into one COPY. Rows without Longitude/Latitude are
-held back per file and converted from British National Grid (EPSG:27700) in one vectorised
-pyproj call.
+Each file becomes one block of COPY text, all streamed into one COPY. A file is read in
+columns (naptan_columns) when that path can take it, else row by row with the csv module,
+which gives the same rows and names the file, line and column of a bad value. Rows without
+Longitude/Latitude are converted from British National Grid (EPSG:27700) in one vectorised
+pyproj call per file, after the file's other rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 import struct
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -34,13 +37,16 @@ from .loader import (
     ImportResult,
     ImportWarning,
     check_feed_name,
-    copy_rows,
+    copy_escape,
+    copy_line,
+    copy_text,
     parse_coordinate,
     progress,
     record_stats,
     replacing_feed,
     require_columns,
 )
+from .naptan_columns import escaped, floats, kept_rows, line_count, point_hex, read_columns
 
 STOP_TYPE_MODES = {
     **dict.fromkeys(("BCT", "BCS", "BCQ", "BST", "BCE", "BCP"), "bus"),
@@ -241,12 +247,106 @@ def converted_rows(
         yield stop_row(values, lon, lat, state)
 
 
-def all_rows(paths: list[Path], state: NaptanState, quiet: bool) -> Iterator[tuple]:
-    """COPY rows from every file, with a progress bar over the files."""
+def all_text(paths: list[Path], state: NaptanState, feed_id: int, quiet: bool
+             ) -> Iterator[str]:  # fmt: skip
+    """COPY text for every file, a block per file, with a progress bar over the files."""
     with ExitStack() as stack:
         sources = list(open_sources(paths, stack))
         for label, stream in progress(sources, quiet, desc="NaPTAN files", unit=" files"):
-            yield from file_rows(label, stream, state)
+            data = read_source(label, stream, state)
+            text = columns_text(label, data, state, feed_id)
+            if text is None:
+                text = "".join(copy_line((feed_id, *row))
+                               for row in file_rows(label, io.BytesIO(data), state))  # fmt: skip
+            yield text
+
+
+def text_then_warnings(paths: list[Path], state: NaptanState, feed_id: int, quiet: bool,
+                       result: ImportResult) -> Iterator[str]:  # fmt: skip
+    """all_text, then the locality warnings, worked out while the server loads the last
+    blocks (the COPY's writer thread is still sending them)."""
+    yield from all_text(paths, state, feed_id, quiet)
+    result.warnings = locality_warnings(state)
+
+
+def read_source(label: str, stream: IO[bytes], state: NaptanState) -> bytes:
+    """A file's bytes; if reading fails, its rows up to there are checked, then it is named."""
+    parts: list[bytes] = []
+    try:
+        while part := stream.read(1 << 20):
+            parts.append(part)
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as exc:
+        data = b"".join(parts)
+        for _ in file_rows(label, io.BytesIO(data), state):
+            pass  # a bad row before the unreadable part is reported first, as before
+        raise ImportDataError(label, f"cannot be read ({exc})", line_count(data)) from None
+    return b"".join(parts)
+
+
+@dataclass
+class ColumnStops:
+    """The stops of one file, in the order the row path writes them, as COPY text fields."""
+
+    atco: list[str]
+    name: list[str]
+    stop_type: list[str]
+    locality: list[str]
+    code: list[str]
+    lons: list[float]
+    lats: list[float]
+
+
+def column_stops(label: str, data: bytes, state: NaptanState) -> ColumnStops | None:
+    """A file's stops through the column path (state updated), or None for the row path."""
+    columns = read_columns(label, data, COLUMNS, REQUIRED)
+    kept = columns and kept_rows(columns, state.seen)
+    if not kept:
+        return None
+    rows, skipped = kept
+    cell = {name: np.asarray(values, object)[rows] for name, values in columns.items()}
+    direct = (cell["Longitude"] != "") & (cell["Latitude"] != "")
+    lons = floats(cell["Longitude"][direct].tolist(), MIN_LON, MAX_LON)
+    lats = floats(cell["Latitude"][direct].tolist(), MIN_LAT, MAX_LAT)
+    eastings = floats(cell["Easting"][~direct].tolist(), *BNG_EASTING)
+    northings = floats(cell["Northing"][~direct].tolist(), *BNG_NORTHING)
+    if lons is None or lats is None or eastings is None or northings is None:
+        return None
+    if len(eastings):
+        grid_lons, grid_lats = _to_wgs84.transform(eastings, northings)
+        lons, lats = np.concatenate([lons, grid_lons]), np.concatenate([lats, grid_lats])
+    order = np.concatenate([np.flatnonzero(direct), np.flatnonzero(~direct)])
+    picked = {name: cell[name][order].tolist() for name in COLUMNS[:6]}
+    state.seen.update(picked["ATCOCode"])
+    state.skipped.update(skipped)
+    return ColumnStops(picked["ATCOCode"], picked["CommonName"], picked["StopType"],
+                       picked["LocalityName"], picked["NptgLocalityCode"], lons.tolist(),
+                       lats.tolist())  # fmt: skip
+
+
+def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> str | None:
+    """COPY text for one file through the column path, or None for the row path."""
+    stops = column_stops(label, data, state)
+    if stops is None:
+        return None
+    state.ids.extend(stops.atco)
+    pairs = zip(stops.locality, stops.code, strict=True)
+    state.localities.extend(f"{place} ({code})" if place and code else place or code
+                            for place, code in pairs)  # fmt: skip
+    state.lons.extend(stops.lons)
+    state.lats.extend(stops.lats)
+    types = [stop_type.upper() for stop_type in stops.stop_type]
+    modes = [STOP_TYPE_MODES.get(stop_type, "other") for stop_type in types]
+    kinds = [LOCATION_TYPES.get(stop_type, 0) for stop_type in types]
+    atco = escaped(stops.atco, data)
+    names = [name or code for name, code in zip(escaped(stops.name, data), atco, strict=True)]
+    places = [place or "\\N" for place in escaped(stops.locality, data)]
+    points = point_hex(np.asarray(stops.lons), np.asarray(stops.lats))
+    prefix = f"{feed_id}\t{copy_escape(state.feed)}:"
+    return "".join(
+        f"{prefix}{code}\t{code}\t{name}\t{mode}\t{kind}\t{place}\t{point}\n"
+        for code, name, mode, kind, place, point in zip(atco, names, modes, kinds, places, points,
+                                                        strict=True)
+    )  # fmt: skip
 
 
 def locality_warnings(state: NaptanState) -> list[ImportWarning]:
@@ -285,11 +385,12 @@ def import_naptan(
     state = NaptanState(feed=name)
     sources = [Path(p) for p in paths]
     with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
-        rows = ((feed_id, *row) for row in all_rows(sources, state, quiet))
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "geom")  # fmt: skip
-        count = copy_rows(connection, "stops", columns, rows)
-        result = ImportResult(feed=name, counts={"stops": count}, skipped=dict(state.skipped))
-        result.warnings = locality_warnings(state)
+        result = ImportResult(feed=name)
+        copy_text(connection, "stops", columns,
+                  text_then_warnings(sources, state, feed_id, quiet, result))  # fmt: skip
+        result.counts = {"stops": len(state.ids)}
+        result.skipped = dict(state.skipped)
         record_stats(connection, feed_id, result)
     return result
