@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 
 from . import gtfs_sql
+from .gtfs_distances import Line, walk
 from .loader import (
     MAX_LAT,
     MAX_LON,
@@ -142,6 +144,7 @@ class GtfsFeed:
 
     stops: list[tuple] = field(default_factory=list)
     stop_ids: set[str] = field(default_factory=set)
+    stop_points: dict[str, tuple[float, float]] = field(default_factory=dict)
     routes: dict[str, tuple] = field(default_factory=dict)
     trips: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     stop_times: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
@@ -169,6 +172,7 @@ def read_stops(source: GtfsSource, feed: GtfsFeed, name: str, quiet: bool) -> No
                                label, line)  # fmt: skip
         parent = _cell(row, positions, "parent_station")
         feed.stop_ids.add(stop_id)
+        feed.stop_points[stop_id] = (lon, lat)
         feed.stops.append((
             f"{name}:{stop_id}", stop_id, _cell(row, positions, "stop_name") or stop_id, kind,
             f"{name}:{parent}" if parent else None, f"SRID=4326;POINT({lon!r} {lat!r})",
@@ -370,12 +374,29 @@ def piece_rows(shape_ids: list[int], lines: list[ShapeLine]) -> Iterator[tuple[i
             yield shape_id, seq, line_ewkb(coords[seq * step : seq * step + step + 1])
 
 
-def pattern_rows(patterns: list[Pattern], name: str) -> Iterator[tuple]:
-    """(route public id, direction, seq, stop public id, shape id) for each pattern's stops."""
+def pattern_fractions(
+    patterns: list[Pattern], lines: list[ShapeLine], feed: GtfsFeed
+) -> list[list[float] | None]:
+    """Each pattern's stops as fractions along its shapes.txt line (None: no such line, the
+    server places them on a line built from the stops)."""
+    by_source = {line.source_id: line for line in lines}
+    fractions: list[list[float] | None] = []
     for pattern in patterns:
+        line = by_source.get(pattern.shape_id) if pattern.shape_id is not None else None
+        points = np.array([feed.stop_points[stop_id] for stop_id in pattern.stop_ids])
+        fractions.append(walk(Line.of(line.coords), points) if line else None)
+    return fractions
+
+
+def pattern_rows(
+    patterns: list[Pattern], fractions: list[list[float] | None], name: str
+) -> Iterator[tuple]:
+    """(route public id, direction, seq, stop public id, shape id, fraction along the shape)
+    for each pattern's stops."""
+    for pattern, along in zip(patterns, fractions, strict=True):
         for seq, stop_id in enumerate(pattern.stop_ids, start=1):
             yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
-                   pattern.shape_id)  # fmt: skip
+                   pattern.shape_id, along[seq - 1] if along else None)  # fmt: skip
 
 
 def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
@@ -395,7 +416,7 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
 
 
 def write_geometry(
-    connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str, result: ImportResult
+    connection: sa.Connection, feed: GtfsFeed, feed_id: int, lines: list[ShapeLine]
 ) -> None:
     """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
@@ -403,15 +424,22 @@ def write_geometry(
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    write_shapes(connection, shape_lines(feed, name, result))
+    write_shapes(connection, lines)
 
 
-def write_sequences(connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str) -> None:
-    """COPY the common patterns and let PostGIS build lines, distances and stop modes."""
+def write_sequences(
+    connection: sa.Connection,
+    patterns: list[Pattern],
+    fractions: list[list[float] | None],
+    feed_id: int,
+    name: str,
+) -> None:
+    """COPY the common patterns with their stops' places along the shapes; PostGIS builds
+    lines for patterns without one, places their stops, and sets stop modes."""
     temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
     copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
-              "stop_public_id", "shape_source_id"),
-              pattern_rows(common_patterns(feed), name))  # fmt: skip
+              "stop_public_id", "shape_source_id", "fraction"),
+              pattern_rows(patterns, fractions, name))  # fmt: skip
     for statement in gtfs_sql.BUILD:
         connection.execute(sa.text(statement), {"feed_id": feed_id})
 
@@ -421,9 +449,10 @@ def import_gtfs(
 ) -> ImportResult:
     """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing.
 
-    stop_times.txt, the largest file, is parsed while a worker thread COPYs stops, routes
-    and shapes on the connection (the main thread does not touch it meanwhile); any error
-    rolls the feed's savepoint back after the worker has finished.
+    stop_times.txt, the largest file, is parsed and the stops placed along the shapes while
+    a worker thread COPYs stops, routes and shapes on the connection (the main thread does
+    not touch it meanwhile); any error rolls the feed's savepoint back after the worker has
+    finished.
     """
     path = Path(path)
     name = check_feed_name(feed or feed_name_for(path))
@@ -434,12 +463,15 @@ def import_gtfs(
     read_trips(source, parsed)
     read_shapes(source, parsed, quiet)
     result = ImportResult(feed=name)
+    lines = shape_lines(parsed, name, result)
     with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
         with ThreadPoolExecutor(max_workers=1) as worker:
-            written = worker.submit(write_geometry, connection, parsed, feed_id, name, result)
+            written = worker.submit(write_geometry, connection, parsed, feed_id, lines)
             read_stop_times(source, parsed, quiet)
+            patterns = common_patterns(parsed)
+            fractions = pattern_fractions(patterns, lines, parsed)
             written.result()
-        write_sequences(connection, parsed, feed_id, name)
+        write_sequences(connection, patterns, fractions, feed_id, name)
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         result.warnings = gtfs_sql.warnings(connection, feed_id)
