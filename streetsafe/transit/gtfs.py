@@ -11,6 +11,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from . import gtfs_sql
@@ -38,6 +40,7 @@ from .loader import (
     require_columns,
     temp_table,
 )
+from .naptan_columns import read_columns
 
 # Route shapes are cut into pieces of this many segments (migration 0007).
 SEGMENTS_PER_PIECE = 3
@@ -91,6 +94,15 @@ class GtfsSource:
     def has(self, name: str) -> bool:
         """Whether the feed contains `name`."""
         return name in self.names
+
+    def data(self, name: str) -> bytes:
+        """The bytes of a file of the feed (which must exist)."""
+        try:
+            if self.zip:
+                return self.zip.read(self.names[name])
+            return Path(self.names[name]).read_bytes()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise ImportDataError(self.label(name), f"cannot be read ({exc})") from None
 
     def rows(
         self, name: str, required: tuple[str, ...]
@@ -248,14 +260,17 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         feed.stop_times[trip_id].append((seq, stop_id))
 
 
+SHAPE_COLUMNS = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
+
+
 def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
-    """Shape points by shape_id (shapes.txt is optional)."""
-    if not source.has("shapes.txt"):
+    """Shape points by shape_id (shapes.txt is optional): in columns when every point is
+    usual, else row by row, which names the file, line and column of a bad value."""
+    if not source.has("shapes.txt") or shape_columns(source, feed):
         return
-    columns = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
-    positions, rows = source.rows("shapes.txt", columns)
+    positions, rows = source.rows("shapes.txt", SHAPE_COLUMNS)
     label = source.label("shapes.txt")
-    shape_at, lat_at, lon_at, seq_at = (positions[c] for c in columns)
+    shape_at, lat_at, lon_at, seq_at = (positions[c] for c in SHAPE_COLUMNS)
     width = max(shape_at, lat_at, lon_at, seq_at) + 1
     shapes = feed.shapes
     for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
@@ -267,6 +282,33 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
         shapes[row[shape_at]].append((seq, lon, lat))
+
+
+def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
+    """Read shapes.txt in columns (the row loop's own int() and float(), unstripped ids) if
+    every point is usual; False, with nothing read, sends it row by row."""
+    label = source.label("shapes.txt")
+    columns = read_columns(label, source.data("shapes.txt"), SHAPE_COLUMNS, SHAPE_COLUMNS,
+                           strip=False)  # fmt: skip
+    if columns is None:
+        return False
+    try:
+        seqs = list(map(int, columns["shape_pt_sequence"]))
+        lats = np.fromiter(map(float, columns["shape_pt_lat"]), float)
+        lons = np.fromiter(map(float, columns["shape_pt_lon"]), float)
+    except ValueError:
+        return False
+    if not (((lats >= -90) & (lats <= 90)).all() and ((lons >= -180) & (lons <= 180)).all()):
+        return False
+    codes, ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))  # first-seen order
+    order = np.argsort(codes, kind="stable")
+    seq_of, lon_of, lat_of = (np.asarray(v, object)[order].tolist() for v in (seqs, lons, lats))
+    points = list(zip(seq_of, lon_of, lat_of, strict=True))
+    start = 0
+    for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
+        feed.shapes[shape_id].extend(points[start:end])
+        start = end
+    return True
 
 
 def _shape_point(
@@ -380,11 +422,17 @@ def pattern_fractions(
     """Each pattern's stops as fractions along its shapes.txt line (None: no such line, the
     server places them on a line built from the stops)."""
     by_source = {line.source_id: line for line in lines}
+    measured: dict[str, Line] = {}
     fractions: list[list[float] | None] = []
     for pattern in patterns:
         line = by_source.get(pattern.shape_id) if pattern.shape_id is not None else None
-        points = np.array([feed.stop_points[stop_id] for stop_id in pattern.stop_ids])
-        fractions.append(walk(Line.of(line.coords), points) if line else None)
+        if line is None:
+            fractions.append(None)
+            continue
+        if line.source_id not in measured:
+            measured[line.source_id] = Line.of(line.coords)
+        points = [feed.stop_points[stop_id] for stop_id in pattern.stop_ids]
+        fractions.append(walk(measured[line.source_id], points))
     return fractions
 
 

@@ -25,58 +25,64 @@ END = 0.999999  # a stop after one placed at the end stays at the end
 
 @dataclass(frozen=True)
 class Line:
-    """A line's vertices, its cumulative planar length at each vertex and its geodesic length."""
+    """A line's vertices (x, y), the cumulative planar length at each vertex, each segment's
+    direction per unit of length, and the line's geodesic length."""
 
-    xy: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
     cum: np.ndarray
+    per_x: np.ndarray
+    per_y: np.ndarray
     length_m: float
 
     @classmethod
     def of(cls, coords: list[tuple[float, float]]) -> Line:
         """The Line of (lon, lat) vertices without consecutive repeats."""
-        xy = np.asarray(coords, dtype=float)
-        steps = np.hypot(*np.diff(xy, axis=0).T)
-        lons, lats = xy[:, 0], xy[:, 1]
-        return cls(xy, np.concatenate([[0.0], np.cumsum(steps)]), GEOD.line_length(lons, lats))
+        x, y = np.asarray(coords, dtype=float).T.copy()
+        dx, dy = x[1:] - x[:-1], y[1:] - y[:-1]
+        steps = np.hypot(dx, dy)
+        safe = np.where(steps > 0, steps, 1.0)
+        cum = np.concatenate([[0.0], np.cumsum(steps)])
+        return cls(x, y, cum, dx / safe, dy / safe, GEOD.line_length(x, y))
 
-    def point_at(self, fraction: float) -> np.ndarray:
+    def point_at(self, fraction: float) -> tuple[float, float]:
         """The point at a planar fraction of the length (ST_LineInterpolatePoint)."""
         position = fraction * self.cum[-1]
-        i = min(max(int(np.searchsorted(self.cum, position, "right")) - 1, 0), len(self.cum) - 2)
-        step = self.cum[i + 1] - self.cum[i]
-        t = min(max((position - self.cum[i]) / step, 0.0), 1.0) if step > 0 else 0.0
-        return self.xy[i] + t * (self.xy[i + 1] - self.xy[i])
+        i = min(max(int(self.cum.searchsorted(position, "right")) - 1, 0), len(self.cum) - 2)
+        along = min(max(position - self.cum[i], 0.0), self.cum[i + 1] - self.cum[i])
+        return self.x[i] + along * self.per_x[i], self.y[i] + along * self.per_y[i]
 
-    def locate(self, point: np.ndarray, start: float, end: float) -> float:
+    def locate(self, point: tuple[float, float], start: float, end: float) -> float:
         """Planar fraction of the point between fractions start and end nearest to `point`
         (ST_LineLocatePoint on that ST_LineSubstring, as a fraction of the whole line)."""
         total = self.cum[-1]
         if total == 0:
             return start
         low, high = start * total, end * total
-        first = max(int(np.searchsorted(self.cum, low, "right")) - 1, 0)
-        last = min(max(int(np.searchsorted(self.cum, high, "left")), first + 1), len(self.cum) - 1)
-        cum, xy = self.cum[first : last + 1], self.xy[first : last + 1]
-        steps = np.diff(cum)
-        begin, finish = np.maximum(cum[:-1], low), np.minimum(cum[1:], high)
-        direction = np.diff(xy, axis=0)
-        safe = np.where(steps > 0, steps, 1.0)
-        a = xy[:-1] + ((begin - cum[:-1]) / safe)[:, None] * direction
-        b = xy[:-1] + ((finish - cum[:-1]) / safe)[:, None] * direction
-        ab = b - a
-        norm = (ab**2).sum(axis=1)
-        t = np.clip(((point - a) * ab).sum(axis=1) / np.where(norm > 0, norm, 1.0), 0.0, 1.0)
-        gap = ((a + t[:, None] * ab - point) ** 2).sum(axis=1)
-        k = int(np.argmin(gap))  # the first of equally near ones, as PostGIS picks
-        return float(min((begin[k] + t[k] * (finish[k] - begin[k])) / total, 1.0))
+        first = max(int(self.cum.searchsorted(low, "right")) - 1, 0)
+        last = min(max(int(self.cum.searchsorted(high, "left")), first + 1), len(self.cum) - 1)
+        at = self.cum[first:last]
+        begin = np.maximum(at, low) - at  # the segments' parts inside [low, high], as lengths
+        finish = np.minimum(self.cum[first + 1 : last + 1], high) - at  # from each segment start
+        x, y = self.x[first:last], self.y[first:last]
+        per_x, per_y = self.per_x[first:last], self.per_y[first:last]
+        ax, ay = x + begin * per_x, y + begin * per_y
+        abx, aby = (finish - begin) * per_x, (finish - begin) * per_y
+        norm = abx * abx + aby * aby
+        t = ((point[0] - ax) * abx + (point[1] - ay) * aby) / np.where(norm > 0, norm, 1.0)
+        t = np.minimum(np.maximum(t, 0.0), 1.0)
+        gap_x, gap_y = ax + t * abx - point[0], ay + t * aby - point[1]
+        k = int((gap_x * gap_x + gap_y * gap_y).argmin())  # the first of equally near ones
+        along = at[k] + begin[k] + t[k] * (finish[k] - begin[k])
+        return float(min(along / total, 1.0))
 
 
-def metres(a: np.ndarray, b: np.ndarray) -> float:
+def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Geodesic distance between two (lon, lat) points on WGS84."""
     return GEOD.inv(a[0], a[1], b[0], b[1])[2]
 
 
-def walk(line: Line, points: np.ndarray) -> list[float]:
+def walk(line: Line, points: list[tuple[float, float]]) -> list[float]:
     """Each stop's fraction along the line, never going backwards (gtfs_sql.DISTANCES)."""
     length_m = max(line.length_m, 1.0)
     head = min(1.0, HEAD_M / length_m)

@@ -1,4 +1,5 @@
-"""NaPTAN's fast path: one whole Stops.csv at a time, in columns, straight to COPY text.
+"""The importers' fast path: a whole CSV file at a time, in columns (NaPTAN's Stops.csv
+straight to COPY text, GTFS shapes.txt).
 
 pandas' C tokenizer reads only the columns the import uses, and the checks and conversions
 run on whole columns. The path only accepts a file it reads exactly as the csv module would
@@ -39,9 +40,10 @@ def line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-def read_columns(label: str, data: bytes, names: tuple[str, ...], required: tuple[str, ...]
-                 ) -> dict[str, list[str]] | None:  # fmt: skip
-    """The stripped values of `names` ("" for a column the file lacks), or None."""
+def read_columns(label: str, data: bytes, names: tuple[str, ...], required: tuple[str, ...],
+                 strip: bool = True) -> dict[str, list[str]] | None:  # fmt: skip
+    """The values of `names` ("" for a column the file lacks), stripped unless told not to,
+    or None when the file is not one the csv module and pandas read alike."""
     if not plain_csv(data):
         return None
     try:
@@ -64,8 +66,8 @@ def read_columns(label: str, data: bytes, names: tuple[str, ...], required: tupl
     if len(frame) + 1 != line_count(data):  # blank lines or fields spanning lines
         return None
     empty = [""] * len(frame)
-    return {name: list(map(str.strip, frame[wanted[name]].tolist())) if name in wanted
-            else empty for name in names}  # fmt: skip
+    values = {name: frame[wanted[name]].tolist() if name in wanted else empty for name in names}
+    return {name: list(map(str.strip, v)) for name, v in values.items()} if strip else values
 
 
 def floats(values: list[str], low: float, high: float) -> np.ndarray | None:
