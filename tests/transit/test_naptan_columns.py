@@ -137,3 +137,23 @@ def test_import_of_a_copy_with_a_spoilt_file_goes_row_by_row(
     result = import_naptan(connection, [odd], feed="odd")
     name = connection.scalar(sa.text("SELECT name FROM stops WHERE public_id = 'odd:999TEST0'"))
     assert name == 'Station "Forecourt"' and result.counts == {"stops": 10}
+
+
+@pytest.mark.parametrize("order", [("100", "200"), ("200", "100")], ids=["sorted", "unsorted"])
+def test_archive_in_any_member_order_imports_its_files_in_name_order(
+    connection: sa.Connection, tmp_path: Path, order: tuple[str, str]
+) -> None:
+    import tarfile
+
+    archive = tmp_path / "areas.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for area in order:
+            path = tmp_path / f"{area}Stops.csv"
+            path.write_text(f"{HEADER}\n{area}A,One,BCT,active,,,-1,52,,\n"
+                            f"{area}B,Two,BCT,active,,,-1,52,,\n")  # fmt: skip
+            tar.add(path, f"areas/{area}Stops.csv")
+    result = import_naptan(connection, [archive], feed="arch")
+    by_id = list(connection.scalars(sa.text(
+        "SELECT source_id FROM stops WHERE feed_id = (SELECT id FROM feeds WHERE name = 'arch') "
+        "ORDER BY id")))  # fmt: skip
+    assert by_id == ["100A", "100B", "200A", "200B"] and result.counts == {"stops": 4}
