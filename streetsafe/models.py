@@ -46,7 +46,7 @@ class Stop(Base):
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     # References feeds.id, ON DELETE CASCADE, through triggers checked once per statement
-    # (migration 0009), not a declarative foreign key.
+    # (migration 0010), not a declarative foreign key.
     feed_id: Mapped[int] = mapped_column(sa.Integer, index=True)
     public_id: Mapped[str] = mapped_column(sa.String(160), unique=True)
     source_id: Mapped[str] = mapped_column(sa.String(128))
@@ -280,7 +280,7 @@ class RouteShapePiece(Base):
 
     __tablename__ = "route_shape_pieces"
 
-    # References route_shapes.id, ON DELETE CASCADE, through triggers (migration 0009).
+    # References route_shapes.id, ON DELETE CASCADE, through triggers (migration 0010).
     shape_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=False)

@@ -187,7 +187,7 @@ def planner_settings(connection: sa.Connection, **settings: str) -> Iterator[Non
 
     jit is turned off: the import's large one-off queries spent more time compiling
     (about 1-2 s of a 6 s GTFS import on this machine) than JIT saved. work_mem is raised
-    so that the reference checks' transition tables (migration 0009; 41 MB for the GB
+    so that the reference checks' transition tables (migration 0010; 41 MB for the GB
     NaPTAN COPY) stay in memory: 0.50-0.53 s against 0.56-0.59 s for that COPY into an
     unindexed copy of stops. On success the caller's values are put back; on failure the
     savepoint's rollback undoes them.

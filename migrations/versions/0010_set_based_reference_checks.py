@@ -31,8 +31,8 @@ reflection, diagram tools) do not see these two, and `TRUNCATE feeds CASCADE` no
 reaches stops by itself (it is refused while stops exist). No role needs more than the
 table owner's rights: nothing here disables triggers or needs a superuser.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28
 """
 
@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
