@@ -45,7 +45,9 @@ class Stop(Base):
     __tablename__ = "stops"
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    feed_id: Mapped[int] = mapped_column(sa.ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    # References feeds.id, ON DELETE CASCADE, through triggers checked once per statement
+    # (migration 0010), not a declarative foreign key.
+    feed_id: Mapped[int] = mapped_column(sa.Integer, index=True)
     public_id: Mapped[str] = mapped_column(sa.String(160), unique=True)
     source_id: Mapped[str] = mapped_column(sa.String(128))
     name: Mapped[str] = mapped_column(sa.Text)
@@ -55,7 +57,7 @@ class Stop(Base):
     locality: Mapped[str | None] = mapped_column(sa.Text)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
 
-    feed: Mapped[Feed] = relationship()
+    feed: Mapped[Feed] = relationship(primaryjoin="foreign(Stop.feed_id) == Feed.id")
 
 
 class Route(Base):
@@ -278,8 +280,7 @@ class RouteShapePiece(Base):
 
     __tablename__ = "route_shape_pieces"
 
-    shape_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("route_shapes.id", ondelete="CASCADE"), primary_key=True
-    )
+    # References route_shapes.id, ON DELETE CASCADE, through triggers (migration 0010).
+    shape_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=False)

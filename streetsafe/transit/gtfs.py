@@ -11,15 +11,19 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from . import gtfs_sql
+from .gtfs_distances import Line, walk
 from .loader import (
     MAX_LAT,
     MAX_LON,
@@ -36,6 +40,7 @@ from .loader import (
     require_columns,
     temp_table,
 )
+from .naptan_columns import read_columns
 
 # Route shapes are cut into pieces of this many segments (migration 0007).
 SEGMENTS_PER_PIECE = 3
@@ -90,6 +95,15 @@ class GtfsSource:
         """Whether the feed contains `name`."""
         return name in self.names
 
+    def data(self, name: str) -> bytes:
+        """The bytes of a file of the feed (which must exist)."""
+        try:
+            if self.zip:
+                return self.zip.read(self.names[name])
+            return Path(self.names[name]).read_bytes()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise ImportDataError(self.label(name), f"cannot be read ({exc})") from None
+
     def rows(
         self, name: str, required: tuple[str, ...]
     ) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
@@ -142,6 +156,7 @@ class GtfsFeed:
 
     stops: list[tuple] = field(default_factory=list)
     stop_ids: set[str] = field(default_factory=set)
+    stop_points: dict[str, tuple[float, float]] = field(default_factory=dict)
     routes: dict[str, tuple] = field(default_factory=dict)
     trips: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     stop_times: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
@@ -169,6 +184,7 @@ def read_stops(source: GtfsSource, feed: GtfsFeed, name: str, quiet: bool) -> No
                                label, line)  # fmt: skip
         parent = _cell(row, positions, "parent_station")
         feed.stop_ids.add(stop_id)
+        feed.stop_points[stop_id] = (lon, lat)
         feed.stops.append((
             f"{name}:{stop_id}", stop_id, _cell(row, positions, "stop_name") or stop_id, kind,
             f"{name}:{parent}" if parent else None, f"SRID=4326;POINT({lon!r} {lat!r})",
@@ -244,14 +260,17 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         feed.stop_times[trip_id].append((seq, stop_id))
 
 
+SHAPE_COLUMNS = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
+
+
 def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
-    """Shape points by shape_id (shapes.txt is optional)."""
-    if not source.has("shapes.txt"):
+    """Shape points by shape_id (shapes.txt is optional): in columns when every point is
+    usual, else row by row, which names the file, line and column of a bad value."""
+    if not source.has("shapes.txt") or shape_columns(source, feed):
         return
-    columns = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
-    positions, rows = source.rows("shapes.txt", columns)
+    positions, rows = source.rows("shapes.txt", SHAPE_COLUMNS)
     label = source.label("shapes.txt")
-    shape_at, lat_at, lon_at, seq_at = (positions[c] for c in columns)
+    shape_at, lat_at, lon_at, seq_at = (positions[c] for c in SHAPE_COLUMNS)
     width = max(shape_at, lat_at, lon_at, seq_at) + 1
     shapes = feed.shapes
     for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
@@ -263,6 +282,33 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
         shapes[row[shape_at]].append((seq, lon, lat))
+
+
+def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
+    """Read shapes.txt in columns (the row loop's own int() and float(), unstripped ids) if
+    every point is usual; False, with nothing read, sends it row by row."""
+    label = source.label("shapes.txt")
+    columns = read_columns(label, source.data("shapes.txt"), SHAPE_COLUMNS, SHAPE_COLUMNS,
+                           strip=False)  # fmt: skip
+    if columns is None:
+        return False
+    try:
+        seqs = list(map(int, columns["shape_pt_sequence"]))
+        lats = np.fromiter(map(float, columns["shape_pt_lat"]), float)
+        lons = np.fromiter(map(float, columns["shape_pt_lon"]), float)
+    except ValueError:
+        return False
+    if not (((lats >= -90) & (lats <= 90)).all() and ((lons >= -180) & (lons <= 180)).all()):
+        return False
+    codes, ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))  # first-seen order
+    order = np.argsort(codes, kind="stable")
+    seq_of, lon_of, lat_of = (np.asarray(v, object)[order].tolist() for v in (seqs, lons, lats))
+    points = list(zip(seq_of, lon_of, lat_of, strict=True))
+    start = 0
+    for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
+        feed.shapes[shape_id].extend(points[start:end])
+        start = end
+    return True
 
 
 def _shape_point(
@@ -370,12 +416,35 @@ def piece_rows(shape_ids: list[int], lines: list[ShapeLine]) -> Iterator[tuple[i
             yield shape_id, seq, line_ewkb(coords[seq * step : seq * step + step + 1])
 
 
-def pattern_rows(patterns: list[Pattern], name: str) -> Iterator[tuple]:
-    """(route public id, direction, seq, stop public id, shape id) for each pattern's stops."""
+def pattern_fractions(
+    patterns: list[Pattern], lines: list[ShapeLine], feed: GtfsFeed
+) -> list[list[float] | None]:
+    """Each pattern's stops as fractions along its shapes.txt line (None: no such line, the
+    server places them on a line built from the stops)."""
+    by_source = {line.source_id: line for line in lines}
+    measured: dict[str, Line] = {}
+    fractions: list[list[float] | None] = []
     for pattern in patterns:
+        line = by_source.get(pattern.shape_id) if pattern.shape_id is not None else None
+        if line is None:
+            fractions.append(None)
+            continue
+        if line.source_id not in measured:
+            measured[line.source_id] = Line.of(line.coords)
+        points = [feed.stop_points[stop_id] for stop_id in pattern.stop_ids]
+        fractions.append(walk(measured[line.source_id], points))
+    return fractions
+
+
+def pattern_rows(
+    patterns: list[Pattern], fractions: list[list[float] | None], name: str
+) -> Iterator[tuple]:
+    """(route public id, direction, seq, stop public id, shape id, fraction along the shape)
+    for each pattern's stops."""
+    for pattern, along in zip(patterns, fractions, strict=True):
         for seq, stop_id in enumerate(pattern.stop_ids, start=1):
             yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
-                   pattern.shape_id)  # fmt: skip
+                   pattern.shape_id, along[seq - 1] if along else None)  # fmt: skip
 
 
 def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
@@ -395,7 +464,7 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
 
 
 def write_geometry(
-    connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str, result: ImportResult
+    connection: sa.Connection, feed: GtfsFeed, feed_id: int, lines: list[ShapeLine]
 ) -> None:
     """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
@@ -403,15 +472,22 @@ def write_geometry(
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    write_shapes(connection, shape_lines(feed, name, result))
+    write_shapes(connection, lines)
 
 
-def write_sequences(connection: sa.Connection, feed: GtfsFeed, feed_id: int, name: str) -> None:
-    """COPY the common patterns and let PostGIS build lines, distances and stop modes."""
+def write_sequences(
+    connection: sa.Connection,
+    patterns: list[Pattern],
+    fractions: list[list[float] | None],
+    feed_id: int,
+    name: str,
+) -> None:
+    """COPY the common patterns with their stops' places along the shapes; PostGIS builds
+    lines for patterns without one, places their stops, and sets stop modes."""
     temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
     copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
-              "stop_public_id", "shape_source_id"),
-              pattern_rows(common_patterns(feed), name))  # fmt: skip
+              "stop_public_id", "shape_source_id", "fraction"),
+              pattern_rows(patterns, fractions, name))  # fmt: skip
     for statement in gtfs_sql.BUILD:
         connection.execute(sa.text(statement), {"feed_id": feed_id})
 
@@ -421,9 +497,10 @@ def import_gtfs(
 ) -> ImportResult:
     """Import (or atomically replace) a GTFS feed; raises ImportDataError, changing nothing.
 
-    stop_times.txt, the largest file, is parsed while a worker thread COPYs stops, routes
-    and shapes on the connection (the main thread does not touch it meanwhile); any error
-    rolls the feed's savepoint back after the worker has finished.
+    stop_times.txt, the largest file, is parsed and the stops placed along the shapes while
+    a worker thread COPYs stops, routes and shapes on the connection (the main thread does
+    not touch it meanwhile); any error rolls the feed's savepoint back after the worker has
+    finished.
     """
     path = Path(path)
     name = check_feed_name(feed or feed_name_for(path))
@@ -434,12 +511,15 @@ def import_gtfs(
     read_trips(source, parsed)
     read_shapes(source, parsed, quiet)
     result = ImportResult(feed=name)
+    lines = shape_lines(parsed, name, result)
     with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
         with ThreadPoolExecutor(max_workers=1) as worker:
-            written = worker.submit(write_geometry, connection, parsed, feed_id, name, result)
+            written = worker.submit(write_geometry, connection, parsed, feed_id, lines)
             read_stop_times(source, parsed, quiet)
+            patterns = common_patterns(parsed)
+            fractions = pattern_fractions(patterns, lines, parsed)
             written.result()
-        write_sequences(connection, parsed, feed_id, name)
+        write_sequences(connection, patterns, fractions, feed_id, name)
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         result.warnings = gtfs_sql.warnings(connection, feed_id)

@@ -14,7 +14,7 @@ SHAPES_STAGING = (
 )
 PATTERNS_STAGING = (
     "route_public_id text, direction smallint, seq integer, stop_public_id text, "
-    "shape_source_id text"
+    "shape_source_id text, fraction double precision"
 )
 
 # Shapes keep the ids the importer took from the sequence, so that it can COPY their pieces
@@ -32,14 +32,17 @@ FROM tmp_gtfs_shapes t JOIN routes r ON r.public_id = t.route_public_id
 ORDER BY t.id
 """
 
+# The importer placed the stops of patterns with a shapes.txt line (gtfs_distances): a
+# fraction of the line, times its geodesic length as PostGIS measured it.
 INSERT_ROUTE_STOPS = """
-INSERT INTO route_stops (route_id, direction, seq, stop_id, shape_id)
-SELECT r.id, p.direction, p.seq, s.id, sh.id
+INSERT INTO route_stops (route_id, direction, seq, stop_id, shape_id, distance_m)
+SELECT r.id, p.direction, p.seq, s.id, sh.id, p.fraction * sh.length_m
 FROM tmp_gtfs_patterns p
 JOIN routes r ON r.public_id = p.route_public_id
 JOIN stops s ON s.public_id = p.stop_public_id
 LEFT JOIN (
-    SELECT rs.id, rs.source_id FROM route_shapes rs JOIN routes rr ON rr.id = rs.route_id
+    SELECT rs.id, rs.source_id, rs.length_m
+    FROM route_shapes rs JOIN routes rr ON rr.id = rs.route_id
     WHERE rr.feed_id = :feed_id
 ) sh ON sh.source_id = p.shape_source_id
 """
@@ -65,19 +68,20 @@ WHERE r.feed_id = :feed_id AND sh.from_stops AND rs.shape_id IS NULL
   AND sh.route_id = rs.route_id AND sh.direction = rs.direction
 """
 
-# Each stop is placed on the part of the shape after the previous stop, so distances never go
-# backwards. The search first looks a short way ahead (3x the straight-line gap + 500 m), so a
-# stop on an out-and-back road is not matched to the return pass; if nothing within 200 m is
-# found there it searches the rest of the line. The first stop is looked for in the first
-# kilometre the same way (loops pass their first stop again at the end). The fraction is
-# planar (ST_LineLocatePoint on 4326), which makes distance_m / length_m exactly the
-# ST_LineSubstring fraction of the stop's projection.
+# Places the stops of lines built from stop sequences (the importer placed the others with the
+# same walk, gtfs_distances.walk). Each stop is placed on the part of the shape after the
+# previous stop, so distances never go backwards. The search first looks a short way ahead
+# (3x the straight-line gap + 500 m), so a stop on an out-and-back road is not matched to the
+# return pass; if nothing within 200 m is found there it searches the rest of the line. The
+# first stop is looked for in the first kilometre the same way (loops pass their first stop
+# again at the end). The fraction is planar (ST_LineLocatePoint on 4326), which makes
+# distance_m / length_m exactly the ST_LineSubstring fraction of the stop's projection.
 DISTANCES = """
 WITH RECURSIVE ordered AS (
     SELECT rs.route_id, rs.direction, rs.seq, rs.shape_id, s.geom AS point,
            row_number() OVER (PARTITION BY rs.route_id, rs.direction ORDER BY rs.seq) AS n
     FROM route_stops rs JOIN stops s ON s.id = rs.stop_id JOIN routes r ON r.id = rs.route_id
-    WHERE r.feed_id = :feed_id AND rs.shape_id IS NOT NULL
+    WHERE r.feed_id = :feed_id AND rs.shape_id IS NOT NULL AND rs.distance_m IS NULL
 ), walk AS (
     SELECT o.route_id, o.direction, o.seq, o.n, o.shape_id, o.point,
            CASE WHEN ST_DWithin(ST_LineInterpolatePoint(sh.geom, start.frac)::geography,

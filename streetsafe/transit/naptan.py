@@ -1,8 +1,10 @@
 """Import NaPTAN stops (`Stops.csv`): active rows only, ATCO code as id, mode from StopType.
 
-Rows stream from the csv module straight into one COPY. Rows without Longitude/Latitude are
-held back per file and converted from British National Grid (EPSG:27700) in one vectorised
-pyproj call.
+Each file becomes one block of COPY text, all streamed into one COPY. A file is read in
+columns (naptan_columns) when that path can take it, else row by row with the csv module,
+which gives the same rows and names the file, line and column of a bad value. Rows without
+Longitude/Latitude are converted from British National Grid (EPSG:27700) in one vectorised
+pyproj call per file, after the file's other rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 import struct
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -34,13 +37,16 @@ from .loader import (
     ImportResult,
     ImportWarning,
     check_feed_name,
-    copy_rows,
+    copy_escape,
+    copy_line,
+    copy_text,
     parse_coordinate,
     progress,
     record_stats,
     replacing_feed,
     require_columns,
 )
+from .naptan_columns import escaped, floats, kept_rows, line_count, point_hex, read_columns
 
 STOP_TYPE_MODES = {
     **dict.fromkeys(("BCT", "BCS", "BCQ", "BST", "BCE", "BCP"), "bus"),
@@ -60,8 +66,15 @@ EARTH_RADIUS_M = 6_371_008.8
 _to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
-def open_sources(paths: list[Path], stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
-    """(label, binary stream) for each CSV in the paths: files, folders, .tgz/.tar or .zip."""
+class NotInNameOrder(Exception):
+    """A tar archive whose stop files are not in name order: it is read again, then sorted."""
+
+
+def open_sources(
+    paths: list[Path], stack: ExitStack, in_archive_order: bool = False
+) -> Iterator[tuple[str, IO[bytes]]]:
+    """(label, binary stream) for each CSV in the paths (files, folders, .tgz/.tar or .zip),
+    in name order (see _tar_members for `in_archive_order`)."""
     for path in paths:
         if not path.exists():
             raise ImportDataError(str(path), "no such file or folder")
@@ -69,7 +82,7 @@ def open_sources(paths: list[Path], stack: ExitStack) -> Iterator[tuple[str, IO[
             for csv_path in sorted(p for p in path.rglob("*") if _is_stops_csv(p.name)):
                 yield str(csv_path), stack.enter_context(open(csv_path, "rb"))
         elif path.name.endswith((".tgz", ".tar.gz", ".tar")):
-            yield from _tar_members(path, stack)
+            yield from _tar_members(path, in_archive_order)
         elif path.suffix == ".zip":
             yield from _zip_members(path, stack)
         else:
@@ -81,15 +94,32 @@ def _is_stops_csv(name: str) -> bool:
     return name.lower().endswith("stops.csv")
 
 
-def _tar_members(path: Path, stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
+def _tar_members(path: Path, in_archive_order: bool) -> Iterator[tuple[str, IO[bytes]]]:
+    """The archive's stop files in name order, read in one pass over its compressed stream.
+
+    With `in_archive_order` each file is yielded as soon as it is read, so the COPY starts
+    at once, and NotInNameOrder is raised at the first name that sorts before the previous
+    one; without, every file is read, then all are yielded sorted. (Listing a .tgz first
+    and then reading its members decompressed it twice, 0.23 s each for the 146 GB areas.)
+    """
+    files: list[tuple[str, bytes]] = []
     try:
-        archive = stack.enter_context(tarfile.open(path))
-        members = sorted((m for m in archive if m.isfile() and _is_stops_csv(m.name)),
-                         key=lambda m: m.name)  # fmt: skip
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        with tarfile.open(path, "r|*") as archive:
+            for member in archive:
+                if not (member.isfile() and _is_stops_csv(member.name)):
+                    continue
+                data = archive.extractfile(member).read()  # type: ignore[union-attr]
+                if not in_archive_order:
+                    files.append((member.name, data))
+                elif files and member.name < files[-1][0]:
+                    raise NotInNameOrder(str(path))
+                else:
+                    files.append((member.name, b""))
+                    yield f"{path}:{member.name}", io.BytesIO(data)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise ImportDataError(str(path), f"not a readable archive ({exc})") from None
-    for member in members:
-        yield f"{path}:{member.name}", archive.extractfile(member)  # type: ignore[misc]
+    for name, data in sorted(files, key=lambda file: file[0]) if not in_archive_order else ():
+        yield f"{path}:{name}", io.BytesIO(data)
 
 
 def _zip_members(path: Path, stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]]:
@@ -241,12 +271,106 @@ def converted_rows(
         yield stop_row(values, lon, lat, state)
 
 
-def all_rows(paths: list[Path], state: NaptanState, quiet: bool) -> Iterator[tuple]:
-    """COPY rows from every file, with a progress bar over the files."""
+def all_text(paths: list[Path], state: NaptanState, feed_id: int, quiet: bool,
+             in_archive_order: bool = False) -> Iterator[str]:  # fmt: skip
+    """COPY text for every file, a block per file, with a progress bar over the files."""
     with ExitStack() as stack:
-        sources = list(open_sources(paths, stack))
+        sources = open_sources(paths, stack, in_archive_order)
         for label, stream in progress(sources, quiet, desc="NaPTAN files", unit=" files"):
-            yield from file_rows(label, stream, state)
+            data = read_source(label, stream, state)
+            text = columns_text(label, data, state, feed_id)
+            if text is None:
+                text = "".join(copy_line((feed_id, *row))
+                               for row in file_rows(label, io.BytesIO(data), state))  # fmt: skip
+            yield text
+
+
+def text_then_warnings(paths: list[Path], state: NaptanState, feed_id: int, quiet: bool,
+                       in_archive_order: bool, result: ImportResult) -> Iterator[str]:  # fmt: skip
+    """all_text, then the locality warnings, worked out while the server loads the last
+    blocks (the COPY's writer thread is still sending them)."""
+    yield from all_text(paths, state, feed_id, quiet, in_archive_order)
+    result.warnings = locality_warnings(state)
+
+
+def read_source(label: str, stream: IO[bytes], state: NaptanState) -> bytes:
+    """A file's bytes; if reading fails, its rows up to there are checked, then it is named."""
+    parts: list[bytes] = []
+    try:
+        while part := stream.read(1 << 20):
+            parts.append(part)
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as exc:
+        data = b"".join(parts)
+        for _ in file_rows(label, io.BytesIO(data), state):
+            pass  # a bad row before the unreadable part is reported first, as before
+        raise ImportDataError(label, f"cannot be read ({exc})", line_count(data)) from None
+    return b"".join(parts)
+
+
+@dataclass
+class ColumnStops:
+    """The stops of one file, in the order the row path writes them, as COPY text fields."""
+
+    atco: list[str]
+    name: list[str]
+    stop_type: list[str]
+    locality: list[str]
+    code: list[str]
+    lons: list[float]
+    lats: list[float]
+
+
+def column_stops(label: str, data: bytes, state: NaptanState) -> ColumnStops | None:
+    """A file's stops through the column path (state updated), or None for the row path."""
+    columns = read_columns(label, data, COLUMNS, REQUIRED)
+    kept = columns and kept_rows(columns, state.seen)
+    if not kept:
+        return None
+    rows, skipped = kept
+    cell = {name: np.asarray(values, object)[rows] for name, values in columns.items()}
+    direct = (cell["Longitude"] != "") & (cell["Latitude"] != "")
+    lons = floats(cell["Longitude"][direct].tolist(), MIN_LON, MAX_LON)
+    lats = floats(cell["Latitude"][direct].tolist(), MIN_LAT, MAX_LAT)
+    eastings = floats(cell["Easting"][~direct].tolist(), *BNG_EASTING)
+    northings = floats(cell["Northing"][~direct].tolist(), *BNG_NORTHING)
+    if lons is None or lats is None or eastings is None or northings is None:
+        return None
+    if len(eastings):
+        grid_lons, grid_lats = _to_wgs84.transform(eastings, northings)
+        lons, lats = np.concatenate([lons, grid_lons]), np.concatenate([lats, grid_lats])
+    order = np.concatenate([np.flatnonzero(direct), np.flatnonzero(~direct)])
+    picked = {name: cell[name][order].tolist() for name in COLUMNS[:6]}
+    state.seen.update(picked["ATCOCode"])
+    state.skipped.update(skipped)
+    return ColumnStops(picked["ATCOCode"], picked["CommonName"], picked["StopType"],
+                       picked["LocalityName"], picked["NptgLocalityCode"], lons.tolist(),
+                       lats.tolist())  # fmt: skip
+
+
+def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> str | None:
+    """COPY text for one file through the column path, or None for the row path."""
+    stops = column_stops(label, data, state)
+    if stops is None:
+        return None
+    state.ids.extend(stops.atco)
+    pairs = zip(stops.locality, stops.code, strict=True)
+    state.localities.extend(f"{place} ({code})" if place and code else place or code
+                            for place, code in pairs)  # fmt: skip
+    state.lons.extend(stops.lons)
+    state.lats.extend(stops.lats)
+    types = [stop_type.upper() for stop_type in stops.stop_type]
+    modes = [STOP_TYPE_MODES.get(stop_type, "other") for stop_type in types]
+    kinds = [LOCATION_TYPES.get(stop_type, 0) for stop_type in types]
+    atco = escaped(stops.atco, data)
+    names = [name or code for name, code in zip(escaped(stops.name, data), atco, strict=True)]
+    places = [place or "\\N" for place in escaped(stops.locality, data)]
+    points = point_hex(np.asarray(stops.lons), np.asarray(stops.lats))
+    prefix = f"{feed_id}\t{copy_escape(state.feed)}:"
+    return "".join(
+        f"{prefix}{code}\t{code}\t{name}\t{mode}\t{kind}\t{place}\t{point}\n"
+        for code, name, mode, kind, place, point in zip(atco, names, modes, kinds, places, points,
+                                                        strict=True)
+    )  # fmt: skip
 
 
 def locality_warnings(state: NaptanState) -> list[ImportWarning]:
@@ -280,16 +404,29 @@ def locality_warnings(state: NaptanState) -> list[ImportWarning]:
 def import_naptan(
     connection: sa.Connection, paths: list[Path | str], feed: str = "naptan", quiet: bool = True
 ) -> ImportResult:
-    """Import (or atomically replace) NaPTAN stops; raises ImportDataError, changing nothing."""
+    """Import (or atomically replace) NaPTAN stops; raises ImportDataError, changing nothing.
+
+    Archives are read optimistically in their own order (most list their files sorted);
+    one that is not is read again after the savepoint's rollback.
+    """
     name = check_feed_name(feed)
-    state = NaptanState(feed=name)
     sources = [Path(p) for p in paths]
+    try:
+        return _import_naptan(connection, name, sources, quiet, in_archive_order=True)
+    except NotInNameOrder:
+        return _import_naptan(connection, name, sources, quiet, in_archive_order=False)
+
+
+def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], quiet: bool,
+                   in_archive_order: bool) -> ImportResult:  # fmt: skip
+    state = NaptanState(feed=name)
     with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
-        rows = ((feed_id, *row) for row in all_rows(sources, state, quiet))
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "geom")  # fmt: skip
-        count = copy_rows(connection, "stops", columns, rows)
-        result = ImportResult(feed=name, counts={"stops": count}, skipped=dict(state.skipped))
-        result.warnings = locality_warnings(state)
+        result = ImportResult(feed=name)
+        text = text_then_warnings(sources, state, feed_id, quiet, in_archive_order, result)
+        copy_text(connection, "stops", columns, text)
+        result.counts = {"stops": len(state.ids)}
+        result.skipped = dict(state.skipped)
         record_stats(connection, feed_id, result)
     return result

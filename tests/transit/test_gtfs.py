@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pyproj import Geod
 from shapely import LineString, Point
 
+from streetsafe.transit import gtfs_sql
 from streetsafe.transit.gtfs import import_gtfs, route_type_mode
 from streetsafe.transit.loader import ImportDataError
 
@@ -310,3 +311,30 @@ def test_importer_writes_the_same_pieces_as_the_trigger_byte_for_byte(
     )
     expected = _rows(connection, f"SELECT count(*) FROM ({TRIGGER_PIECES}) t")[0][0]
     assert connection.scalar(sa.text("SELECT count(*) FROM route_shape_pieces")) == expected
+
+
+def _placed_by_sql(connection: sa.Connection, feed: str) -> list[tuple[float, float]]:
+    """(the importer's distance_m, the SQL walk's) for every stop of a shapes.txt line."""
+    feed_id = connection.scalar(sa.text("SELECT id FROM feeds WHERE name = :n"), {"n": feed})
+    mine = "SELECT route_id, direction, seq, distance_m FROM route_stops ORDER BY 1, 2, 3"
+    before = _rows(connection, mine)
+    connection.execute(sa.text(
+        "UPDATE route_stops rs SET distance_m = NULL FROM routes r "
+        "WHERE r.id = rs.route_id AND r.feed_id = :f"), {"f": feed_id})  # fmt: skip
+    connection.execute(sa.text(gtfs_sql.DISTANCES), {"feed_id": feed_id})
+    after = _rows(connection, mine)
+    assert [row[:3] for row in before] == [row[:3] for row in after]
+    return [(b.distance_m, a.distance_m) for b, a in zip(before, after, strict=True)]
+
+
+@pytest.mark.parametrize("feed", ["tiny", "southampton"])
+def test_stops_are_placed_along_shapes_where_the_sql_walk_places_them(
+    connection: sa.Connection, feed: str, shared_geodata: Path
+) -> None:
+    path = WITH_SHAPES if feed == "tiny" else (
+        shared_geodata / "gtfs" / "southampton-bluestar-2025.zip")  # fmt: skip
+    import_gtfs(connection, path, feed)
+    pairs = _placed_by_sql(connection, feed)
+    assert len(pairs) > (10 if feed == "tiny" else 5000)
+    # Same walk, same senses; only the order of floating-point sums differs.
+    assert max(abs(mine - sql) for mine, sql in pairs) < 1e-6
