@@ -1,10 +1,10 @@
 """An index-backed prefilter for "stops within radius_m metres of (lon, lat)", in SQL.
 
-Stops have one spatial index, GiST on `geom` (lon/lat degrees). `within_box` returns a
-condition that holds for every stop within radius_m (geodesic) of the point and that index
-serves: the stop lies in a lon/lat box around the point. Where that box would cross the
-antimeridian or reach within a degree of a pole it becomes the whole band of latitudes,
-every longitude (still index-backed, just wider). Callers keep the exact geodesic test
+Stops have one spatial index, SP-GiST on `geom` (lon/lat degrees; migration 0011).
+`within_box` returns a condition that holds for every stop within radius_m (geodesic) of the
+point and that index serves: the stop lies in a lon/lat box around the point. Where that box
+would cross the antimeridian or reach within a degree of a pole it becomes the whole band of
+latitudes, every longitude (still index-backed, just wider). Callers keep the exact geodesic test
 (`ST_DWithin` on geography) and distance, so answers are those of a geography query.
 """
 
@@ -22,7 +22,7 @@ def within_box(geom: str, lon: str, lat: str, radius_m: str) -> str:
     """SQL: `geom` is in a lon/lat box holding every point within radius_m of (lon, lat).
 
     `lon`, `lat` and `radius_m` are SQL expressions of the query's parameters only, so the
-    box is computed once and the GiST index on `geom` serves the condition.
+    box is computed once and the spatial index on `geom` serves the condition.
     """
     x, y = (f"CAST({v} AS float8)" for v in (lon, lat))
     # At least a metre: a box is only a prefilter, and PostgreSQL raises on float underflow
