@@ -24,11 +24,9 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
-from alembic import op
+from alembic import context, op
 
 revision = "0007"
 down_revision = "0006"
@@ -183,18 +181,14 @@ ANALYZE route_shape_pieces;
 """
 
 
-def _migration(file_name: str) -> ModuleType:
-    """An earlier migration's module (their file names start with a digit)."""
-    path = Path(__file__).with_name(file_name)
-    spec = importlib.util.spec_from_file_location(f"streetsafe_migration_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _migration(revision: str) -> ModuleType:
+    """An earlier migration's module, as Alembic loaded it."""
+    return context.script.get_revision(revision).module
 
 
 def _transit_body(segment_sites: str | None) -> str:
     """Migration 0005's transit rollup body, its last statement (segment sites) replaced."""
-    body = _migration("0005_hotspot_rollups.py").TRANSIT_BODY
+    body = _migration("0005").TRANSIT_BODY
     start = body.index("    INSERT INTO hotspot_segment_sites")
     return body[:start] + (segment_sites or body[start:])
 
@@ -243,7 +237,7 @@ def downgrade() -> None:
         DROP TABLE IF EXISTS route_shape_pieces;
         """
     )
-    previous = _migration("0006_hotspot_summaries.py").SUMMARY_BODY.format(cells="new_rows")
+    previous = _migration("0006").SUMMARY_BODY.format(cells="new_rows")
     op.execute(_summary_trigger(previous))
     op.execute(_transit_functions(None))
     op.execute(PREVIOUS_CATEGORY_MASK)

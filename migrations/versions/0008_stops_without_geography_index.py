@@ -26,10 +26,7 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-from alembic import op
+from alembic import context, op
 
 revision = "0008"
 down_revision = "0007"
@@ -46,10 +43,7 @@ SKIP_WRITTEN_PIECES = """
 
 def _pieces_trigger(guard: str) -> str:
     """Migration 0007's route_shapes insert trigger function, with `guard` first."""
-    path = Path(__file__).with_name("0007_incremental_hotspot_triggers.py")
-    spec = importlib.util.spec_from_file_location("streetsafe_migration_0007", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = context.script.get_revision("0007").module
     return f"""
         CREATE OR REPLACE FUNCTION route_shapes_after_insert() RETURNS trigger
         LANGUAGE plpgsql AS $$

@@ -20,26 +20,14 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
-from types import ModuleType
 
-from alembic import op
+from alembic import context, op
 
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
-
-
-def _migration(file_name: str) -> ModuleType:
-    """An earlier migration's module (their file names start with a digit)."""
-    path = Path(__file__).with_name(file_name)
-    spec = importlib.util.spec_from_file_location(f"streetsafe_migration_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def in_key_order(body: str) -> str:
@@ -53,9 +41,7 @@ def in_key_order(body: str) -> str:
 
 
 def _trigger_functions(ordered: bool) -> str:
-    m0005, m0007 = _migration("0005_hotspot_rollups.py"), _migration(
-        "0007_incremental_hotspot_triggers.py"
-    )
+    m0005, m0007 = (context.script.get_revision(rev).module for rev in ("0005", "0007"))
     cells = m0005.CELL_BODY.format(cells="new_rows")
     transit = m0007._transit_body(m0007.SEGMENT_SITES).format(reports="new_rows")
     summary = m0007.INCREMENTAL_SUMMARY
