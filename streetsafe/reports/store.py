@@ -168,5 +168,5 @@ def _record(row: ReportRow) -> dict[str, Any]:
         "route_distance_m": route.distance_m if route else None,
         "synthetic": row.synthetic,
         "cell_res": list(row.cells), "cells": [cell_to_int(cell) for cell in row.cells.values()],
-        "description": row.description or None,
+        "description": row.description,
     }  # fmt: skip

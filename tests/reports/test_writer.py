@@ -21,6 +21,7 @@ from streetsafe.db import get_database
 from streetsafe.errors import Unprocessable
 from streetsafe.reports.schema import Intake, ReportIn
 from streetsafe.reports.service import Submission, load_receipt, submit_batch
+from streetsafe.reports.store import store_reports
 from streetsafe.reports.writer import BatchWriter, writer_for
 from tests.conftest import migrated_database, redis_url
 from tests.transit_fixture import LAT, make_small_feed
@@ -158,8 +159,6 @@ def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committ
     # of the same reports, so their triggers upsert overlapping rollup rows, and holds its
     # transaction open a moment to make the overlaps likely. Upserts in hash order deadlocked
     # here within a few batches (migration 0008's triggers); in key order, none may.
-    from streetsafe.reports.store import store_reports
-
     settings = _settings(committed_url)
     categories = [["isolated"], ["badly_lit"], ["followed"], ["isolated", "followed"],
                   ["no_staff"], ["other"]]  # fmt: skip
@@ -193,8 +192,6 @@ def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committ
 def test_stored_values_are_exactly_those_sent(committed_url):
     # The batch travels as one JSON document: doubles, times, categories, cells and the
     # description must come back bit for bit.
-    from streetsafe.reports.store import store_reports
-
     body = {"context": "street", "location": {"lat": LAT + 0.0021234567890123, "lon":
             -1.3951234567890127}, "categories": ["isolated", "other"],
             "occurred_at": (datetime.now(UTC) - timedelta(hours=5)).astimezone(
