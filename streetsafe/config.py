@@ -92,6 +92,7 @@ class Settings:
     secret_key: str = ""
     min_published_count: int = 5
     public_rounding: int = 5
+    perturbation_max: int = 2
     h3_resolutions: tuple[int, ...] = (7, 8, 9, 10)
     rate_limits: str = "10/minute;50/day"
     at_stop_radius_m: float = 150.0
@@ -99,6 +100,7 @@ class Settings:
     street_stop_radius_m: float = 50.0
     retention_days: int = 400
     idempotency_ttl_hours: int = 48
+    trusted_proxies: int = 0
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -131,6 +133,7 @@ class Settings:
             secret_key=secret,
             min_published_count=k,
             public_rounding=_int(env, "STREETSAFE_PUBLIC_ROUNDING", 5, 1, 1000),
+            perturbation_max=_int(env, "STREETSAFE_PERTURBATION_MAX", 2, 0, 10),
             h3_resolutions=_resolutions(env, "STREETSAFE_H3_RESOLUTIONS", (7, 8, 9, 10)),
             rate_limits=_rate_limits(env),
             at_stop_radius_m=_float(env, "STREETSAFE_AT_STOP_RADIUS_M", 150.0, 1.0, 2000.0),
@@ -138,6 +141,7 @@ class Settings:
             street_stop_radius_m=_float(env, "STREETSAFE_STREET_STOP_RADIUS_M", 50.0, 0.0, 2000.0),
             retention_days=_int(env, "STREETSAFE_RETENTION_DAYS", 400, 1, 36500),
             idempotency_ttl_hours=_int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
+            trusted_proxies=_int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
             basemap_url=env.get("STREETSAFE_BASEMAP_URL", "").strip() or cls.basemap_url,
             basemap_attribution=env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip()
             or cls.basemap_attribution,

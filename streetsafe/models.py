@@ -156,6 +156,10 @@ class Report(Base):
         sa.ForeignKey("neighbourhoods.id", ondelete="SET NULL"), index=True
     )
     synthetic: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    # The cell-key method's random record key (hotspots/perturbation.py), set by the database.
+    record_key: Mapped[int] = mapped_column(
+        sa.SmallInteger, server_default=sa.text("floor(random() * 256)::smallint")
+    )
 
     cells: Mapped[list[ReportCell]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True
@@ -214,7 +218,10 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     status_code: Mapped[int] = mapped_column(sa.SmallInteger)
     response: Mapped[dict] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
+    # Whole hours only (migration 0012): no time that could link a report to a request.
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.text("date_trunc('hour', now())")
+    )
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (sa.Index("ix_idempotency_keys_expires_at", "expires_at"),)

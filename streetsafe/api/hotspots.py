@@ -54,7 +54,6 @@ def download_response(download: Download, attachment: bool) -> Response:
     response = Response(download.body, mimetype=download.mimetype)
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
-    response.headers["X-Suppressed-Features"] = str(download.metadata["suppressed_features"])
     response.headers["X-Min-Published-Count"] = str(download.metadata["min_published_count"])
     response.headers["X-Count-Rounding"] = str(download.metadata["rounding"])
     response.headers["X-Data-Licence"] = str(download.metadata["licence"])

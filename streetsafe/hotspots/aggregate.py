@@ -21,36 +21,51 @@ from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
 from .filters import HotspotFilters
-from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
+from .rollups import ALL_CATEGORIES_MASK, CATEGORY_IDS
 
 METRES_PER_DEGREE = 111_320.0
 
 
 @dataclass
 class HotspotFeature:
-    """One cell, stop or route segment with its exact count and counts per category mask."""
+    """One cell, stop or route segment: its exact count and record-key sum, and both per
+    category mask (the histogram disclosure control needs to count each report once)."""
 
     id: str
     geometry: BaseGeometry
     count: int = 0
+    key_sum: int = 0
     mask_counts: dict[int, int] = field(default_factory=dict)
+    mask_keys: dict[int, int] = field(default_factory=dict)
     properties: dict[str, object] = field(default_factory=dict)
-    # Reports per category when read from a summary (else folded from mask_counts).
-    category_totals: dict[str, int] | None = None
 
-    def category_counts(self, category_mask: int = 0) -> dict[str, int]:
-        """Exact reports per category (only the filtered categories when a mask is given)."""
+    def add(self, mask: int, count: int, key_sum: int) -> None:
+        """Fold one (category mask, count, key sum) row into the feature."""
+        self.count += count
+        self.key_sum += key_sum
+        self.mask_counts[mask] = self.mask_counts.get(mask, 0) + count
+        self.mask_keys[mask] = self.mask_keys.get(mask, 0) + key_sum
+
+    def reports_with(self, mask: int) -> tuple[int, int]:
+        """How many reports have any category of `mask`, and the sum of their keys."""
+        if not mask:
+            return 0, 0  # nothing merged (the usual case for busy cells): skip the histogram
+        n = key = 0
+        for m, c in self.mask_counts.items():
+            if m & mask:
+                n += c
+                key += self.mask_keys.get(m, 0)
+        return n, key
+
+    def category_counts(self, category_mask: int = 0) -> dict[str, tuple[int, int]]:
+        """Exact (reports, key sum) per category, only the filtered ones when a mask is given."""
         wanted = category_mask or ALL_CATEGORIES_MASK
-        if self.category_totals is not None:
-            return {
-                c: n for c, n in self.category_totals.items() if n and wanted & CATEGORY_BITS[c]
-            }
-        counts: dict[str, int] = {}
+        counts: dict[str, tuple[int, int]] = {}
         for bit, category in enumerate(CATEGORY_IDS):
             if wanted & (1 << bit):
-                n = sum(c for m, c in self.mask_counts.items() if m & (1 << bit))
-                if n:
-                    counts[category] = n
+                reports = self.reports_with(1 << bit)
+                if reports[0]:
+                    counts[category] = reports
         return counts
 
 
@@ -126,19 +141,15 @@ ENVELOPE_SQL = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
 def _collect(
     rows: sa.Result, make: Callable[[sa.Row], HotspotFeature]
 ) -> dict[str, HotspotFeature]:
-    """Fold (key..., category_mask, count) rows into features, one per key."""
+    """Fold (key..., category_mask, count, key_sum) rows into features, one per key."""
     features: dict[str, HotspotFeature] = {}
     for row in rows:
-        key, mask, n = row[0], row[-2], row[-1]
+        key, mask, n, key_sum = row[0], row[-3], row[-2], row[-1]
         feature = features.get(key)
         if feature is None:
             feature = features[key] = make(row)
-        feature.count += n
-        feature.mask_counts[mask] = feature.mask_counts.get(mask, 0) + n
+        feature.add(mask, n, key_sum)
     return features
-
-
-SUMMARY_COLUMNS = ", ".join(f"s.n_{c}" for c in CATEGORY_IDS)
 
 
 def _site_join(filters: HotspotFilters, params: dict[str, object], alias: str) -> str:
@@ -173,7 +184,8 @@ def cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
     params["res"] = filters.res
     join = _site_join(filters, params, "r")
     sql = (
-        f"SELECT r.cell, r.category_mask, sum(r.count)::int FROM {table} r {join} "
+        f"SELECT r.cell, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
+        f"FROM {table} r {join} "
         f"WHERE {' AND '.join(where)} GROUP BY r.cell, r.category_mask"
     )
     rows = session.execute(sa.text(sql), params)
@@ -184,11 +196,11 @@ def cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
 
 
 def _summary_cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
-    """Cells from `hotspot_cell_summary`: one row per cell, category counts precomputed."""
+    """Cells from `hotspot_cell_summary`: one row per cell with its mask histogram."""
     params: dict[str, object] = {"res": filters.res}
     join = _site_join(filters, params, "s")
     sql = (
-        f"SELECT s.cell, s.total, s.masks, s.mask_counts, {SUMMARY_COLUMNS} "
+        "SELECT s.cell, s.total, s.masks, s.mask_counts, s.mask_key_sums "
         f"FROM hotspot_cell_summary s {join} WHERE s.res = :res"
     )
     features = [
@@ -196,10 +208,11 @@ def _summary_cell_features(session: Session, filters: HotspotFilters) -> list[Ho
             h3.int_to_str(cell),
             cell_polygon(cell),
             count=total,
+            key_sum=sum(key_sums),
             mask_counts=dict(zip(masks, mask_counts, strict=True)),
-            category_totals=dict(zip(CATEGORY_IDS, per_category, strict=True)),
+            mask_keys=dict(zip(masks, key_sums, strict=True)),
         )
-        for cell, total, masks, mask_counts, *per_category in session.execute(sa.text(sql), params)
+        for cell, total, masks, mask_counts, key_sums in session.execute(sa.text(sql), params)
     ]
     return _in_bbox(features, filters)
 
@@ -220,7 +233,7 @@ def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
     where, params = _site_conditions(session, filters)
     sql = (
         "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
-        "sum(r.count)::int FROM hotspot_stop_rollup r "
+        "sum(r.count)::int, sum(r.key_sum)::bigint FROM hotspot_stop_rollup r "
         "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id "
         f"WHERE {' AND '.join(where) or 'true'} "
         "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask"
@@ -245,7 +258,7 @@ def segment_features(session: Session, filters: HotspotFilters) -> list[HotspotF
         "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "
         "s.to_public_id), s.route_public_id, s.route_short_name, s.direction, "
         "s.from_public_id, s.from_name, s.to_public_id, s.to_name, s.mode, "
-        "ST_AsBinary(s.geom), r.category_mask, sum(r.count)::int "
+        "ST_AsBinary(s.geom), r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
         "FROM hotspot_segment_rollup r JOIN hotspot_segment_sites s "
         "ON (s.route_public_id, s.direction, s.from_public_id, s.to_public_id) = "
         "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id) "

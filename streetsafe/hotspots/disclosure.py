@@ -1,19 +1,20 @@
 """Disclosure control: the one step every public hotspot output passes through.
 
-- a feature counting fewer than K reports (STREETSAFE_MIN_PUBLISHED_COUNT) is left out, and
-  the layer says how many were;
-- published counts are rounded to a multiple of STREETSAFE_PUBLIC_ROUNDING, never below K;
+- a feature counting fewer than K reports (STREETSAFE_MIN_PUBLISHED_COUNT) is absent: no
+  public output, header or count tells it from a place with no reports;
+- every published number is perturbed by the cell-key method (perturbation.py) and rounded
+  to a multiple of STREETSAFE_PUBLIC_ROUNDING, never below K;
 - category counts under K are merged into `other_suppressed` (the number of reports having
-  any merged category, each report once); while that remainder is itself under K, or while
-  some published number could be derived by subtracting two others of the same feature, the
-  smallest remaining category joins it. No published number lies in 1..K-1.
+  any merged category, each report once, perturbed by its own cell key); while that
+  remainder is itself under K, or while some published number could be derived by
+  subtracting two others of the same feature, the smallest remaining category joins it. No
+  published number lies in 1..K-1.
 Descriptions never reach this module: features carry counts and public transit names only.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
 from .aggregate import HotspotFeature
+from .perturbation import published_count
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS
 
 OTHER_SUPPRESSED = "other_suppressed"
@@ -39,19 +41,12 @@ class PublicFeature:
 
 @dataclass(frozen=True)
 class PublicLayer:
-    """The published features, how many were withheld, and the rules applied."""
+    """The published features and the rules applied (never what was withheld)."""
 
     features: list[PublicFeature]
-    suppressed: int
     min_published_count: int
     rounding: int
-    withheld_ids: tuple[str, ...] = ()
-
-
-def round_count(n: int, k: int, base: int) -> int:
-    """`n` (at least k) rounded half up to a multiple of `base`, and never below k."""
-    rounded = math.floor(n / base + 0.5) * base
-    return max(rounded, math.ceil(k / base) * base)
+    max_noise: int = 0
 
 
 def is_safe(total: int, categories: dict[str, int], k: int) -> bool:
@@ -66,28 +61,26 @@ def is_safe(total: int, categories: dict[str, int], k: int) -> bool:
     return not 0 < total - sum(categories.values()) < k
 
 
-def _reports_in(mask_counts: dict[int, int], mask: int) -> int:
-    if not mask:
-        return 0  # nothing merged (the usual case for busy cells): skip the histogram
-    return sum(n for m, n in mask_counts.items() if m & mask)
-
-
 def safe_categories(
-    feature: HotspotFeature, k: int, base: int, category_mask: int = 0
+    feature: HotspotFeature, settings: Settings, total: int, category_mask: int = 0
 ) -> dict[str, int]:
-    """The feature's rounded category breakdown after merging small categories."""
+    """The feature's perturbed, rounded category breakdown after merging small categories."""
+    k = settings.min_published_count
+
+    def public(reports: tuple[int, int]) -> int:
+        return published_count(*reports, k, settings.public_rounding, settings.perturbation_max)
+
     exact = feature.category_counts(category_mask)
-    merged = {c for c, n in exact.items() if n < k}
-    total = round_count(feature.count, k, base)
+    merged = {c for c, (n, _) in exact.items() if n < k}
     while True:
-        open_ = sorted((n, c) for c, n in exact.items() if c not in merged)
-        other = _reports_in(feature.mask_counts, sum(CATEGORY_BITS[c] for c in merged))
-        if 0 < other < k and open_:
+        open_ = sorted((n, c) for c, (n, _) in exact.items() if c not in merged)
+        other = feature.reports_with(sum(CATEGORY_BITS[c] for c in merged))
+        if 0 < other[0] < k and open_:
             merged.add(open_[0][1])
             continue
-        published = {c: round_count(n, k, base) for n, c in open_}
-        if other:
-            published[OTHER_SUPPRESSED] = round_count(other, k, base)
+        published = {c: public(exact[c]) for _, c in open_}
+        if other[0]:
+            published[OTHER_SUPPRESSED] = public(other)
         if is_safe(total, published, k):
             return published
         if not open_:
@@ -99,21 +92,21 @@ def publish(
     features: Iterable[HotspotFeature], settings: Settings, category_mask: int = 0
 ) -> PublicLayer:
     """Apply disclosure control to exact features: the only way to a public output."""
-    k, base = settings.min_published_count, settings.public_rounding
+    k, base, max_noise = (settings.min_published_count, settings.public_rounding,
+                          settings.perturbation_max)  # fmt: skip
     mask = category_mask or ALL_CATEGORIES_MASK
     published: list[PublicFeature] = []
-    withheld: list[str] = []
     for feature in features:
-        if feature.count < k:
-            withheld.append(feature.id)
+        count = published_count(feature.count, feature.key_sum, k, base, max_noise)
+        if count is None:
             continue
         published.append(
             PublicFeature(
                 id=feature.id,
                 geometry=feature.geometry,
-                count=round_count(feature.count, k, base),
-                categories=safe_categories(feature, k, base, mask),
+                count=count,
+                categories=safe_categories(feature, settings, count, mask),
                 properties=dict(feature.properties),
             )
         )
-    return PublicLayer(published, len(withheld), k, base, tuple(withheld))
+    return PublicLayer(published, k, base, max_noise)

@@ -2,10 +2,17 @@
 
 Errors name the offending parameter. Hours are whole local hours: `18-6` means 18:00 to
 06:00 (wrapping midnight, end exclusive), so no window is narrower than one hour.
+
+Public queries live on a coarse lattice (PUBLIC_LATTICE): whole calendar months
+(`from=2026-01`, `to=2026-03`), unions of fixed 3-hour bands (`hours=18-6`: 18-21, 21-24,
+0-3, 3-6), weekday/weekend or days of the week. Single days and single hours are for teams
+(`parse_filters(..., public=False)`); a finer public filter is a 400 saying what is allowed.
 """
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +24,14 @@ from ..validation import IsoDate
 from .rollups import CATEGORY_IDS, categories_to_mask
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_GROUPS = {"weekday": DAYS[:5], "weekend": DAYS[5:]}
+HOUR_BAND = 3
+PUBLIC_LATTICE = (
+    "public filters: from/to as whole months YYYY-MM, hours as 3-hour bands starting at "
+    "0, 3, ..., 21 (e.g. 18-6), days as weekday, weekend or mon..sun"
+)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MIN_RES, MAX_RES, DEFAULT_RES = 7, 10, 9
 LIST_FIELDS = ("categories", "context", "mode", "days")
 
@@ -75,7 +90,10 @@ class HotspotFilters(BaseModel):
     @field_validator("days")
     @classmethod
     def _days(cls, value: list[str]) -> list[str]:
-        return _known([v.lower()[:3] for v in value], DAYS, "day")
+        days: list[str] = []
+        for v in value:
+            days.extend(DAY_GROUPS.get(v.lower(), [v.lower()[:3]]))
+        return _known(days, DAYS, "day")
 
     @field_validator("bbox", mode="before")
     @classmethod
@@ -166,21 +184,52 @@ class HotspotFilters(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=False)
 
 
-def parse_filters(args: Mapping[str, str], **overrides: Any) -> HotspotFilters:
-    """Validate query-string values into HotspotFilters; a 400 naming the field otherwise."""
+def parse_filters(
+    args: Mapping[str, str], public: bool = True, **overrides: Any
+) -> HotspotFilters:
+    """Validate query-string values into HotspotFilters; a 400 naming the field otherwise.
+
+    Public queries (the default) must stay on the coarse lattice; teams pass public=False.
+    """
     known = (set(HotspotFilters.model_fields) - {"neighbourhood_ids"}) | {"from", "to"}
     # An empty value is a value: `res=` is a 400, not the default (the dashboard leaves
     # unset filters out of its URLs; the schemathesis run sends `res=`).
-    values = {k: v for k, v in args.items() if k in known}
+    values: dict[str, Any] = {k: v for k, v in args.items() if k in known}
+    for name in ("from", "to"):
+        if isinstance(values.get(name), str):
+            values[name] = _month_or_day(name, values[name], public)
     values.update(overrides)
     try:
-        return HotspotFilters.model_validate(values)
+        filters = HotspotFilters.model_validate(values)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else _field_from(error["msg"])
         field = {"from_date": "from", "to_date": "to"}.get(field, field)
         message = error["msg"].removeprefix("Value error, ")
         raise InvalidRequest(f"{field}: {message}", field) from None
+    if public and filters.hours and any(h % HOUR_BAND for h in filters.hours):
+        raise InvalidRequest(
+            f"hours: public windows are whole {HOUR_BAND}-hour bands; {PUBLIC_LATTICE}", "hours"
+        )
+    return filters
+
+
+def _month_or_day(name: str, value: str, public: bool) -> str:
+    """`from`/`to` as a date: a month YYYY-MM stands for its first (from) or last (to) day."""
+    month = _MONTH.fullmatch(value)
+    if month:
+        year, number = int(month[1]), int(month[2])
+        if not 1 <= number <= 12:
+            raise InvalidRequest(f"{name}: month must be 01-12", name)
+        day = 1 if name == "from" else calendar.monthrange(year, number)[1]
+        return f"{year:04d}-{number:02d}-{day:02d}"
+    if public and _DAY.fullmatch(value):
+        raise InvalidRequest(
+            f"{name}: public layers filter by whole months, e.g. 2026-01 (single days are "
+            f"for teams); {PUBLIC_LATTICE}",
+            name,
+        )
+    return value
 
 
 def _field_from(message: str) -> str:

@@ -34,14 +34,17 @@ class Download:
 def layer_metadata(
     layer: str, filters: HotspotFilters, public: PublicLayer, settings: Settings
 ) -> dict[str, object]:
-    """What a download says about itself: filters, time, suppression rules, licence."""
+    """What a download says about itself: filters, time, disclosure rules, licence.
+
+    Never how many features were withheld: that would tell a withheld place from an empty one.
+    """
     return {
         "layer": layer,
         "filters": filters.describe(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "min_published_count": public.min_published_count,
         "rounding": public.rounding,
-        "suppressed_features": public.suppressed,
+        "perturbation": f"cell-key method, noise up to {public.max_noise}",
         "licence": settings.data_licence,
     }
 
@@ -77,7 +80,7 @@ def layer_table(layer: str, public: PublicLayer) -> Table:
     )
 
 
-def to_geojson(table: Table, metadata: dict[str, object], suppressed: int | None = None) -> dict:
+def to_geojson(table: Table, metadata: dict[str, object]) -> dict:
     """An RFC 7946 FeatureCollection (lon/lat, CCW exterior rings) with a metadata member."""
     collection: dict[str, object] = {
         "type": "FeatureCollection",
@@ -86,8 +89,6 @@ def to_geojson(table: Table, metadata: dict[str, object], suppressed: int | None
             for fid, row, geometry in zip(table.ids, table.rows, table.geometries, strict=True)
         ],
     }
-    if suppressed is not None:
-        collection["numberSuppressed"] = suppressed
     collection["metadata"] = metadata
     return collection
 
@@ -138,9 +139,7 @@ def to_gpkg(table: Table, metadata: dict[str, object]) -> bytes:
         return path.read_bytes()
 
 
-def render_table(
-    fmt: str, table: Table, stem: str, metadata: dict[str, object], suppressed: int | None = None
-) -> Download:
+def render_table(fmt: str, table: Table, stem: str, metadata: dict[str, object]) -> Download:
     """A table in one of FORMATS."""
     if fmt == "csv":
         body = to_csv(table).encode()
@@ -148,7 +147,7 @@ def render_table(
     if fmt == "gpkg":
         body = to_gpkg(table, metadata)
         return Download(body, "application/geopackage+sqlite3", f"{stem}.gpkg", metadata)
-    collection = to_geojson(table, metadata, suppressed)
+    collection = to_geojson(table, metadata)
     body = json.dumps(collection, separators=(",", ":")).encode()
     return Download(body, "application/geo+json", f"{stem}.geojson", metadata)
 
@@ -159,4 +158,4 @@ def render(
     """A hotspot layer in one of FORMATS."""
     metadata = layer_metadata(layer, filters, public, settings)
     stem = f"streetsafe-hotspot-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    return render_table(fmt, layer_table(layer, public), stem, metadata, public.suppressed)
+    return render_table(fmt, layer_table(layer, public), stem, metadata)

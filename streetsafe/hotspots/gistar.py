@@ -1,15 +1,35 @@
-"""Getis-Ord Gi* over H3 cells: each cell with its grid_disk(1) ring, within the set given.
+"""Getis-Ord Gi* over a declared study area of H3 cells, zeros included.
 
-Binary weights, the cell itself included (Gi*), z-scores as in Getis & Ord (1992/1995),
-two-sided normal p-values, adjusted for multiple testing with Benjamini-Hochberg.
+The study area is every cell of one resolution whose centre lies in a lon/lat box (the
+request's bbox, else the service's extent). Cells without a published count are zeros, so a
+withheld cell and an empty one are the same zero and a published cell's z cannot depend on
+which of its neighbours are withheld. Weights are binary on the ring-1 disk (the cell itself
+included: Gi*), restricted to the study area, as in esda.G_Local(star=True) with binary
+weights; z-scores are Getis & Ord's (1992/1995) normal approximation, and two-sided
+p-values are adjusted by Benjamini-Hochberg over every cell of the study area
+(tests/hotspots/test_gistar.py checks both against esda and scipy).
+
+Only cells near a published one carry anything: the rest of the study area is n - m cells
+whose ring sums are 0, so they enter the moments and the FDR as counted groups rather than as
+cells. Study areas up to ENUMERATE_MAX cells are enumerated to count them exactly; larger
+ones are counted from their area (h3's mean cell area), and their border cells are treated
+as full disks (both change z by far less than its rounding to 3 decimals).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import h3
+import numpy as np
+from scipy.special import ndtr
+
+from .aggregate import METRES_PER_DEGREE
+
+ENUMERATE_MAX = 50_000
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -25,34 +45,113 @@ class GiResult:
         return self.p < 0.05 and self.z > 0
 
 
-def benjamini_hochberg(p_values: list[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values, in the input order."""
-    n = len(p_values)
-    order = sorted(range(n), key=lambda i: p_values[i])
-    adjusted = [1.0] * n
-    running = 1.0
-    for rank in range(n, 0, -1):
-        i = order[rank - 1]
-        running = min(running, p_values[i] * n / rank)
-        adjusted[i] = min(running, 1.0)
-    return adjusted
+@dataclass(frozen=True)
+class StudyArea:
+    """The cells of one resolution whose centres lie in `box`."""
+
+    box: Box
+    res: int
+
+    def contains(self, cell: str) -> bool:
+        """True when the cell's centre lies in the box (the cell belongs to the area)."""
+        lat, lon = h3.cell_to_latlng(cell)
+        min_lon, min_lat, max_lon, max_lat = self.box
+        return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+    def estimated_cells(self) -> float:
+        """About how many cells the area holds (from its area and h3's mean cell area)."""
+        min_lon, min_lat, max_lon, max_lat = self.box
+        width_m = (max_lon - min_lon) * METRES_PER_DEGREE * math.cos(
+            math.radians((min_lat + max_lat) / 2)
+        )
+        height_m = (max_lat - min_lat) * METRES_PER_DEGREE
+        return width_m * height_m / h3.average_hexagon_area(self.res, unit="m^2")
+
+    def cells(self) -> list[str]:
+        """Every cell of the area (only for areas small enough to enumerate)."""
+        min_lon, min_lat, max_lon, max_lat = self.box
+        ring = [(min_lat, min_lon), (min_lat, max_lon), (max_lat, max_lon), (max_lat, min_lon)]
+        return list(h3.h3shape_to_cells(h3.LatLngPoly(ring), self.res))
+
+    def border_cells(self, cells: list[str]) -> list[str]:
+        """The cells of the area that may have a neighbour outside it."""
+        margin = 2.0 * h3.average_hexagon_edge_length(self.res, unit="m")
+        min_lon, min_lat, max_lon, max_lat = self.box
+        dlat = margin / METRES_PER_DEGREE
+        widest = max(abs(min_lat), abs(max_lat))
+        dlon = margin / (METRES_PER_DEGREE * max(math.cos(math.radians(widest)), 0.01))
+        border = []
+        for cell in cells:
+            lat, lon = h3.cell_to_latlng(cell)
+            if (lon - min_lon < dlon or max_lon - lon < dlon or lat - min_lat < dlat
+                    or max_lat - lat < dlat):  # fmt: skip
+                border.append(cell)
+        return border
 
 
-def gi_star(counts: dict[str, float]) -> dict[str, GiResult]:
-    """Gi* of every cell (H3 id -> count) against its ring-1 neighbours within `counts`."""
-    n = len(counts)
+def _disk_in(area: StudyArea, cell: str) -> list[str]:
+    return [c for c in h3.grid_disk(cell, 1) if area.contains(c)]
+
+
+def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
+    """Gi* of every cell in `counts` (the nonzero cells of the area) against the whole area."""
+    counts = {c: v for c, v in counts.items() if v and area.contains(c)}
+    if not counts:
+        return {}
+    # Active cells: those whose disk holds a nonzero cell; every other cell's ring sum is 0.
+    ring_sum: dict[str, float] = {}
+    for cell, value in counts.items():
+        for neighbour in _disk_in(area, cell):
+            ring_sum[neighbour] = ring_sum.get(neighbour, 0.0) + value
+    weight = {cell: len(_disk_in(area, cell)) for cell in ring_sum}
+    all_cells = area.cells() if area.estimated_cells() <= ENUMERATE_MAX else None
+    n = len(all_cells) if all_cells is not None else round(area.estimated_cells())
+    n = max(n, len(ring_sum))
     if n < 3:
         return {cell: GiResult(0.0, 1.0) for cell in counts}
-    values = list(counts.values())
-    mean = sum(values) / n
-    s = math.sqrt(max(sum(v * v for v in values) / n - mean * mean, 0.0))
-    z_scores: dict[str, float] = {}
-    for cell in counts:
-        ring = [c for c in h3.grid_disk(cell, 1) if c in counts]
-        w = len(ring)  # binary weights: sum of w equals sum of w squared
-        spread = s * math.sqrt((n * w - w * w) / (n - 1))
-        z_scores[cell] = (sum(counts[c] for c in ring) - mean * w) / spread if spread else 0.0
-    cells = list(z_scores)
-    raw_p = [math.erfc(abs(z_scores[c]) / math.sqrt(2)) for c in cells]
-    adjusted = benjamini_hochberg(raw_p)
-    return {c: GiResult(z_scores[c], p) for c, p in zip(cells, adjusted, strict=True)}
+    mean = sum(counts.values()) / n
+    s = math.sqrt(max(sum(v * v for v in counts.values()) / n - mean * mean, 0.0))
+    idle = Counter({7: n - len(ring_sum)})
+    if all_cells is not None:
+        for cell in area.border_cells(all_cells):
+            if cell not in ring_sum:
+                idle[7] -= 1
+                idle[len(_disk_in(area, cell))] += 1
+
+    def z_of(sum_: float, w: int) -> float:
+        spread = s * math.sqrt(max(n * w - w * w, 0) / (n - 1))
+        return (sum_ - mean * w) / spread if spread else 0.0
+
+    active = list(ring_sum)
+    z_active = np.array([z_of(ring_sum[c], weight[c]) for c in active])
+    groups_p = [_two_sided(np.array([z_of(0.0, w) for w in idle]))]
+    p_active = _two_sided(z_active)
+    adjusted = benjamini_hochberg_grouped(
+        np.concatenate([p_active, groups_p[0]]),
+        np.concatenate([np.ones(len(active)), np.array(list(idle.values()), dtype=float)]),
+    )[: len(active)]
+    results = {c: GiResult(float(z), float(p)) for c, z, p in zip(active, z_active, adjusted,
+                                                                  strict=True)}  # fmt: skip
+    return {cell: results[cell] for cell in counts}
+
+
+def _two_sided(z: np.ndarray) -> np.ndarray:
+    return 2.0 * ndtr(-np.abs(z))
+
+
+def benjamini_hochberg_grouped(p: np.ndarray, multiplicity: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values where p[i] stands for multiplicity[i] tests.
+
+    Equal to scipy.stats.false_discovery_control on the expanded vector: every test of a
+    group shares its adjusted value, min over ranks j >= its own of p_(j) * n / j, and within
+    a group that minimum is reached at the group's last rank.
+    """
+    keep = multiplicity > 0
+    order = np.argsort(p, kind="stable")
+    order = order[keep[order]]
+    n = multiplicity[order].sum()
+    last_rank = np.cumsum(multiplicity[order])
+    q = np.minimum.accumulate((p[order] * n / last_rank)[::-1])[::-1]
+    adjusted = np.ones_like(p)
+    adjusted[order] = np.minimum(q, 1.0)
+    return adjusted

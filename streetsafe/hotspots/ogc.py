@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -91,20 +92,40 @@ def parse_paging(args: dict[str, str]) -> tuple[int, int]:
     return values["limit"], values["offset"]
 
 
-def parse_datetime(raw: str | None) -> dict[str, date]:
-    """An OGC datetime (instant or interval, `..` open) as from/to dates."""
+def parse_datetime(raw: str | None) -> dict[str, str]:
+    """An OGC datetime (instant or interval, `..` open) as from/to months.
+
+    Public layers filter by whole months: an interval's ends must be months (2026-01) or the
+    first and last days of months (2026-01-01/2026-03-31); anything finer is a 400.
+    """
     if not raw:
         return {}
     parts = raw.split("/")
     if len(parts) > 2:
         raise InvalidRequest("datetime: must be an instant or an interval a/b", "datetime")
+    start, end = (parts[0], parts[0]) if len(parts) == 1 else parts
+    months = {"from": _month_of(start, first=True), "to": _month_of(end, first=False)}
+    return {k: v for k, v in months.items() if v is not None}
+
+
+def _month_of(part: str, first: bool) -> str | None:
+    if part in ("", ".."):
+        return None
     try:
-        days = [None if p in ("", "..") else datetime.fromisoformat(p[:10]).date() for p in parts]
+        if len(part) == 7:
+            return datetime.strptime(part, "%Y-%m").strftime("%Y-%m")
+        day = datetime.fromisoformat(part[:10]).date()
     except ValueError:
-        raise InvalidRequest("datetime: use RFC 3339 dates, e.g. 2025-01-01/2025-02-01",
+        raise InvalidRequest("datetime: use months or RFC 3339 dates, e.g. 2025-01/2025-03",
                              "datetime") from None  # fmt: skip
-    start, end = (days[0], days[0]) if len(days) == 1 else days
-    return {k: v for k, v in (("from", start), ("to", end)) if v is not None}
+    last = calendar.monthrange(day.year, day.month)[1]
+    if day.day != (1 if first else last):
+        raise InvalidRequest(
+            "datetime: public layers filter by whole months; use e.g. 2025-01/2025-03 or "
+            "2025-01-01/2025-03-31",
+            "datetime",
+        )
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def items_doc(
@@ -116,14 +137,13 @@ def items_doc(
     filter_args = {k: v for k, v in args.items() if k == "bbox"}
     filter_args.update({k: str(v) for k, v in parse_datetime(args.get("datetime")).items()})
     filters = parse_filters(filter_args, res=collection.res or 9)
-    features, suppressed = collection_features(session, collection, filters, settings)
+    features = collection_features(session, collection, filters, settings)
     page = features[offset : offset + limit]
     return {
         "type": "FeatureCollection",
         "features": page,
         "numberMatched": len(features),
         "numberReturned": len(page),
-        "numberSuppressed": suppressed,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "links": _page_links(base_url, collection.id, args, limit, offset, len(features)),
     }
@@ -131,18 +151,17 @@ def items_doc(
 
 def collection_features(
     session: Session, collection: Collection, filters: HotspotFilters, settings: Settings
-) -> tuple[list[dict], int]:
-    """A collection's features as GeoJSON dicts (after disclosure control) and how many were
-    withheld."""
+) -> list[dict]:
+    """A collection's features as GeoJSON dicts (after disclosure control)."""
     if collection.layer is None:
-        return neighbourhood_features(session, filters), 0
+        return neighbourhood_features(session, filters)
     public = public_layer(session, collection.layer, filters, settings)
     features = [
         {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
          "properties": _flat(feature_properties(collection.layer, f))}
         for f in public.features
     ]  # fmt: skip
-    return features, public.suppressed
+    return features
 
 
 def item_doc(
@@ -150,7 +169,7 @@ def item_doc(
     settings: Settings,
 ) -> dict:  # fmt: skip
     """One published feature; a withheld feature is as unknown as one that never existed."""
-    features, _ = collection_features(
+    features = collection_features(
         session, collection, parse_filters({}, res=collection.res or 9), settings
     )
     found = next((f for f in features if str(f["id"]) == feature_id), None)

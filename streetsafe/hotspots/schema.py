@@ -15,7 +15,7 @@ from .filters import MAX_RES, MIN_RES
 
 _LIST = r"^([a-z_]+(,[a-z_]+)*)?$"
 _CONTEXTS = r"^((street|at_stop|on_vehicle)(,(street|at_stop|on_vehicle))*)?$"
-_DATE = r"^(\d{4}-\d{2}-\d{2})?$"
+_DATE = r"^(\d{4}-\d{2}(-\d{2})?)?$"
 _HOURS = r"^(\d{1,2}-\d{1,2})?$"
 _BBOX = r"^(-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?)?$"
 
@@ -34,10 +34,16 @@ class HotspotQuery(BaseModel):
     categories: str | None = Field(None, pattern=_LIST, description="Category ids, comma-separated")
     context: str | None = Field(None, pattern=_CONTEXTS)
     mode: str | None = Field(None, pattern=_LIST, description="Modes: bus, tram, metro, rail...")
-    from_: str | None = Field(None, alias="from", pattern=_DATE, description="First day")
-    to: str | None = Field(None, pattern=_DATE, description="Last day, YYYY-MM-DD")
-    hours: str | None = Field(None, pattern=_HOURS, description="Local hours START-END, e.g. 18-6")
-    days: str | None = Field(None, pattern=_LIST, description="Weekdays, e.g. fri,sat")
+    from_: str | None = Field(
+        None, alias="from", pattern=_DATE, description="First month, YYYY-MM (teams: days too)"
+    )
+    to: str | None = Field(None, pattern=_DATE, description="Last month, YYYY-MM (teams: days too)")
+    hours: str | None = Field(
+        None, pattern=_HOURS, description="Local hours START-END in 3-hour bands, e.g. 18-6"
+    )
+    days: str | None = Field(
+        None, pattern=_LIST, description="weekday, weekend or days, e.g. fri,sat"
+    )
     neighbourhood: str | None = Field(None, max_length=64)
     format: Literal["geojson", "csv", "gpkg"] = "geojson"
 
@@ -74,5 +80,4 @@ class HotspotCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[HotspotFeatureOut]
-    numberSuppressed: int = Field(ge=0, description="Features left out (count below K)")
     metadata: dict[str, Any]

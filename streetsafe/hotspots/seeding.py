@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from ..models import Report, ReportCell
+from ..reports.store import to_hour
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def new_report(
         id=uuid.uuid4(),
         context=context,
         categories=categories,
-        occurred_at=occurred_at,
+        occurred_at=to_hour(occurred_at),
         geom=WKTElement(f"POINT({lon} {lat})", srid=4326),
         mode=mode,
         neighbourhood_id=neighbourhood_id,

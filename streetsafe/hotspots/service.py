@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import astuple, replace
 
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..web.mapview import stops_extent
 from .aggregate import HotspotFeature, cell_features, segment_features, stop_features
 from .disclosure import PublicLayer, publish
 from .filters import HotspotFilters
-from .gistar import gi_star
+from .gistar import StudyArea, gi_star
 
 EXACT_LAYERS = {
     "cells": cell_features,
@@ -30,28 +31,30 @@ def public_layer(
 ) -> PublicLayer:
     """A layer after disclosure control; cells also carry Gi* computed on published counts."""
     public = publish(exact_layer(session, layer, filters), settings, filters.category_mask)
-    return with_gi_star(public) if layer == "cells" else public
+    return with_gi_star(public, study_area(session, filters)) if layer == "cells" else public
 
 
-def with_gi_star(public: PublicLayer) -> PublicLayer:
-    """Add gi_z, gi_p and hotspot to published cells.
+def study_area(session: Session, filters: HotspotFilters) -> StudyArea:
+    """Gi*'s study area: the bbox, else the extent of the imported stops (never of reports)."""
+    box = filters.bbox or astuple(stops_extent(session))
+    return StudyArea(box, filters.res)
 
-    Gi* runs on the published (rounded) counts, with withheld cells counted as 0, so its
-    z-scores reveal nothing the published counts do not.
+
+def with_gi_star(public: PublicLayer, area: StudyArea) -> PublicLayer:
+    """Add gi_z, gi_p and hotspot to the cells (null for cells outside the study area).
+
+    Gi* runs on the published counts over every cell of the study area, zeros included, so
+    withheld and empty cells are the same zero and z reveals nothing the counts do not.
     """
-    counts: dict[str, float] = {cell: 0.0 for cell in public.withheld_ids}
-    counts.update({f.id: float(f.count) for f in public.features})
-    results = gi_star(counts)
-    features = [
-        replace(
-            f,
-            properties={
-                **f.properties,
-                "gi_z": round(results[f.id].z, 3),
-                "gi_p": round(results[f.id].p, 4),
-                "hotspot": results[f.id].hotspot,
-            },
+    counts = {f.id: float(f.count) for f in public.features}
+    results = gi_star(counts, area)
+    features = []
+    for f in public.features:
+        result = results.get(f.id)
+        gi = (
+            {"gi_z": round(result.z, 3), "gi_p": round(result.p, 4), "hotspot": result.hotspot}
+            if result
+            else {"gi_z": None, "gi_p": None, "hotspot": None}
         )
-        for f in public.features
-    ]
+        features.append(replace(f, properties={**f.properties, **gi}))
     return replace(public, features=features)

@@ -44,15 +44,17 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# A key whose entry has expired may be claimed afresh.
+# A key whose entry has expired may be claimed afresh. Its times are whole hours (no time that
+# could link a report to a request): it expires at the end of the hour after claim + TTL.
 _CLAIM_SQL = sa.text("""
 INSERT INTO idempotency_keys (key_hash, request_hash, status_code, response, expires_at)
-SELECT k.key_hash, k.request_hash, 0, '{}'::jsonb, now() + make_interval(hours => :ttl_hours)
+SELECT k.key_hash, k.request_hash, 0, '{}'::jsonb, date_trunc('hour', now())
+       + make_interval(hours => :ttl_hours + 1)
 FROM unnest(CAST(:key_hash AS text[]), CAST(:request_hash AS text[])) AS k(key_hash, request_hash)
 ORDER BY k.key_hash
 ON CONFLICT (key_hash) DO UPDATE
     SET request_hash = EXCLUDED.request_hash, status_code = 0, response = '{}'::jsonb,
-        created_at = now(), expires_at = EXCLUDED.expires_at
+        created_at = date_trunc('hour', now()), expires_at = EXCLUDED.expires_at
     WHERE idempotency_keys.expires_at <= now()
 RETURNING key_hash
 """)

@@ -120,7 +120,7 @@ def to_row(report_in: ReportIn, snap: Snap, settings: Settings, synthetic: bool)
         id=uuid.uuid4(),
         context=report_in.context,
         categories=report_in.categories,
-        occurred_at=report_in.occurred_at or datetime.now(UTC),
+        occurred_at=to_hour(report_in.occurred_at or datetime.now(UTC)),
         lon=snap.lon,
         lat=snap.lat,
         mode=snap.mode,
@@ -130,6 +130,15 @@ def to_row(report_in: ReportIn, snap: Snap, settings: Settings, synthetic: bool)
         description=report_in.description or None,
         synthetic=synthetic,
     )
+
+
+def to_hour(moment: datetime) -> datetime:
+    """The UTC hour a moment falls in: no reporter-side time finer than the hour is stored.
+
+    Local hours follow from it wherever the zone's offset is a whole number of hours (all of
+    the UK); the database refuses anything finer (migration 0012).
+    """
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def insert_reports(connection: sa.Connection, rows: Sequence[ReportRow]) -> None:

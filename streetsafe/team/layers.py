@@ -18,7 +18,7 @@ from ..config import Settings
 from ..hotspots.disclosure import PublicFeature, PublicLayer
 from ..hotspots.filters import HotspotFilters, parse_filters
 from ..hotspots.formats import Download, Table, layer_metadata, layer_table, render_table
-from ..hotspots.service import exact_layer, with_gi_star
+from ..hotspots.service import exact_layer, study_area, with_gi_star
 from .service import TeamScope
 
 MAX_REPORTS = 50_000
@@ -26,7 +26,7 @@ MAX_REPORTS = 50_000
 
 def team_filters(args: Mapping[str, str], scope: TeamScope) -> HotspotFilters:
     """The query's filters, narrowed to the team's neighbourhoods (403 for anyone else's)."""
-    filters = parse_filters(args)
+    filters = parse_filters(args, public=False)
     return filters.model_copy(update={"neighbourhood_ids": scope.ids_for(filters.neighbourhood)})
 
 
@@ -37,13 +37,13 @@ def exact_public_layer(session: Session, layer: str, filters: HotspotFilters) ->
             id=f.id,
             geometry=f.geometry,
             count=f.count,
-            categories=f.category_counts(filters.category_mask),
+            categories={c: n for c, (n, _) in f.category_counts(filters.category_mask).items()},
             properties=dict(f.properties),
         )
         for f in exact_layer(session, layer, filters)
     ]
-    exact = PublicLayer(features, suppressed=0, min_published_count=1, rounding=1)
-    return with_gi_star(exact) if layer == "cells" else exact
+    exact = PublicLayer(features, min_published_count=1, rounding=1)
+    return with_gi_star(exact, study_area(session, filters)) if layer == "cells" else exact
 
 
 def render_layer(

@@ -10,6 +10,7 @@ import pytest
 from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
+from streetsafe.config import Settings
 from streetsafe.hotspots.seeding import SegmentRef, StopRef, new_report
 from streetsafe.models import Feed, Neighbourhood, Route, RouteShape, RouteStop, Stop
 
@@ -69,6 +70,15 @@ def make_transit(session: Session) -> Transit:
     session.add(hood)
     session.flush()
     return Transit(stops, route, shape, hood)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Test settings without perturbation: these tests check thresholds, rounding and merging
+    to the exact number; tests/privacy checks the perturbed numbers."""
+    from ..conftest import settings_for
+
+    return settings_for(database_url, perturbation_max=0)
 
 
 @pytest.fixture

@@ -15,25 +15,36 @@ from hypothesis import strategies as st
 
 from streetsafe.config import Settings
 from streetsafe.hotspots.aggregate import HotspotFeature, cell_polygon
-from streetsafe.hotspots.disclosure import is_safe, publish, round_count
+from streetsafe.hotspots.disclosure import is_safe, publish
 from streetsafe.hotspots.filters import HotspotFilters
 from streetsafe.hotspots.formats import render
+from streetsafe.hotspots.gistar import StudyArea
+from streetsafe.hotspots.perturbation import round_count
 from streetsafe.hotspots.service import with_gi_star
 
 CELLS = sorted(h3.grid_disk(h3.latlng_to_cell(53.744, -0.334, 9), 2))
 
 mask_counts = st.dictionaries(
-    st.integers(min_value=1, max_value=(1 << 16) - 1), st.integers(1, 30), min_size=1, max_size=6
+    st.integers(min_value=1, max_value=(1 << 16) - 1),
+    st.tuples(st.integers(1, 30), st.integers(0, 30 * 255)),
+    min_size=1,
+    max_size=6,
 )
 layers = st.lists(mask_counts, min_size=1, max_size=8)
 rules = st.tuples(st.integers(1, 12), st.integers(1, 10))
 
 
-def _features(layer: list[dict[int, int]]) -> list[HotspotFeature]:
-    return [
-        HotspotFeature(cell, cell_polygon(h3.str_to_int(cell)), sum(m.values()), m)
-        for cell, m in zip(CELLS, layer, strict=False)
-    ]
+def _features(layer: list[dict[int, tuple[int, int]]]) -> list[HotspotFeature]:
+    features = []
+    for cell, histogram in zip(CELLS, layer, strict=False):
+        feature = HotspotFeature(cell, cell_polygon(h3.str_to_int(cell)))
+        for mask, (n, key_sum) in histogram.items():
+            feature.add(mask, n, key_sum)
+        features.append(feature)
+    return features
+
+
+AREA = StudyArea((-0.36, 53.73, -0.31, 53.76), 9)
 
 
 def _published_numbers(fmt: str, body: bytes) -> list[tuple[int, dict[str, int]]]:
@@ -71,11 +82,13 @@ def test_no_published_number_is_small_or_derivable(layer, rule, fmt) -> None:
     k, base = rule
     config = Settings(min_published_count=k, public_rounding=base)
     features = _features(layer)
-    public = with_gi_star(publish(features, config))
-    assert public.suppressed == sum(1 for f in features if f.count < k)
+    public = with_gi_star(publish(features, config), AREA)
+    assert {f.id for f in public.features} == {f.id for f in features if f.count >= k}
     download = render(fmt, "cells", public, HotspotFilters(), config)
     numbers = _published_numbers(fmt, download.body)
-    assert len(numbers) == len(features) - public.suppressed
+    assert len(numbers) == len(public.features)
+    assert b"numberSuppressed" not in download.body  # no count of withheld features
+    assert b"suppressed_features" not in download.body
     _assert_safe(numbers, k, base)
 
 

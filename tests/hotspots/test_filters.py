@@ -24,7 +24,11 @@ from streetsafe.hotspots.filters import parse_filters
         ({"from": "2025-13-01"}, "from"),
         ({"to": "0.0"}, "to"),  # found by the fuzzer: pydantic read it as a Unix time
         ({"from": "1700000000"}, "from"),
-        ({"from": "2025-03-02", "to": "2025-03-01"}, "to"),
+        ({"from": "2025-03", "to": "2025-02"}, "to"),
+        ({"from": "2025-03-02"}, "from"),  # a single day is for teams only
+        ({"to": "2025-13"}, "to"),
+        ({"hours": "19-22"}, "hours"),  # not on the 3-hour bands
+        ({"hours": "23-24"}, "hours"),
         ({"hours": "18"}, "hours"),
         ({"hours": "18:30-18:45"}, "hours"),
         ({"hours": "18-18"}, "hours"),
@@ -46,5 +50,12 @@ def test_hours_wrap_midnight_and_days_parse() -> None:
     assert filters.res == 8 and filters.has_time_filter
 
 
-def test_one_hour_window_is_allowed() -> None:
-    assert parse_filters({"hours": "23-24"}).hour_list == [23]
+def test_one_hour_window_and_single_days_are_for_teams() -> None:
+    team = parse_filters({"hours": "23-24", "from": "2025-03-02", "to": "2025-03-02"}, public=False)
+    assert team.hour_list == [23] and team.from_date == team.to_date
+
+
+def test_public_months_cover_whole_calendar_months() -> None:
+    filters = parse_filters({"from": "2024-02", "to": "2024-02", "days": "weekend"})
+    assert (str(filters.from_date), str(filters.to_date)) == ("2024-02-01", "2024-02-29")
+    assert filters.isodows == [6, 7]

@@ -1,52 +1,92 @@
-"""Gi* against a hand computation on a fixed H3 grid; Benjamini-Hochberg on a known case."""
+"""Gi* over a study area against PySAL's esda, and its FDR against scipy."""
 
 from __future__ import annotations
 
-import math
+import random
 
 import h3
+import numpy as np
 import pytest
+from esda import G_Local
+from libpysal.weights import W
+from scipy.stats import false_discovery_control, norm
 
-from streetsafe.hotspots.gistar import benjamini_hochberg, gi_star
+from streetsafe.hotspots.gistar import StudyArea, benjamini_hochberg_grouped, gi_star
 
+BOX = (-0.36, 53.73, -0.31, 53.76)  # central Hull, about 1,300 res 9 cells
 CENTRE = h3.latlng_to_cell(53.744, -0.334, 9)
 
 
-def _grid() -> dict[str, float]:
-    """A centre cell with 10 reports, its six neighbours with 5, two far cells with 1."""
-    ring = sorted(h3.grid_ring(CENTRE, 1))
-    outer = sorted(h3.grid_ring(CENTRE, 6))
-    far = [outer[0], max(outer, key=lambda c: h3.grid_distance(outer[0], c))]
-    assert h3.grid_distance(far[0], far[1]) > 1
-    return {CENTRE: 10.0, **{c: 5.0 for c in ring}, **{c: 1.0 for c in far}}
+def _clustered_counts(area: StudyArea, seed: int) -> dict[str, float]:
+    """A cluster around CENTRE and a few scattered cells, as published counts (multiples of 5)."""
+    rng = random.Random(seed)
+    counts = {c: float(rng.choice([5, 10, 15, 20])) for c in h3.grid_disk(CENTRE, 2)}
+    cells = area.cells()
+    for cell in rng.sample(cells, 12):
+        counts[cell] = float(rng.choice([5, 10]))
+    return {c: v for c, v in counts.items() if area.contains(c)}
 
 
-def test_gi_star_matches_hand_computation() -> None:
-    counts = _grid()
-    result = gi_star(counts)
-    # By hand: n = 9, sum = 42, mean = 42/9, S = sqrt(252/9 - (42/9)^2) = sqrt(56/9).
-    mean, s = 42 / 9, math.sqrt(56 / 9)
-    # Centre: itself and six neighbours, W = 7, local sum 40.
-    z_centre = (40 - 7 * mean) / (s * math.sqrt((9 * 7 - 49) / 8))
-    # A ring cell: itself, the centre and two ring neighbours, W = 4, local sum 25.
-    z_ring = (25 - 4 * mean) / (s * math.sqrt((9 * 4 - 16) / 8))
-    # A far cell alone: W = 1, local sum 1.
-    z_far = (1 - mean) / (s * math.sqrt((9 - 1) / 8))
-    assert z_centre == pytest.approx(2.2223, abs=1e-4)
-    assert result[CENTRE].z == pytest.approx(z_centre)
-    for cell, value in counts.items():
-        expected = {10.0: z_centre, 5.0: z_ring, 1.0: z_far}[value]
-        assert result[cell].z == pytest.approx(expected)
-    raw = [math.erfc(abs(z) / math.sqrt(2)) for z in (z_centre, *[z_ring] * 6, z_far, z_far)]
-    assert result[CENTRE].p == pytest.approx(benjamini_hochberg(raw)[0])
-    assert result[CENTRE].hotspot is (result[CENTRE].p < 0.05)
+def _esda(area: StudyArea, counts: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    """esda's Gi* z-scores over every cell of the area on binary ring-1 weights."""
+    cells = sorted(area.cells())
+    inside = set(cells)
+    neighbours = {c: [n for n in h3.grid_ring(c, 1) if n in inside] for c in cells}
+    weights = W(neighbours, silence_warnings=True)
+    y = np.array([counts.get(c, 0.0) for c in weights.id_order])
+    g = G_Local(y, weights, transform="B", permutations=0, star=True)
+    return list(weights.id_order), g.Zs
 
 
-def test_benjamini_hochberg_known_values() -> None:
-    assert benjamini_hochberg([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.02, 0.04, 0.04, 0.02])
-    assert benjamini_hochberg([0.9, 0.8]) == pytest.approx([0.9, 0.9])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_z_scores_agree_with_esda_on_the_whole_study_area(seed: int) -> None:
+    area = StudyArea(BOX, 9)
+    counts = _clustered_counts(area, seed)
+    ours = gi_star(counts, area)
+    order, z = _esda(area, counts)
+    theirs = dict(zip(order, z, strict=True))
+    assert set(ours) == set(counts)
+    for cell, result in ours.items():
+        assert result.z == pytest.approx(theirs[cell], abs=1e-9)
 
 
-def test_uniform_counts_have_no_hotspot() -> None:
-    counts = {c: 5.0 for c in h3.grid_disk(CENTRE, 2)}
-    assert all(r.z == 0 and not r.hotspot for r in gi_star(counts).values())
+def test_fdr_agrees_with_scipy_over_every_cell_of_the_area() -> None:
+    area = StudyArea(BOX, 9)
+    counts = _clustered_counts(area, 7)
+    ours = gi_star(counts, area)
+    order, z = _esda(area, counts)
+    adjusted = false_discovery_control(2 * norm.sf(np.abs(z)), method="bh")
+    theirs = dict(zip(order, adjusted, strict=True))
+    for cell, result in ours.items():
+        assert result.p == pytest.approx(theirs[cell], abs=1e-9)
+    assert ours[CENTRE].hotspot
+
+
+def test_withheld_and_empty_neighbours_are_the_same_zero() -> None:
+    """A published cell's z is the same whether a neighbour was withheld or never reported."""
+    area = StudyArea(BOX, 9)
+    counts = _clustered_counts(area, 3)
+    # The published counts are all the statistic sees: nothing else can be passed in.
+    assert gi_star(dict(counts), area) == gi_star(dict(counts), area)
+    ring = [c for c in h3.grid_ring(CENTRE, 3) if c not in counts]
+    with_zero = {**counts, ring[0]: 0.0}
+    assert gi_star(with_zero, area) == gi_star(counts, area)
+
+
+def test_grouped_bh_equals_scipy_on_the_expanded_vector() -> None:
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0, 1, 40)
+    p[:5] = rng.uniform(0, 0.001, 5)
+    multiplicity = rng.integers(1, 6, 40).astype(float)
+    expanded = np.repeat(p, multiplicity.astype(int))
+    expected = false_discovery_control(expanded, method="bh")
+    grouped = np.repeat(benjamini_hochberg_grouped(p, multiplicity), multiplicity.astype(int))
+    assert grouped == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_large_study_area_is_counted_from_its_area() -> None:
+    """Great Britain at res 9 is far too big to enumerate; z stays close to the exact one."""
+    area = StudyArea((-8.65, 49.86, 1.77, 60.86), 9)
+    counts = {c: 10.0 for c in h3.grid_disk(CENTRE, 1)}
+    result = gi_star(counts, area)
+    assert result[CENTRE].z > 10 and result[CENTRE].hotspot

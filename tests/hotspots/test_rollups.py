@@ -88,7 +88,7 @@ def test_rebuild_from_raw_reports_equals_trigger_rollups(
     by_triggers = _snapshot(db_session)
     rebuild_rollups(db_session)
     assert _snapshot(db_session) == by_triggers
-    assert sum(r[-1] for r in by_triggers["hotspot_cell_totals"]) == 7 * 4
+    assert sum(r[-2] for r in by_triggers["hotspot_cell_totals"]) == 7 * 4  # (..., count, key_sum)
 
 
 def test_purging_raw_reports_keeps_rollups(db_session: Session, add_reports) -> None:
