@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -123,7 +124,10 @@ def register_error_handlers(app: Flask) -> None:
                 "the database is unavailable; retry shortly", headers={"Retry-After": "5"}
             )
             return error_response(unavailable)
-        log.exception("unhandled error")
+        # The type and the frames, never the message: a database error's message can quote
+        # the request's data (a report's description inside a JSON parse error, say).
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("unhandled error %s\n%s", type(error).__name__, frames)
         body = ApiError("internal error; this is a bug, please report it")
         body.code = "internal_error"
         response = error_response(body)

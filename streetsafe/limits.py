@@ -1,84 +1,145 @@
-"""Per-client abuse limits on report intake (Flask-Limiter on Redis), without keeping addresses.
+"""Per-client abuse limits on report intake (Flask-Limiter on Redis) that keep no timestamps.
 
-A client is identified by HMAC-SHA256(daily key, client address). The daily key is random,
-lives only in Redis (created with SET NX, expiring after 48 h, its name holding the UTC
-date), and is never logged or written to PostgreSQL: once it expires, yesterday's counters
-cannot be tied back to an address even by someone holding the Redis dump. Limits come from
-STREETSAFE_RATE_LIMITS in Flask-Limiter's notation; an empty value turns them off. A 429
-carries Retry-After and X-RateLimit-Limit/-Remaining/-Reset; other responses carry none
-(computing them costs a Redis round trip per report).
+- Counters are fixed windows aligned to the clock (a minute window is 12:03:00-12:04:00, a day
+  window one UTC day): `AlignedWindowRedisStorage` makes each counter expire at the end of its
+  window, so neither its value nor its TTL says when a request came. Moving-window lists,
+  which held every request's exact time, are gone.
+- A client is its network: an IPv4 address, or the /64 of an IPv6 address (one household or
+  phone gets one budget however it rotates its privacy addresses), behind
+  STREETSAFE_TRUSTED_PROXIES hops of X-Forwarded-For (werkzeug's ProxyFix).
+- The counter key is HMAC-SHA256(window key, network). The window key is random, lives only in
+  Redis, and expires with the longest limit window it serves (created with SET NX EXAT at the
+  window's end): once it is gone, its counters cannot be tied back to an address even by
+  someone holding a Redis dump, and while it lives they hold counts, never times.
+Limits come from STREETSAFE_RATE_LIMITS in Flask-Limiter's notation; an empty value turns them
+off. A 429 carries Retry-After and X-RateLimit-Limit/-Remaining/-Reset; other responses carry
+none (computing them costs a Redis round trip per report).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import redis
 from flask import Flask, Response, request
 from flask_limiter import Limiter
+from limits import parse_many
+from limits.storage import RedisStorage
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
 # Endpoints (blueprint.view) the per-client limits apply to.
 LIMITED_ENDPOINTS = ("public.create_report",)
-DAILY_KEY_TTL_S = 48 * 3600
-_KEY_NAME = "streetsafe:client-key:{date}"
+_KEY_NAME = "streetsafe:client-key:{period}:{index}"
+IPV6_PREFIX = 64
 
 
-class DailyKey:
-    """The day's HMAC key, shared by every worker through Redis and cached per process."""
+class AlignedWindowRedisStorage(RedisStorage):
+    """limits' Redis storage whose fixed-window counters end on the clock's window boundaries.
 
-    def __init__(self, client: redis.Redis) -> None:
+    limits sets a counter's expiry from its first hit, so its TTL told that hit's time to the
+    second. Here every hit sets the expiry to the end of the aligned window (EXPIREAT), which
+    any request in the window would set alike.
+    """
+
+    STORAGE_SCHEME = ["streetsafe+redis"]
+    SCRIPT_INCR_EXPIRE_AT = """
+        local current = redis.call("incrby", KEYS[1], tonumber(ARGV[2]))
+        redis.call("expireat", KEYS[1], ARGV[1])
+        return current
+    """
+
+    def initialize_storage(self, _uri: str) -> None:
+        super().initialize_storage(_uri)
+        self.lua_incr_expire_at = self.get_connection().register_script(
+            self.SCRIPT_INCR_EXPIRE_AT
+        )
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add to the counter of the window `expiry` seconds long that holds this moment."""
+        window_end = (int(time.time()) // expiry + 1) * expiry
+        return int(self.lua_incr_expire_at([self.prefixed_key(key)], [window_end, amount]))
+
+
+def client_network(address: str | None) -> str:
+    """The network a client is counted by: its IPv4 address, or its IPv6 /64."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/{IPV6_PREFIX}", strict=False))
+    return str(ip)
+
+
+class WindowKey:
+    """The HMAC key of the current longest window, shared by the workers through Redis."""
+
+    def __init__(self, client: redis.Redis, period_s: int) -> None:
         self.client = client
+        self.period_s = period_s
         self._lock = threading.Lock()
-        self._cached: tuple[str, bytes] | None = None
+        self._cached: tuple[int, bytes] | None = None
 
     def current(self) -> bytes:
-        """Today's key (UTC), created in Redis by whichever worker asks first."""
-        today = datetime.now(UTC).date().isoformat()
+        """This window's key, created in Redis (expiring at the window's end) by the first ask."""
+        index = int(time.time()) // self.period_s
         cached = self._cached
-        if cached is not None and cached[0] == today:
+        if cached is not None and cached[0] == index:
             return cached[1]
         with self._lock:
-            name = _KEY_NAME.format(date=today)
-            self.client.set(name, secrets.token_hex(32), nx=True, ex=DAILY_KEY_TTL_S)
+            name = _KEY_NAME.format(period=self.period_s, index=index)
+            end = (index + 1) * self.period_s
+            self.client.set(name, secrets.token_hex(32), nx=True, exat=end)
             value = self.client.get(name)
             key = bytes.fromhex(value.decode() if isinstance(value, bytes) else value)
-            self._cached = (today, key)
+            self._cached = (index, key)
             return key
 
 
-def client_key(daily_key: DailyKey, address: str | None) -> str:
-    """The limiter's key for a client: keyed hash of its address (never the address)."""
-    digest = hmac.new(daily_key.current(), (address or "").encode(), hashlib.sha256)
+def client_key(window_key: WindowKey, address: str | None) -> str:
+    """The limiter's key for a client: keyed hash of its network (never the address)."""
+    digest = hmac.new(window_key.current(), client_network(address).encode(), hashlib.sha256)
     return digest.hexdigest()
 
 
+def longest_window_s(rate_limits: str) -> int:
+    """The longest window among the limits, in seconds (the key's lifetime)."""
+    return max(limit.get_expiry() for limit in parse_many(rate_limits))
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter | None:
-    """Apply settings.rate_limits to the limited endpoints; None when limits are off."""
+    """Trust the configured proxies, and apply settings.rate_limits to the limited endpoints."""
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     # Flask-Limiter logs the key of a breached limit at INFO; keep its logs to real problems.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     if not settings.rate_limits:
         return None
-    daily_key = DailyKey(redis.Redis.from_url(settings.redis_url))
+    pool = redis.ConnectionPool.from_url(settings.redis_url)
+    period_s = longest_window_s(settings.rate_limits)
+    window_key = WindowKey(redis.Redis(connection_pool=pool), period_s)
     # The limits are Flask-Limiter's default limits, exempt everywhere but LIMITED_ENDPOINTS, so
-    # they are checked once per request, in its before_request hook. Decorating the view
-    # checked twice: the hook resolved every limit (finding none to hit), then the decorator.
+    # they are checked once per request, in its before_request hook.
     limiter = Limiter(
-        key_func=lambda: client_key(daily_key, request.remote_addr),
+        key_func=lambda: client_key(window_key, request.remote_addr),
         app=app,
-        storage_uri=settings.redis_url,
-        strategy="moving-window",
+        storage_uri="streetsafe+redis://",
+        storage_options={"connection_pool": pool},
+        strategy="fixed-window",
         default_limits=[settings.rate_limits],
         default_limits_exempt_when=lambda: request.endpoint not in LIMITED_ENDPOINTS,
-        # Flask-Limiter's headers cost a second Redis script per report (the window's state);
+        # Flask-Limiter's headers cost a second Redis call per report (the window's state);
         # they are sent on a 429 only, where Retry-After matters (see _limit_headers).
         headers_enabled=False,
         key_prefix="streetsafe",

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
 _configured = False
+
+# An IPv4 address, or an IPv6 one (eight groups, or groups around a "::").
+_H = "[0-9a-fA-F]{1,4}"
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+_IPV6 = re.compile(
+    rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}(?::{_H})*)?::(?:{_H}(?::{_H})*)?)"
+    rf"(?:%\w+)?(?![\w:])"
+)
+WITHHELD = "[address withheld]"
+
+
+class NoClientAddresses(logging.Filter):
+    """Rewrites any IP address in a record (gunicorn's "Invalid request from ip=..." lines and
+    anything else) before a handler formats it. Addresses are never worth a log line here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = _IPV6.sub(WITHHELD, _IPV4.sub(WITHHELD, message))
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
+        return True
 
 
 def configure(level: int = logging.INFO) -> None:
@@ -16,6 +38,7 @@ def configure(level: int = logging.INFO) -> None:
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(NoClientAddresses())
     handler.setFormatter(
         JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=False)
     )

@@ -48,7 +48,8 @@ class NoAccessLogger(Logger):
         return None
 
 
-# gunicorn's own messages as JSON lines too; its access log (client addresses) stays off.
+# gunicorn's own messages as JSON lines too, any address in them withheld (it names the client
+# of a malformed request); its access log (client addresses) stays off.
 GUNICORN_LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -58,10 +59,12 @@ GUNICORN_LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
+    "filters": {"no_addresses": {"()": "streetsafe.logs.NoClientAddresses"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["no_addresses"],
             "stream": "ext://sys.stderr",
         }
     },

@@ -6,11 +6,15 @@ import json
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import InvalidRequest
 
 NUL = "\x00"
 MAX_SCANNED_BYTES = 64 * 1024
+# Deeper JSON is refused on every endpoint: Python's parser recurses once per level, and no
+# request of ours nests more than four.
+MAX_JSON_DEPTH = 32
 
 
 def _nul_path(value: Any, path: str) -> str | None:
@@ -39,17 +43,51 @@ def reject_nul_characters() -> None:
             raise InvalidRequest(f"{name}: must not contain NUL characters", name)
     if NUL in request.path:
         raise InvalidRequest("the path must not contain NUL characters", None)
-    # Bodies over the largest any endpoint accepts are left to that endpoint's 413.
-    if request.is_json and 0 < (request.content_length or 0) <= MAX_SCANNED_BYTES:
-        raw = request.get_data(cache=True)
-        if b"\\u0000" not in raw.lower():
-            return
-        try:
-            field = _nul_path(json.loads(raw), "")
-        except ValueError:
-            return  # not JSON after all: the view's own parser reports that
-        if field is not None:
-            raise InvalidRequest(f"{field}: must not contain NUL characters", field or None)
+    # Bodies over the largest any endpoint accepts are left to that endpoint's 413. A chunked
+    # body has no length: it is read (up to the limit) and checked all the same.
+    length = request.content_length
+    if not request.is_json or length == 0 or (length or 0) > MAX_SCANNED_BYTES:
+        return
+    raw = request.stream.read(MAX_SCANNED_BYTES + 1) if length is None else request.get_data()
+    if len(raw) > MAX_SCANNED_BYTES:
+        raise RequestEntityTooLarge(f"the body must be at most {MAX_SCANNED_BYTES} bytes")
+    request._cached_data = raw  # the view reads the same bytes
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", None)
+    if b"\\u0000" not in raw.lower() and b"\x00" not in raw:
+        return
+    try:
+        field = _nul_path(json.loads(raw), "")
+    except ValueError:
+        raise InvalidRequest("the body must not contain NUL characters", None) from None
+    if field is not None:
+        raise InvalidRequest(f"{field}: must not contain NUL characters", field or None)
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (strings skipped); cheap when shallow."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot nest deeper than its brackets
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def register_guards(app: Flask) -> None:

@@ -61,6 +61,8 @@ def parse_report_body(req: Request) -> ReportIn:
         data = req.get_data(cache=False)
     except RequestEntityTooLarge:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None) from None
+    if len(data) > MAX_BODY_BYTES:  # a chunked body the guards read before the view
+        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None)
     try:
         return ReportIn.model_validate_json(data)
     except ValidationError as exc:
