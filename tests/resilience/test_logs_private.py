@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,7 +15,29 @@ from .servers import CLIENT_ADDRESS, AppServer, new_key, request, street_report
 USER_AGENT = "LeakCheckAgent/9.9 (StreetSafe log scan)"
 FORWARDED_FOR = "203.0.113.77"
 COOKIE = "tracking=LeakCheckCookieValue"
-SECRETS = (CLIENT_ADDRESS, USER_AGENT, "LeakCheckAgent", FORWARDED_FOR, "LeakCheckCookieValue")
+DESCRIPTION = "LeakCheckDescription words only the reporter knows"
+SECRETS = (CLIENT_ADDRESS, USER_AGENT, "LeakCheckAgent", FORWARDED_FOR, "LeakCheckCookieValue",
+           "LeakCheckDescription")  # fmt: skip
+
+
+def _raw(port: int, data: bytes) -> bytes:
+    """Send raw bytes from CLIENT_ADDRESS and return the raw reply (status line first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10,
+                                  source_address=(CLIENT_ADDRESS, 0)) as sock:  # fmt: skip
+        sock.sendall(data)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
+def _chunked(path: str, body: bytes) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+    return head + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
 
 
 def _team_token(database_url: str) -> str:
@@ -49,6 +72,16 @@ def test_a_full_session_leaves_no_client_trace_in_the_logs(
     headers = {"User-Agent": USER_AGENT, "X-Forwarded-For": FORWARDED_FOR, "Cookie": COOKIE}
     try:
         port = server.port
+        # Malformed requests: gunicorn names the client of these in its own error log.
+        assert _raw(port, b"GARBAGE\x01 / HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400")
+        assert _raw(port, b"GET / HTTP/9.9\r\nHost: x\r\n\r\n")[:12] in (
+            b"HTTP/1.1 400", b"HTTP/1.1 505")
+        # A NUL in a chunked body, and JSON nested past the limit: 400s, never 500s.
+        nul = json.dumps({**street_report(9), "description": DESCRIPTION + "\u0000"}).encode()
+        assert _raw(port, _chunked("/api/v1/reports", nul)).startswith(b"HTTP/1.1 400")
+        deep = b"[" * 5000 + b'"\\u0000' + DESCRIPTION.encode() + b'"' + b"]" * 5000
+        for path in ("/api/v1/reports", "/team/login", "/api/v1/team/actions"):
+            assert _raw(port, _chunked(path, deep)).startswith(b"HTTP/1.1 4"), path
         for n in range(5):  # three accepted, then 429s
             request(
                 port,
@@ -72,6 +105,8 @@ def test_a_full_session_leaves_no_client_trace_in_the_logs(
     finally:
         server.stop()
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    # gunicorn did log the malformed requests, with the address withheld.
+    assert any("Invalid request from ip=[address withheld]" in line for line in lines)
     for line in lines:
         json.loads(line)  # every line is a JSON object
         for secret in SECRETS:
