@@ -141,10 +141,10 @@ ENVELOPE_SQL = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
 def _collect(
     rows: sa.Result, make: Callable[[sa.Row], HotspotFeature]
 ) -> dict[str, HotspotFeature]:
-    """Fold (key..., category_mask, count, key_sum) rows into features, one per key."""
+    """Fold (key..., category_mask, count, key_sum, feature total) rows into features."""
     features: dict[str, HotspotFeature] = {}
     for row in rows:
-        key, mask, n, key_sum = row[0], row[-3], row[-2], row[-1]
+        key, mask, n, key_sum = row[0], row[-4], row[-3], row[-2]
         feature = features.get(key)
         if feature is None:
             feature = features[key] = make(row)
@@ -166,6 +166,19 @@ def _site_join(filters: HotspotFilters, params: dict[str, object], alias: str) -
     )
 
 
+def _at_least(grouped_sql: str, feature_key: str) -> str:
+    """Keep the groups of features with at least :min_count reports, in the database.
+
+    Public layers pass K: the many features under it never leave PostgreSQL, so the work
+    per request follows what is published, not what exists.
+    """
+    select, rest = grouped_sql.split(" FROM ", 1)
+    return (
+        f"SELECT * FROM ({select}, sum(sum(r.count)) OVER (PARTITION BY {feature_key}) "
+        f"AS feature_total FROM {rest}) AS g WHERE g.feature_total >= :min_count"
+    )
+
+
 def _in_bbox(features: list[HotspotFeature], filters: HotspotFilters) -> list[HotspotFeature]:
     if not filters.bbox:
         return features
@@ -173,35 +186,40 @@ def _in_bbox(features: list[HotspotFeature], filters: HotspotFilters) -> list[Ho
     return [f for f in features if f.geometry.intersects(box)]
 
 
-def cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
-    """Exact counts per H3 cell at `filters.res` that match the filters."""
+def cell_features(
+    session: Session, filters: HotspotFilters, min_count: int = 1
+) -> list[HotspotFeature]:
+    """Exact counts per H3 cell at `filters.res` that match the filters (at least min_count)."""
     if filters.is_unfiltered:
-        return _summary_cell_features(session, filters)
+        return _summary_cell_features(session, filters, min_count)
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
     where, params = _conditions(session, filters, time_columns=timed)
     where.insert(0, "r.res = :res")
     params["res"] = filters.res
     join = _site_join(filters, params, "r")
-    sql = (
+    sql = _at_least(
         f"SELECT r.cell, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
         f"FROM {table} r {join} "
-        f"WHERE {' AND '.join(where)} GROUP BY r.cell, r.category_mask"
+        f"WHERE {' AND '.join(where)} GROUP BY r.cell, r.category_mask",
+        "r.cell",
     )
-    rows = session.execute(sa.text(sql), params)
+    rows = session.execute(sa.text(sql), {**params, "min_count": min_count})
     features = _collect(
         rows, lambda row: HotspotFeature(h3.int_to_str(row[0]), cell_polygon(row[0]))
     )
     return _in_bbox(list(features.values()), filters)
 
 
-def _summary_cell_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
+def _summary_cell_features(
+    session: Session, filters: HotspotFilters, min_count: int
+) -> list[HotspotFeature]:
     """Cells from `hotspot_cell_summary`: one row per cell with its mask histogram."""
-    params: dict[str, object] = {"res": filters.res}
+    params: dict[str, object] = {"res": filters.res, "min_count": min_count}
     join = _site_join(filters, params, "s")
     sql = (
         "SELECT s.cell, s.total, s.masks, s.mask_counts, s.mask_key_sums "
-        f"FROM hotspot_cell_summary s {join} WHERE s.res = :res"
+        f"FROM hotspot_cell_summary s {join} WHERE s.res = :res AND s.total >= :min_count"
     )
     features = [
         HotspotFeature(
@@ -228,15 +246,19 @@ def _site_conditions(
     return where, params
 
 
-def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
+def stop_features(
+    session: Session, filters: HotspotFilters, min_count: int = 1
+) -> list[HotspotFeature]:
     """Exact counts per stop (reports snapped to it) that match the filters."""
     where, params = _site_conditions(session, filters)
-    sql = (
+    params["min_count"] = min_count
+    sql = _at_least(
         "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
         "sum(r.count)::int, sum(r.key_sum)::bigint FROM hotspot_stop_rollup r "
         "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id "
         f"WHERE {' AND '.join(where) or 'true'} "
-        "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask"
+        "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask",
+        "s.stop_public_id",
     )
     rows = session.execute(sa.text(sql), params)
     return list(
@@ -251,10 +273,13 @@ def stop_features(session: Session, filters: HotspotFilters) -> list[HotspotFeat
     )
 
 
-def segment_features(session: Session, filters: HotspotFilters) -> list[HotspotFeature]:
+def segment_features(
+    session: Session, filters: HotspotFilters, min_count: int = 1
+) -> list[HotspotFeature]:
     """Exact counts per stretch between two consecutive stops of a route direction."""
     where, params = _site_conditions(session, filters)
-    sql = (
+    params["min_count"] = min_count
+    sql = _at_least(
         "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "
         "s.to_public_id), s.route_public_id, s.route_short_name, s.direction, "
         "s.from_public_id, s.from_name, s.to_public_id, s.to_name, s.mode, "
@@ -263,7 +288,8 @@ def segment_features(session: Session, filters: HotspotFilters) -> list[HotspotF
         "ON (s.route_public_id, s.direction, s.from_public_id, s.to_public_id) = "
         "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id) "
         f"WHERE {' AND '.join(where) or 'true'} "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, s.geom, r.category_mask"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, s.geom, r.category_mask",
+        "s.route_public_id, s.direction, s.from_public_id, s.to_public_id",
     )
     rows = session.execute(sa.text(sql), params)
     names = ("route_id", "route", "direction", "from_stop_id", "from_stop", "to_stop_id",

@@ -21,16 +21,19 @@ EXACT_LAYERS = {
 LAYERS = tuple(EXACT_LAYERS)
 
 
-def exact_layer(session: Session, layer: str, filters: HotspotFilters) -> list[HotspotFeature]:
-    """Unsuppressed features of a layer (for teams; never served to the public as is)."""
-    return EXACT_LAYERS[layer](session, filters)
+def exact_layer(
+    session: Session, layer: str, filters: HotspotFilters, min_count: int = 1
+) -> list[HotspotFeature]:
+    """Unsuppressed features of a layer with at least `min_count` reports (teams: all)."""
+    return EXACT_LAYERS[layer](session, filters, min_count)
 
 
 def public_layer(
     session: Session, layer: str, filters: HotspotFilters, settings: Settings
 ) -> PublicLayer:
     """A layer after disclosure control; cells also carry Gi* computed on published counts."""
-    public = publish(exact_layer(session, layer, filters), settings, filters.category_mask)
+    exact = exact_layer(session, layer, filters, settings.min_published_count)
+    public = publish(exact, settings, filters.category_mask)
     return with_gi_star(public, study_area(session, filters)) if layer == "cells" else public
 
 

@@ -59,7 +59,8 @@ def hotspot_tile(
     tile_filters = filters.model_copy(
         update={"bbox": tile_bbox(z, x, y), "res": res_for_zoom(z, settings.h3_resolutions)}
     )
-    public = publish(cell_features(session, tile_filters), settings, filters.category_mask)
+    exact = cell_features(session, tile_filters, settings.min_published_count)
+    public = publish(exact, settings, filters.category_mask)
     params = {
         "z": z, "x": x, "y": y,
         "cells": [f.id for f in public.features],
