@@ -10,6 +10,7 @@ from ..db import db_read_session
 from ..errors import InvalidRequest
 from ..hotspots.filters import parse_filters
 from ..hotspots.formats import FORMATS, Download, render
+from ..hotspots.paging import page_links, parse_page
 from ..hotspots.schema import HotspotCollection, HotspotQuery
 from ..hotspots.service import public_layer
 from ..services import current_settings
@@ -39,14 +40,21 @@ def _document(layer: str, summary: str) -> None:
 
 @bp.get("/<any(cells, stops, 'route-segments'):layer>")
 def hotspots(layer: str) -> Response:
-    """A hotspot layer after disclosure control, filtered by the query string."""
+    """A page of a hotspot layer after disclosure control, filtered by the query string."""
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    page = parse_page(request.args)
     filters = parse_filters(request.args)
     settings = current_settings()
     public = public_layer(db_read_session(), layer, filters, settings)
-    return download_response(render(fmt, layer, public, filters, settings), fmt != "geojson")
+    links = page_links(request.base_url, request.args, page, len(public.features))
+    download = render(fmt, layer, page.of(public), filters, settings, links)
+    response = download_response(download, fmt != "geojson")
+    if links:
+        response.headers["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"'
+                                             for link in links)  # fmt: skip
+    return response
 
 
 def download_response(download: Download, attachment: bool) -> Response:

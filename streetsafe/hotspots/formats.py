@@ -80,7 +80,9 @@ def layer_table(layer: str, public: PublicLayer) -> Table:
     )
 
 
-def to_geojson(table: Table, metadata: dict[str, object]) -> dict:
+def to_geojson(
+    table: Table, metadata: dict[str, object], links: list[dict] | None = None
+) -> dict:
     """An RFC 7946 FeatureCollection (lon/lat, CCW exterior rings) with a metadata member."""
     collection: dict[str, object] = {
         "type": "FeatureCollection",
@@ -89,6 +91,9 @@ def to_geojson(table: Table, metadata: dict[str, object]) -> dict:
             for fid, row, geometry in zip(table.ids, table.rows, table.geometries, strict=True)
         ],
     }
+    if links is not None:
+        collection["numberReturned"] = len(table.ids)
+        collection["links"] = links
     collection["metadata"] = metadata
     return collection
 
@@ -139,7 +144,10 @@ def to_gpkg(table: Table, metadata: dict[str, object]) -> bytes:
         return path.read_bytes()
 
 
-def render_table(fmt: str, table: Table, stem: str, metadata: dict[str, object]) -> Download:
+def render_table(
+    fmt: str, table: Table, stem: str, metadata: dict[str, object],
+    links: list[dict] | None = None,
+) -> Download:  # fmt: skip
     """A table in one of FORMATS."""
     if fmt == "csv":
         body = to_csv(table).encode()
@@ -147,15 +155,16 @@ def render_table(fmt: str, table: Table, stem: str, metadata: dict[str, object])
     if fmt == "gpkg":
         body = to_gpkg(table, metadata)
         return Download(body, "application/geopackage+sqlite3", f"{stem}.gpkg", metadata)
-    collection = to_geojson(table, metadata)
+    collection = to_geojson(table, metadata, links)
     body = json.dumps(collection, separators=(",", ":")).encode()
     return Download(body, "application/geo+json", f"{stem}.geojson", metadata)
 
 
 def render(
-    fmt: str, layer: str, public: PublicLayer, filters: HotspotFilters, settings: Settings
-) -> Download:
+    fmt: str, layer: str, public: PublicLayer, filters: HotspotFilters, settings: Settings,
+    links: list[dict] | None = None,
+) -> Download:  # fmt: skip
     """A hotspot layer in one of FORMATS."""
     metadata = layer_metadata(layer, filters, public, settings)
     stem = f"streetsafe-hotspot-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    return render_table(fmt, layer_table(layer, public), stem, metadata)
+    return render_table(fmt, layer_table(layer, public), stem, metadata, links)

@@ -46,6 +46,8 @@ class HotspotQuery(BaseModel):
     )
     neighbourhood: str | None = Field(None, max_length=64)
     format: Literal["geojson", "csv", "gpkg"] = "geojson"
+    limit: int = Field(10_000, ge=1, le=10_000, description="Features per response (max 10,000)")
+    offset: int = Field(0, ge=0, description="Features to skip (follow the `next` link)")
 
 
 class TileQuery(BaseModel):
@@ -80,4 +82,6 @@ class HotspotCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[HotspotFeatureOut]
+    numberReturned: int = Field(ge=0, description="Features in this response")
+    links: list[dict[str, Any]] = Field(description="next/prev pages, when there are more")
     metadata: dict[str, Any]

@@ -1,0 +1,61 @@
+"""Pages of a public layer: at most MAX_FEATURES features per response, a `next` link for more.
+
+Features are in id order, so a page is the same set of features whatever else changes in the
+query string; `numberMatched` counts published features only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from ..errors import InvalidRequest
+from .disclosure import PublicLayer
+
+MAX_FEATURES = 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """`limit` features from `offset` on."""
+
+    limit: int = MAX_FEATURES
+    offset: int = 0
+
+    def of(self, public: PublicLayer) -> PublicLayer:
+        """The page's features of a layer (in id order)."""
+        ordered = sorted(public.features, key=lambda f: f.id)
+        return replace(public, features=ordered[self.offset : self.offset + self.limit])
+
+
+def parse_page(args: Mapping[str, str]) -> Page:
+    """`limit` (1-MAX_FEATURES, default MAX_FEATURES) and `offset` from a query string."""
+    limit, offset = args.get("limit", str(MAX_FEATURES)), args.get("offset", "0")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_FEATURES:
+        raise InvalidRequest(
+            f"limit: must be a whole number 1-{MAX_FEATURES}; follow the response's next "
+            "link for more features",
+            "limit",
+        )
+    if not offset.isdigit() or int(offset) > 10**9:
+        raise InvalidRequest("offset: must be a whole number, 0 or more", "offset")
+    return Page(int(limit), int(offset))
+
+
+def page_links(base_url: str, args: Mapping[str, str], page: Page, total: int) -> list[dict]:
+    """next/prev links (OGC API style) when the layer holds more than the page."""
+
+    def href(offset: int) -> str:
+        query = {k: v for k, v in args.items() if k not in ("limit", "offset")}
+        query.update(limit=str(page.limit), offset=str(offset))
+        return f"{base_url}?{urlencode(query)}"
+
+    links = []
+    if page.offset + page.limit < total:
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": href(page.offset + page.limit)})  # fmt: skip
+    if page.offset > 0:
+        links.append({"rel": "prev", "type": "application/geo+json",
+                      "href": href(max(page.offset - page.limit, 0))})  # fmt: skip
+    return links

@@ -1,0 +1,33 @@
+"""Public layers page: at most a documented number of features, with next/prev links."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from .conftest import STOP_LONLATS
+
+
+def test_a_layer_pages_with_next_links_and_the_pages_add_up(client, transit, add_reports) -> None:
+    for i, (lon, lat) in enumerate(STOP_LONLATS):
+        add_reports(5 + i, lon, lat, context="at_stop", mode="bus", stop=transit.stop_ref(i))
+    whole = client.get("/api/v1/hotspots/cells?res=10").get_json()
+    assert whole["numberReturned"] == len(whole["features"]) == 3 and whole["links"] == []
+    seen, url = [], "/api/v1/hotspots/cells?res=10&limit=2"
+    while url:
+        response = client.get(url)
+        body = response.get_json()
+        assert len(body["features"]) <= 2
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        assert ('rel="next"' in response.headers.get("Link", "")) == bool(nxt)
+        url = urlparse(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else None
+        if nxt:
+            assert parse_qs(urlparse(nxt[0]).query)["res"] == ["10"]
+    assert seen == sorted(f["id"] for f in whole["features"])
+
+
+def test_limits_beyond_the_maximum_are_refused(client) -> None:
+    for query in ("limit=10001", "limit=0", "limit=x", "offset=-1"):
+        response = client.get(f"/api/v1/hotspots/stops?{query}")
+        assert response.status_code == 400
+        assert response.get_json()["field"] == query.split("=")[0]
