@@ -31,3 +31,21 @@ def test_limits_beyond_the_maximum_are_refused(client) -> None:
         response = client.get(f"/api/v1/hotspots/stops?{query}")
         assert response.status_code == 400
         assert response.get_json()["field"] == query.split("=")[0]
+
+
+def test_layers_are_compressed_when_the_client_accepts_it(client, transit, add_reports) -> None:
+    import gzip
+    import json
+
+    for i, (lon, lat) in enumerate(STOP_LONLATS):
+        add_reports(6, lon, lat, context="at_stop", mode="bus", stop=transit.stop_ref(i))
+    for fmt in ("geojson", "csv"):
+        plain = client.get(f"/api/v1/hotspots/cells?res=10&format={fmt}")
+        packed = client.get(f"/api/v1/hotspots/cells?res=10&format={fmt}",
+                            headers={"Accept-Encoding": "gzip"})  # fmt: skip
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert len(packed.data) < len(plain.data)
+        unpacked = gzip.decompress(packed.data)
+        if fmt == "geojson":
+            assert json.loads(unpacked)["features"] == plain.get_json()["features"]
