@@ -1,7 +1,7 @@
 """A national data set: N reports spread over GB the way police.uk crime points are spread.
 
     python -m benchmarks.national [--count 1000000] [--out .local/national.ndjson]
-        [--database NAME] [--seed 1] [--load]
+        [--database NAME] [--reuse] [--seed 1] [--no-generate] [--load]
 
 Places are every active GB NaPTAN stop (../shared/geodata/naptan/gb-146-areas-stops.tgz)
 and a city's transit, Southampton (the Bluestar GTFS feed: its stops, and points along its
@@ -240,6 +240,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database's transit")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--load", action="store_true", help="then load it and time the load")
+    parser.add_argument("--no-generate", action="store_true", help="keep the file in --out")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL")
     name = args.database or f"{sa.make_url(base).database}_national"
@@ -247,11 +248,12 @@ def main() -> None:
         url = sa.make_url(base).set(database=name).render_as_string(hide_password=False)
     else:
         url = prepare_database(base, name)
-    write_national(url, args.out, args.count, args.seed)
-    print(f"wrote {args.count:,} reports to {args.out}", file=sys.stderr)
+    if not args.no_generate:
+        write_national(url, args.out, args.count, args.seed)
+        print(f"wrote {args.count:,} reports to {args.out}", file=sys.stderr)
     if args.load:
         seconds = load_national(url, args.out)
-        print(f"loaded in {seconds:.1f} s ({args.count / seconds:,.0f} reports/s)")
+        print(f"loaded {args.out} in {seconds:.1f} s")
 
 
 if __name__ == "__main__":
