@@ -1,7 +1,7 @@
-"""`make bench`: run the import, ingest and hotspot benchmarks (or those named), then write
-their figures into docs/BENCHMARKS.md with the machine and the date.
+"""`make bench`: run the import, ingest, load and hotspot benchmarks (or those named), then
+write their figures into docs/BENCHMARKS.md with the machine and the date.
 
-    python -m benchmarks [import] [ingest] [hotspots]
+    python -m benchmarks [import] [ingest] [load] [hotspots]
 
 Each benchmark runs with its default options (run one alone, `python -m benchmarks.NAME
 --help`, for its own). A benchmark that fails is reported and the others still run.

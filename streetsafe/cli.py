@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -157,6 +158,75 @@ def purge(days: int | None) -> None:
         f"happened before {result.cutoff:%Y-%m-%d %H:%M} UTC, and {result.idempotency_keys} "
         "expired idempotency keys"
     )
+
+
+@main.group()
+def reports() -> None:
+    """Reports in bulk: load a force's historic StreetSafe reports."""
+
+
+@reports.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    default=None,
+    help="Stored on every loaded report [default: the file's name without its extension].",
+)
+@click.option(
+    "--skip-invalid",
+    "refused_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Store the valid lines and write the refused ones, as they were, to this file.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def reports_load(file: Path, source: str | None, refused_path: Path | None, quiet: bool) -> None:
+    """Load FILE (NDJSON: one POST /api/v1/reports body a line, occurred_at required).
+
+    Every line is validated, snapped and aggregated as intake does, in one transaction: a
+    refused line names the file, line and field and nothing is stored, unless
+    --skip-invalid is given.
+    """
+    import time
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from .db import make_engine
+    from .reports.load import LoadRefused, check_source, count_lines, load_reports
+
+    try:
+        source = check_source(source or file.stem)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--source") from None
+    settings = resolved_settings()
+    engine = make_engine(settings.database_url)
+    began = time.perf_counter()
+    bar = tqdm(total=count_lines(file), desc=file.name, unit="report", disable=quiet)
+    refused_to = refused_path.open("wb") if refused_path else nullcontext()
+    try:
+        # Two connections: the next batch is snapped on one while this one is inserted.
+        with bar, refused_to as refused_file, engine.connect() as snapper:
+            with engine.begin() as connection:
+                result = load_reports(
+                    connection, file, settings, source, refused_file, bar.update, snapper
+                )
+    except LoadRefused as exc:
+        raise click.ClickException(f"{exc}; nothing was stored") from None
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - began
+    click.echo(
+        f"stored {result.stored:,} reports from {file} as source {source!r} in {seconds:.1f} s "
+        f"({result.stored / seconds:,.0f} reports/s)"
+    )
+    if result.refused:
+        for refusal in result.refused[:10]:
+            click.echo(f"  refused: {refusal}", err=True)
+        shown = " (the first 10 above)" if len(result.refused) > 10 else ""
+        click.echo(
+            f"refused {len(result.refused):,} lines{shown}, written to {refused_path}", err=True
+        )
 
 
 def _register_feature_commands() -> None:

@@ -160,6 +160,8 @@ class Report(Base):
     record_key: Mapped[int] = mapped_column(
         sa.SmallInteger, server_default=sa.text("floor(random() * 256)::smallint")
     )
+    # NULL for public intake; the name given to `streetsafe reports load --source` otherwise.
+    source: Mapped[str | None] = mapped_column(sa.Text)
 
     cells: Mapped[list[ReportCell]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True
@@ -168,6 +170,7 @@ class Report(Base):
     __table_args__ = (
         sa.CheckConstraint("context IN ('street', 'at_stop', 'on_vehicle')", name="context"),
         sa.CheckConstraint("cardinality(categories) BETWEEN 1 AND 6", name="categories_count"),
+        sa.CheckConstraint("source IS NULL OR length(source) BETWEEN 1 AND 64", name="source"),
         sa.Index("ix_reports_occurred_at", "occurred_at"),
         sa.Index("ix_reports_received_on", "received_on"),
     )

@@ -201,7 +201,10 @@ _MODE_FILTER = "(CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))"
 # order) is measured: no shape is nearer than `bound`, its distance (or the radius). Only the
 # pieces within `bound` in the plane (`near_deg / radius_m` degrees per metre holds every
 # point within that many metres, see clip_box) are then measured: the same answer, from a
-# few pieces. Only the chosen shape is read whole, for the position along it.
+# few pieces. `bound` gets 1 m of slack: a piece's geodesic edge and its straight line in the
+# plane part by up to centimetres, so a point on the geodesic (0 m away) can be off the
+# planar line, and a bound of 0 m found no piece at all (a 422 for a report on the route).
+# Only the chosen shape is read whole, for the position along it.
 # Input row n's snap comes back with n, so one statement serves a whole batch of reports.
 # `OFFSET 0` keeps the chosen shape's ST_LineLocatePoint to one evaluation.
 _SNAP_TO_NEAREST_ROUTES_SQL = sa.text(f"""
@@ -221,7 +224,7 @@ CROSS JOIN LATERAL (
     SELECT sh.id, near.distance_m
     FROM (SELECT p.shape_id, min(ST_Distance(p.geom::geography, {_PT}::geography)) AS distance_m
           FROM route_shape_pieces p
-          WHERE ST_DWithin(p.geom, {_PT}, bound.metres * i.near_deg / i.radius_m)
+          WHERE ST_DWithin(p.geom, {_PT}, (bound.metres + 1.0) * i.near_deg / i.radius_m)
           GROUP BY p.shape_id) near
     JOIN route_shapes sh ON sh.id = near.shape_id JOIN routes r ON r.id = sh.route_id
     WHERE (i.mode IS NULL OR r.mode = i.mode) AND near.distance_m <= i.radius_m

@@ -49,6 +49,7 @@ class ReportRow:
     cells: dict[int, str]
     description: str | None
     synthetic: bool = False
+    source: str | None = None  # NULL for public intake; `reports load --source NAME` sets it
 
 
 _POINT = "ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)"
@@ -63,14 +64,14 @@ WITH input AS (
         stop_distance_m float8, route_id integer, route_public_id text, route_short_name text,
         route_direction smallint, from_id text, from_name text, to_id text, to_name text,
         along_m float8, route_distance_m float8, synthetic boolean, cell_res smallint[],
-        cells bigint[], description text)
+        cells bigint[], description text, source text)
 ), report AS (
     INSERT INTO reports (
         id, context, categories, occurred_at, geom, mode,
         stop_id, stop_public_id, stop_name, stop_distance_m,
         route_id, route_public_id, route_short_name, route_direction,
         segment_from_public_id, segment_from_name, segment_to_public_id, segment_to_name,
-        along_m, route_distance_m, neighbourhood_id, synthetic)
+        along_m, route_distance_m, neighbourhood_id, synthetic, source)
     SELECT i.id, i.context, i.categories, i.occurred_at, {_POINT}, i.mode,
            i.stop_id, i.stop_public_id, i.stop_name, i.stop_distance_m,
            i.route_id, i.route_public_id, i.route_short_name, i.route_direction,
@@ -80,7 +81,7 @@ WITH input AS (
                 FROM neighbourhoods n WHERE ST_Covers(n.geom, {_POINT})) c
             ORDER BY CASE WHEN c.covering > 1 THEN ST_Area(c.geom::geography) END, c.id
             LIMIT 1),
-           i.synthetic
+           i.synthetic, i.source
     FROM input i
     RETURNING id
 ), cells AS (
@@ -177,5 +178,5 @@ def _record(row: ReportRow) -> dict[str, Any]:
         "route_distance_m": route.distance_m if route else None,
         "synthetic": row.synthetic,
         "cell_res": list(row.cells), "cells": [cell_to_int(cell) for cell in row.cells.values()],
-        "description": row.description,
+        "description": row.description, "source": row.source,
     }  # fmt: skip

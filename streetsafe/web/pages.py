@@ -6,7 +6,7 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from flask import Blueprint, current_app, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from ..db import db_read_session
+from ..db import db_session
 from ..services import current_settings
 from .mapview import ExtentCache
 
@@ -33,7 +33,8 @@ def report_page() -> ResponseReturnValue:
         "web/report.html",
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
-        bounds=_extent_cache().get(db_read_session()).as_attribute(),
+        # From the primary, as intake is: the form opens while a read replica is down.
+        bounds=_extent_cache().get(db_session()).as_attribute(),
         leaflet_version=LEAFLET_VERSION,
     )
     # Someone may be sharing the device: keep the page out of caches and the back button.

@@ -97,3 +97,19 @@ def test_clip_box_holds_the_radius_and_gives_up_where_it_would_wrap() -> None:
     assert box["near_deg"] == pytest.approx(box["xmax"] + 1.4)
     assert snapping.clip_box(179.9995, 0.0, 100.0) is None
     assert snapping.clip_box(10.0, 88.999, 1000.0) is None
+
+
+def test_a_point_on_the_geodesic_between_two_vertices_snaps_to_that_route(client, small_feed):
+    # Route 7's edge from Alpha to Bravo: mid-way, the geodesic runs ~1 cm north of the
+    # straight line in lon/lat. A report on the geodesic is 0 m from the route (it was a 422).
+    from pyproj import Geod
+
+    from tests.transit_fixture import LAT
+
+    ((lon, lat),) = Geod(ellps="WGS84").npts(-1.40, LAT, -1.39, LAT, 1)
+    body = {"context": "on_vehicle", "location": {"lat": lat, "lon": lon},
+            "categories": ["overcrowding"], "transit": {"mode": "bus"}}  # fmt: skip
+    response = client.post("/api/v1/reports", json=body)
+    assert response.status_code == 201, response.get_json()
+    route = response.get_json()["snapped"]["route"]
+    assert (route["id"], route["distance_m"]) == ("test:R7", 0.0)
