@@ -35,7 +35,7 @@ def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) 
     engine = sa.create_engine(cli_database)
     with engine.connect() as connection:
         stored = connection.scalar(sa.text("SELECT token_hash FROM teams"))
-        assert token not in stored and stored.startswith("$argon2")
+        assert token not in stored and stored.startswith("sha256$")
     from sqlalchemy.orm import Session
 
     with Session(engine) as session:
