@@ -76,3 +76,19 @@ def test_audit_lists_events(cli_database) -> None:
     result = run_streetsafe(cli_database, "audit", "--json")
     assert result.returncode == 0
     assert '"action": "download"' in result.stdout
+
+
+def test_the_cli_prints_the_trail_in_words(cli_database) -> None:
+    engine = sa.create_engine(cli_database)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (team_id, action, detail) VALUES (NULL, 'refused', "
+                "'{\"status\": 401, \"method\": \"GET\", \"path\": \"/api/v1/team/me\"}')"
+            )
+        )
+    engine.dispose()
+    result = run_streetsafe(cli_database, "audit")
+    assert result.returncode == 0, result.stderr
+    assert "(no team)\trefused (401) GET /api/v1/team/me" in result.stdout
+
