@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from geoalchemy2.elements import WKTElement
 
 from streetsafe.hotspots.formats import csv_cell
-from streetsafe.hotspots.seeding import StopRef, new_report
-from streetsafe.models import Neighbourhood, ReportDescription, Stop
+from streetsafe.hotspots.seeding import SegmentRef, StopRef, new_report
+from streetsafe.models import Neighbourhood, ReportDescription, Route, Stop
 from streetsafe.team.service import create_team
 from streetsafe.transit.gtfs import import_gtfs
 
@@ -25,12 +26,13 @@ EVIL_NAMES = {
     "B": "+cmd|' /C calc'!A0",
     "C": "@SUM(1+1)*cmd|' /C calc'!A0",
 }
+ROUTE = "-9+cmd|' /C calc'!A0"
 LATLON = {"A": (53.0, -1.0), "B": (53.0, -0.99), "C": (53.01, -0.99)}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture
-def evil_feed(tmp_path, connection) -> Path:
+def evil_feed(tmp_path, connection) -> int:
     """The small GTFS fixture with stop names that are spreadsheet formulas, imported."""
     folder = tmp_path / "evil"
     shutil.copytree(FIXTURE, folder)
@@ -43,37 +45,58 @@ def evil_feed(tmp_path, connection) -> Path:
             "C": (53.01, -0.99),
         }.items():
             writer.writerow([stop_id, EVIL_NAMES[stop_id], lat, lon])
+    with (folder / "routes.txt").open("w", newline="") as out:
+        csv.writer(out).writerows([["route_id", "route_short_name", "route_type"], ["R", ROUTE, 3]])
     import_gtfs(connection, folder, "evil")
-    return folder
+    return connection.scalar(sa.text("SELECT id FROM feeds WHERE name = 'evil'"))
 
 
 @pytest.fixture
 def evil_reports(evil_feed, db_session) -> str:
+    feed_id = evil_feed
     """Six reports at each evil stop, one with an approved formula description; a team's token."""
     hood = Neighbourhood(
         code="EVIL",
         name="Evil",
         geom=WKTElement(
-            "MULTIPOLYGON(((-1.01 52.99, -0.98 52.99, -0.98 53.02, -1.01 52.99)))", 4326
+            "MULTIPOLYGON(((-1.01 52.99, -0.98 52.99, -0.98 53.02, -1.01 53.02, -1.01 52.99)))",
+            4326,
         ),
     )
     db_session.add(hood)
     db_session.flush()
-    stops = db_session.query(Stop).filter(Stop.public_id.like("evil:%")).all()
-    assert sorted(s.name for s in stops) == sorted(EVIL_NAMES.values())
-    first = None
-    for stop in stops:
+    stops = {
+        s.source_id: s for s in db_session.scalars(sa.select(Stop).where(Stop.feed_id == feed_id))
+    }
+    assert sorted(s.name for s in stops.values()) == sorted(EVIL_NAMES.values())
+    route = db_session.scalar(sa.select(Route).where(Route.feed_id == feed_id))
+    a, b = stops["A"], stops["B"]
+    segment = SegmentRef(
+        route.id, route.public_id, route.short_name, 0, a.public_id, a.name, b.public_id, b.name
+    )
+    reports = []
+    for stop in stops.values():
         lat, lon = LATLON[stop.source_id]
-        for _ in range(6):
-            report = new_report(
+        reports += [
+            new_report(
                 lon=lon, lat=lat, categories=["badly_lit"], resolutions=(7, 8, 9, 10),
                 occurred_at=datetime(2026, 3, 7, 20, 30, tzinfo=UTC), context="at_stop",
                 mode="bus", stop=StopRef(stop.id, stop.public_id, stop.name),
                 neighbourhood_id=hood.id,
-            )  # fmt: skip
-            db_session.add(report)
-            db_session.flush()
-            first = first or report.id
+            )
+            for _ in range(6)
+        ]  # fmt: skip
+    reports += [
+        new_report(
+            lon=-0.995, lat=53.0, categories=["followed"], resolutions=(7, 8, 9, 10),
+            occurred_at=datetime(2026, 3, 8, 21, 0, tzinfo=UTC), context="on_vehicle",
+            mode="bus", segment=segment, neighbourhood_id=hood.id,
+        )
+        for _ in range(6)
+    ]  # fmt: skip
+    db_session.add_all(reports)
+    db_session.flush()
+    first = reports[0].id
     text = "-2+3 people followed me"
     db_session.add(ReportDescription(report_id=first, body=text, scrubbed=text, status="approved"))
     token = create_team(db_session, "Evil watch", ["EVIL"])
@@ -104,8 +127,8 @@ def test_public_csv_neutralises_formula_names(client, evil_reports, path) -> Non
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     _assert_neutral(body)
-    if "stops" in path:
-        assert "'" + EVIL_NAMES["A"] in _cells(body)
+    expected = EVIL_NAMES["A"] if "stops" in path else ROUTE
+    assert "'" + expected in _cells(body)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +136,6 @@ def test_public_csv_neutralises_formula_names(client, evil_reports, path) -> Non
     [
         "/api/v1/team/hotspots/stops?format=csv",
         "/api/v1/team/hotspots/route-segments?format=csv",
-        "/api/v1/team/hotspots/cells?format=csv",
         "/api/v1/team/reports?format=csv",
     ],
 )
@@ -122,10 +144,11 @@ def test_team_csv_neutralises_formula_names_and_descriptions(client, evil_report
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     _assert_neutral(body)
+    cells = _cells(body)
     if "reports" in path:
-        cells = _cells(body)
         assert "'-2+3 people followed me" in cells
         assert "'" + EVIL_NAMES["B"] in cells
+    assert "'" + (ROUTE if "route" in path else EVIL_NAMES["C"]) in cells
 
 
 @pytest.mark.parametrize(
