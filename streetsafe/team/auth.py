@@ -164,6 +164,8 @@ def require_scope() -> TeamScope:
 
 def sign_in(scope: TeamScope) -> None:
     """Start a session for the team, recorded on the server (a fresh one, so no fixation)."""
+    if SESSION_KEY in session:
+        sessions.end_session(db_session(), str(session[SESSION_KEY]))
     session.clear()
     session.permanent = True
     session[SESSION_KEY] = sessions.start_session(db_session(), scope.team_id, *_timeouts())
