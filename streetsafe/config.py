@@ -110,6 +110,13 @@ class Settings:
     env: str = "development"
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    team_session_idle_minutes: int = 30
+    team_session_max_hours: int = 12
+    team_signin_window_minutes: int = 15
+    team_signin_failures_per_network: int = 10
+    team_signin_failures_global: int = 300
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +155,21 @@ class Settings:
             data_licence=env.get("STREETSAFE_DATA_LICENCE", "").strip() or cls.data_licence,
             local_dir=env.get("STREETSAFE_LOCAL_DIR", "").strip() or ".local",
             env=run_env,
+            team_session_idle_minutes=_int(
+                env, "STREETSAFE_TEAM_SESSION_IDLE_MINUTES", 30, 1, 1440
+            ),
+            team_session_max_hours=_int(env, "STREETSAFE_TEAM_SESSION_MAX_HOURS", 12, 1, 168),
+            team_signin_window_minutes=_int(
+                env, "STREETSAFE_TEAM_SIGNIN_WINDOW_MINUTES", 15, 1, 1440
+            ),
+            team_signin_failures_per_network=_int(
+                env, "STREETSAFE_TEAM_SIGNIN_FAILURES_PER_NETWORK", 10, 1, 100_000
+            ),
+            team_signin_failures_global=_int(
+                env, "STREETSAFE_TEAM_SIGNIN_FAILURES_GLOBAL", 300, 1, 1_000_000
+            ),
+            public_url=_public_url(env),
+            allowed_hosts=_allowed_hosts(env),
         )
         return settings
 
@@ -177,3 +199,30 @@ def _rate_limits(env: Mapping[str, str]) -> str:
             name, f"is not in Flask-Limiter's notation (e.g. 10/minute;50/day): {exc}"
         ) from None
     return raw
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    """STREETSAFE_PUBLIC_URL: the service's own absolute URL (scheme and host, maybe a path)."""
+    from urllib.parse import urlsplit
+
+    name = "STREETSAFE_PUBLIC_URL"
+    raw = _url(env, name, ("https://", "http://"))
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if not parts.hostname or parts.query or parts.fragment or parts.username:
+        raise ConfigError(name, f"must be like https://streetsafe.example.org, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _allowed_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """STREETSAFE_ALLOWED_HOSTS: comma-separated host names trusted in the Host header."""
+    name = "STREETSAFE_ALLOWED_HOSTS"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return Settings.allowed_hosts
+    hosts = tuple(part.strip().lower().strip("[]") for part in raw.split(","))
+    for host in hosts:
+        if not host or any(c in host for c in "/@?#\\ "):
+            raise ConfigError(name, f"must be comma-separated host names, got {raw!r}")
+    return hosts

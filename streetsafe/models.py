@@ -282,6 +282,21 @@ class AuditEvent(Base):
     __table_args__ = (sa.Index("ix_audit_events_team_id_created_at", "team_id", "created_at"),)
 
 
+class TeamSession(Base):
+    """A team's signed-in browser session; the cookie holds the id, this row its SHA-256."""
+
+    __tablename__ = "team_sessions"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
+    last_seen_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=tz_now
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
 class RouteShapePiece(Base):
     """A few consecutive segments of a route shape, for index-backed nearest-route snapping.
 

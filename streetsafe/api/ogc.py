@@ -18,12 +18,13 @@ from ..hotspots.ogc import (
     service_description,
 )
 from ..services import current_settings
+from .links import base_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 
 def _base_url() -> str:
-    return request.url_root.rstrip("/") + "/ogc"
+    return base_url(current_settings(), request.url_root) + "/ogc"
 
 
 def _wants_html() -> bool:

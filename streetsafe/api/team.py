@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,7 @@ def audited(action: str) -> Callable:
             scope = require_scope()
             result = view(scope, **kwargs)
             detail = {"path": request.path, "filters": request.args.to_dict(flat=False)}
+            detail.update(g.get("audit_detail", {}))
             audit.record(db_session(), scope.team_id, action, detail)
             db_session().commit()
             return result
@@ -40,6 +41,11 @@ def audited(action: str) -> Callable:
         return wrapper
 
     return decorate
+
+
+def note(**detail: Any) -> None:
+    """Add facts to this call's audit event (a place, a decision, a download format)."""
+    g.audit_detail = {**g.get("audit_detail", {}), **detail}
 
 
 class _Strict(BaseModel):
@@ -107,6 +113,14 @@ def post_action(scope: TeamScope) -> ResponseReturnValue:
     action_id = actions.record_action(
         db_session(), scope, body.title, body.started_on, body.lon, body.lat, body.radius_m
     )
+    note(
+        action_id=action_id,
+        title=body.title,
+        started_on=body.started_on.isoformat(),
+        lon=body.lon,
+        lat=body.lat,
+        radius_m=body.radius_m,
+    )
     return jsonify(id=action_id), 201
 
 
@@ -114,6 +128,7 @@ def post_action(scope: TeamScope) -> ResponseReturnValue:
 @audited("action_impact")
 def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     """Reports per week before and after the action, inside its place."""
+    note(action_id=action_id)
     return jsonify(actions.impact(db_session(), scope, action_id, date.today()))
 
 
@@ -122,6 +137,7 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
 def get_queue(scope: TeamScope) -> ResponseReturnValue:
     """Descriptions waiting for a decision (scrubbed of contact details)."""
     query = parse_query(ModerationQuery, request.args)
+    note(status=query.status)
     return jsonify(items=moderation.queue(db_session(), scope, query.status))
 
 
@@ -131,6 +147,7 @@ def post_decision(scope: TeamScope, report_id: str) -> ResponseReturnValue:
     """Approve or reject one description."""
     body = parse_json(DecisionIn, request.get_json(silent=True))
     status = moderation.decide(db_session(), scope, report_id, body.decision)
+    note(report_id=report_id, decision=body.decision)
     return jsonify(report_id=report_id, status=status)
 
 
@@ -152,6 +169,7 @@ def _format() -> str:
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    note(format=fmt)
     return fmt
 
 
@@ -160,7 +178,7 @@ def _send(download, fmt: str) -> ResponseReturnValue:
     disposition = "inline" if fmt == "geojson" else "attachment"
     response = Response(download.body, mimetype=download.mimetype)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -169,6 +187,7 @@ def _send(download, fmt: str) -> ResponseReturnValue:
 def get_hotspots(scope: TeamScope, layer: str) -> ResponseReturnValue:
     """A hotspot layer of the team's area with exact counts (cells carry Gi*)."""
     fmt = _format()
+    note(layer=layer)
     filters = layers.team_filters(request.args, scope)
     download = layers.render_layer(db_session(), layer, filters, fmt, current_settings())
     return _send(download, fmt)

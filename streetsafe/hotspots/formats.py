@@ -109,6 +109,17 @@ def _flat_rows(table: Table) -> list[dict[str, object]]:
     ]
 
 
+# Text a spreadsheet reads as a formula (OWASP CSV injection), full-width forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that stays text: text starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(table: Table) -> str:
     """CSV with the id column, the properties (nested ones as JSON) and the geometry as WKT."""
     rows = _flat_rows(table)
@@ -117,7 +128,7 @@ def to_csv(table: Table) -> str:
     writer = csv.DictWriter(out, [*columns, "WKT"], lineterminator="\n")
     writer.writeheader()
     for row, geometry in zip(rows, table.geometries, strict=True):
-        writer.writerow({**row, "WKT": geometry.wkt})
+        writer.writerow({k: csv_cell(v) for k, v in {**row, "WKT": geometry.wkt}.items()})
     return out.getvalue()
 
 

@@ -1,4 +1,10 @@
-"""The audit trail: every team sign-in, query and download (team, what, when, filters)."""
+"""The audit trail: every team sign-in, query, download, decision and refused attempt.
+
+Each event keeps the team (when known), what was done, when, and its filters or facts (a
+download's format, an action's place and radius, a moderation decision). Refused attempts
+(401, 403, 404) and failed sign-ins are recorded too; no client address is ever stored.
+`describe` puts an event in words for `streetsafe audit` and the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +44,62 @@ def events(
             "at": event.created_at.isoformat(),
             "team": team_name,
             "action": event.action,
+            "summary": describe(event.action, event.detail),
             "detail": event.detail,
         }
         for event, team_name in session.execute(query)
     ]
+
+
+FORMAT_NAMES = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage"}
+_PLAIN = {
+    "sign_out": "signed out",
+    "dashboard": "opened the dashboard",
+    "me": "checked who is signed in",
+    "actions": "listed its actions",
+    "audit": "read the audit trail",
+    "neighbourhoods": "read its neighbourhood outlines",
+}
+
+
+def _filters(detail: dict[str, Any]) -> str:
+    filters = {k: ",".join(v) for k, v in (detail.get("filters") or {}).items() if k != "format"}
+    return f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items())})" if filters else ""
+
+
+def describe(action: str, detail: dict[str, Any]) -> str:
+    """One audit event in words."""
+    detail = detail or {}
+    fmt = FORMAT_NAMES.get(detail.get("format", ""), detail.get("format", "?"))
+    if action in _PLAIN:
+        return _PLAIN[action]
+    if action == "sign_in":
+        return f"signed in ({detail.get('via', 'form')})"
+    if action == "sign_in_failed":
+        return f"failed sign-in with a wrong, unknown or revoked token ({detail.get('via', '?')})"
+    if action == "refused":
+        reason = f": {detail['reason']}" if detail.get("reason") else ""
+        where = f"{detail.get('method', '')} {detail.get('path', '')}".strip()
+        return f"refused ({detail.get('status')}) {where}{reason}"
+    if action == "insights":
+        return f"viewed insights{_filters(detail)}"
+    if action == "hotspots":
+        return f"downloaded hotspot {detail.get('layer', '?')} as {fmt}{_filters(detail)}"
+    if action == "reports":
+        return f"downloaded individual reports as {fmt}{_filters(detail)}"
+    if action == "action_created":
+        return (
+            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r} from "
+            f"{detail.get('started_on')}, within {detail.get('radius_m', 0):g} m of "
+            f"lat {detail.get('lat'):.5f}, lon {detail.get('lon'):.5f}"
+            if isinstance(detail.get("lat"), int | float)
+            else "recorded an action"
+        )
+    if action == "action_impact":
+        return f"viewed the effect of action {detail.get('action_id')}"
+    if action == "moderation_queue":
+        return f"read the moderation queue ({detail.get('status', 'pending')})"
+    if action == "moderation_decision":
+        verb = {"approve": "approved", "reject": "rejected"}.get(detail.get("decision"), "decided")
+        return f"{verb} the description of report {detail.get('report_id')}"
+    return action.replace("_", " ")

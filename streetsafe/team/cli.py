@@ -82,7 +82,7 @@ def teams_revoke(name: str) -> None:
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def audit(team_name: str | None, days: int, limit: int, as_json: bool) -> None:
-    """Show team sign-ins, queries and downloads, newest first."""
+    """Show team sign-ins, queries, downloads, decisions and refusals in words, newest first."""
     import sqlalchemy as sa
 
     from ..models import Team
@@ -100,6 +100,6 @@ def audit(team_name: str | None, days: int, limit: int, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(event))
             else:
-                detail = json.dumps(event["detail"], separators=(",", ":"))
-                click.echo(f"{event['at']}\t{event['team']}\t{event['action']}\t{detail}")
+                team = event["team"] or "(no team)"
+                click.echo(f"{event['at']}\t{team}\t{event['summary']}")
     database.dispose()

@@ -8,10 +8,11 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from ..db import db_session
+from ..errors import Unauthorized
 from ..services import current_settings
 from . import audit
-from .auth import current_scope, sign_in, sign_out
-from .service import authenticate
+from .auth import current_scope, sign_in, sign_in_with_token, sign_out
+from .throttle import TooManyAttempts
 
 bp = Blueprint(
     "team",
@@ -36,8 +37,13 @@ def login() -> ResponseReturnValue:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         return render_template("team/login.html", error="The form expired; please try again."), 400
-    scope = authenticate(db_session(), request.form.get("token", ""))
-    if scope is None:
+    try:
+        scope = sign_in_with_token(request.form.get("token", ""), "form")
+    except TooManyAttempts as exc:
+        minutes = -(-int(exc.headers["Retry-After"]) // 60)
+        error = f"Too many failed sign-ins. Please try again in {minutes} min."
+        return render_template("team/login.html", error=error), 429, exc.headers
+    except Unauthorized:
         return render_template("team/login.html", error="That token is not valid."), 401
     sign_in(scope)
     audit.record(db_session(), scope.team_id, "sign_in", {"via": "form"})
@@ -51,8 +57,8 @@ def logout() -> ResponseReturnValue:
     scope = current_scope()
     if scope is not None:
         audit.record(db_session(), scope.team_id, "sign_out", {})
-        db_session().commit()
     sign_out()
+    db_session().commit()
     return redirect(url_for("team.login_form"), 303)
 
 

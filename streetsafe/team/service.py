@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Forbidden, NotFound, Unprocessable
 from ..models import Neighbourhood, Team
-from . import tokens
+from . import sessions, tokens
 
 
 @dataclass(frozen=True)
@@ -64,23 +64,30 @@ def list_teams(session: Session) -> list[Team]:
 
 
 def revoke_team(session: Session, name: str) -> None:
-    """Revoke a team's token at once (its sessions and API calls stop working)."""
+    """Revoke a team's token and end its sessions at once."""
     team = session.scalar(sa.select(Team).where(Team.name == name))
     if team is None:
         raise NotFound(f"no team called {name!r}", "name")
     team.revoked_at = datetime.now(UTC)
+    sessions.end_team_sessions(session, team.id)
 
 
 def authenticate(session: Session, token: str) -> TeamScope | None:
-    """The scope of the team holding `token`, or None when unknown, wrong or revoked."""
-    lookup = tokens.lookup_of(token.strip())
-    if lookup is None:
+    """The scope of the team holding `token`, or None when unknown, wrong or revoked.
+
+    Unknown and revoked tokens are checked against a dummy hash: every guess costs the same.
+    """
+    token = token.strip()
+    lookup = tokens.lookup_of(token)
+    team = None
+    if lookup is not None:
+        team = session.scalar(sa.select(Team).where(Team.token_lookup == lookup))
+    stored = team.token_hash if team is not None and team.revoked_at is None else None
+    verified = tokens.verify_token(token, stored)  # always runs: the same work for every guess
+    if team is None or not verified:
         return None
-    team = session.scalar(sa.select(Team).where(Team.token_lookup == lookup))
-    if team is None or team.revoked_at is not None:
-        return None
-    if not tokens.verify_token(token.strip(), team.token_hash):
-        return None
+    if tokens.is_legacy(team.token_hash):
+        team.token_hash = tokens.hash_token(token)
     return scope_of(session, team.id)
 
 

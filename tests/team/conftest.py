@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import h3
 import pytest
+import redis
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
 
 from streetsafe.models import Neighbourhood, Report, ReportCell, ReportDescription
 from streetsafe.team.service import create_team
+from tests.conftest import redis_url
 
 # Two side-by-side squares in Hull, about 1.3 km wide.
 AREA_A = box(-0.36, 53.74, -0.34, 53.75)
@@ -48,6 +50,16 @@ def add_report(session, point: Point, area: int, when: datetime, **fields) -> uu
     session.add(report)
     session.flush()
     return report.id
+
+
+@pytest.fixture(autouse=True)
+def fresh_signin_counters() -> None:
+    """Each test starts with no failed sign-ins counted (they live in the test Redis)."""
+    client = redis.Redis.from_url(redis_url())
+    keys = list(client.scan_iter("streetsafe:signin:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

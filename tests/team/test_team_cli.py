@@ -35,7 +35,7 @@ def test_create_prints_a_token_that_signs_in_then_revoke_stops_it(cli_database) 
     engine = sa.create_engine(cli_database)
     with engine.connect() as connection:
         stored = connection.scalar(sa.text("SELECT token_hash FROM teams"))
-        assert token not in stored and stored.startswith("$argon2")
+        assert token not in stored and stored.startswith("sha256$")
     from sqlalchemy.orm import Session
 
     with Session(engine) as session:
@@ -76,3 +76,19 @@ def test_audit_lists_events(cli_database) -> None:
     result = run_streetsafe(cli_database, "audit", "--json")
     assert result.returncode == 0
     assert '"action": "download"' in result.stdout
+
+
+def test_the_cli_prints_the_trail_in_words(cli_database) -> None:
+    engine = sa.create_engine(cli_database)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (team_id, action, detail) VALUES (NULL, 'refused', "
+                "'{\"status\": 401, \"method\": \"GET\", \"path\": \"/api/v1/team/me\"}')"
+            )
+        )
+    engine.dispose()
+    result = run_streetsafe(cli_database, "audit")
+    assert result.returncode == 0, result.stderr
+    assert "(no team)\trefused (401) GET /api/v1/team/me" in result.stdout
+

@@ -11,6 +11,11 @@ function el(tag, text, attrs = {}) {
   return node;
 }
 
+// Leaflet renders a string tooltip as HTML; names come from imported feeds, so pass a node.
+function textTip(text) {
+  return el("span", text);
+}
+
 function say(message) {
   document.getElementById("status").textContent = message;
 }
@@ -78,17 +83,17 @@ function drawLayers(cells, stops, segments, areas) {
       fillColor: colourFor(f.properties.count, max),
       fillOpacity: 0.6,
     }),
-    onEachFeature: (f, layer) => layer.bindTooltip(
-      `${f.properties.count} reports${f.properties.hotspot ? " · hotspot" : ""}`),
+    onEachFeature: (f, layer) => layer.bindTooltip(textTip(
+      `${f.properties.count} reports${f.properties.hotspot ? " · hotspot" : ""}`)),
   }).addTo(state.layers);
   L.geoJSON(segments, {
     style: { color: "#264653", weight: 5, opacity: 0.8 },
-    onEachFeature: (f, layer) => layer.bindTooltip(
-      `${f.properties.route_short_name || ""} ${f.properties.from_name} → ${f.properties.to_name}: ${f.properties.count}`),
+    onEachFeature: (f, layer) => layer.bindTooltip(textTip(
+      `${f.properties.route_short_name || ""} ${f.properties.from_name} → ${f.properties.to_name}: ${f.properties.count}`)),
   }).addTo(state.layers);
   L.geoJSON(stops, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 6, color: "#2a9d8f", weight: 2 }),
-    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name}: ${f.properties.count}`),
+    onEachFeature: (f, layer) => layer.bindTooltip(textTip(`${f.properties.name}: ${f.properties.count}`)),
   }).addTo(state.layers);
   if (outline.getBounds().isValid()) state.map.fitBounds(outline.getBounds(), { padding: [10, 10] });
 }
@@ -221,7 +226,7 @@ function drawReports(reports) {
 async function loadAudit() {
   const { events } = await api("/api/v1/team/audit");
   document.getElementById("audit").replaceChildren(...events.slice(0, 30).map(
-    (event) => el("li", `${event.at.slice(0, 19).replace("T", " ")} · ${event.action} · ${event.detail.path || ""}`)));
+    (event) => el("li", `${event.at.slice(0, 19).replace("T", " ")} · ${event.summary}`)));
 }
 
 // Each load is numbered; a load that finishes after a newer one started draws nothing, so a

@@ -82,7 +82,10 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
         fillColor: chosen ? "#1d4ed8" : "#0f172a",
         fillOpacity: 1,
       });
-      marker.bindTooltip(feature.properties.name);
+      // A string tooltip is HTML to Leaflet; a stop name from a feed must stay text.
+      const label = document.createElement("span");
+      label.textContent = feature.properties.name;
+      marker.bindTooltip(label);
       marker.on("click", (event) => {
         L.DomEvent.stopPropagation(event);
         onStop(feature.properties.id);
