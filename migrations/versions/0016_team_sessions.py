@@ -6,8 +6,8 @@ keeps its SHA-256, so a database dump cannot be replayed as a cookie. A session 
 or when `created_at` is older than the absolute timeout. No client address or user agent is
 kept. The table has no geometry.
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0011"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
