@@ -35,7 +35,12 @@ def build_app(config: Settings | None = None) -> Flask:
         COMPRESS_MIN_SIZE=1024,
     )
     app.extensions["streetsafe.settings"] = settings
-    db.init_app(app, db.Database(settings.database_url, settings.database_read_url))
+    db.init_app(
+        app,
+        db.Database(
+            settings.database_url, settings.database_read_url, settings.public_read_timeout_ms
+        ),
+    )
     register_error_handlers(app)
     register_security_headers(app, settings)
     register_guards(app)

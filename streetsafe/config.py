@@ -101,6 +101,7 @@ class Settings:
     retention_days: int = 400
     idempotency_ttl_hours: int = 48
     trusted_proxies: int = 0
+    public_read_timeout_ms: int = 2000
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -149,6 +150,7 @@ class Settings:
             retention_days=_int(env, "STREETSAFE_RETENTION_DAYS", 400, 1, 36500),
             idempotency_ttl_hours=_int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
             trusted_proxies=_int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
+            public_read_timeout_ms=_int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
             basemap_url=env.get("STREETSAFE_BASEMAP_URL", "").strip() or cls.basemap_url,
             basemap_attribution=env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip()
             or cls.basemap_attribution,

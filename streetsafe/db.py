@@ -66,11 +66,23 @@ def _drop_if_closed_by_server(dbapi_connection: Any, record: Any, proxy: Any) ->
 
 
 class Database:
-    """Engines and session factories: writes go to the primary, hotspot reads may use a replica."""
+    """Engines and session factories: writes go to the primary, public reads to a replica.
 
-    def __init__(self, url: str, read_url: str | None = None) -> None:
+    With `read_timeout_ms`, public reads get a pool of their own whose statements PostgreSQL
+    cancels after that long (a 503 with Retry-After, never a hang), on the replica or, without
+    one, on the primary; intake, imports and team work keep the primary's untimed pool.
+    """
+
+    def __init__(
+        self, url: str, read_url: str | None = None, read_timeout_ms: int | None = None
+    ) -> None:
         self.engine = make_engine(url)
-        self.read_engine = make_engine(read_url) if read_url else self.engine
+        if read_timeout_ms:
+            timeout = {"options": f"-c statement_timeout={read_timeout_ms}"}
+            args = {"connect_timeout": 5, "application_name": "streetsafe-read", **timeout}
+            self.read_engine = make_engine(read_url or url, connect_args=args)
+        else:
+            self.read_engine = make_engine(read_url) if read_url else self.engine
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.read_session_factory = sessionmaker(bind=self.read_engine, expire_on_commit=False)
 
