@@ -47,9 +47,9 @@ def hotspots(layer: str) -> Response:
     page = parse_page(request.args)
     filters = parse_filters(request.args)
     settings = current_settings()
-    public = public_layer(db_read_session(), layer, filters, settings)
-    links = page_links(request.base_url, request.args, page, len(public.features))
-    download = render(fmt, layer, page.of(public), filters, settings, links)
+    public = public_layer(db_read_session(), layer, filters, settings, page)
+    links = page_links(request.base_url, request.args, page, public.matched or 0)
+    download = render(fmt, layer, public, filters, settings, links)
     response = download_response(download, fmt != "geojson")
     if links:
         response.headers["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"'

@@ -152,18 +152,31 @@ def _collect(
     return features
 
 
-def _site_join(filters: HotspotFilters, params: dict[str, object], alias: str) -> str:
-    """Join cell sites near the bbox (empty without a bbox); adds the envelope parameters."""
+def _site_join(
+    filters: HotspotFilters, params: dict[str, object], alias: str
+) -> tuple[str, str]:
+    """Join cell sites near the bbox, and an SQL test true where the cell's centre is surely
+    in the bbox (empty join and `true` without a bbox); adds the envelope parameters."""
     if not filters.bbox:
-        return ""
-    # A cell's site is a point inside it: any cell meeting the bbox has its site within
-    # one cell diameter of it. The exact test is done on the hexagon afterwards.
-    margin_m = 2.5 * h3.average_hexagon_edge_length(filters.res, unit="m")
-    params.update(_envelope(filters.bbox, margin_m))
-    return (
+        return "", "true"
+    # A cell's site is a report point inside it, within one cell radius (one edge length) of
+    # its centre: a cell centred in the bbox has its site in the bbox grown by that much, and
+    # a site in the bbox shrunk by that much has its cell's centre inside. Cells between the
+    # two boxes are tested on their centre in Python.
+    edge_m = 1.05 * h3.average_hexagon_edge_length(filters.res, unit="m")
+    params.update(_envelope(filters.bbox, edge_m))
+    inner = _envelope(filters.bbox, -edge_m)
+    params.update({f"in_{k}": v for k, v in inner.items()})
+    inside = (
+        "CASE WHEN :in_min_lon < :in_max_lon AND :in_min_lat < :in_max_lat THEN p.geom && "
+        "ST_MakeEnvelope(:in_min_lon, :in_min_lat, :in_max_lon, :in_max_lat, 4326) "
+        "ELSE false END"
+    )
+    join = (
         f"JOIN hotspot_cell_sites p ON p.res = {alias}.res AND p.cell = {alias}.cell "
         f"AND p.geom && {ENVELOPE_SQL}"
     )
+    return join, inside
 
 
 def _at_least(grouped_sql: str, feature_key: str) -> str:
@@ -179,60 +192,83 @@ def _at_least(grouped_sql: str, feature_key: str) -> str:
     )
 
 
-def _in_bbox(features: list[HotspotFeature], filters: HotspotFilters) -> list[HotspotFeature]:
-    if not filters.bbox:
-        return features
-    box = shapely.box(*filters.bbox)
-    return [f for f in features if f.geometry.intersects(box)]
-
-
 def cell_features(
     session: Session, filters: HotspotFilters, min_count: int = 1
 ) -> list[HotspotFeature]:
     """Exact counts per H3 cell at `filters.res` that match the filters (at least min_count)."""
+    cells = [cell for cell, _, _ in cell_totals(session, filters, min_count)]
+    return cell_details(session, filters, cells)
+
+
+def cell_totals(
+    session: Session, filters: HotspotFilters, min_count: int = 1
+) -> list[tuple[int, int, int]]:
+    """(cell, count, key sum) of every cell with at least min_count reports whose centre
+    lies in the bbox: one cheap row per cell, no geometry, no category histogram."""
+    params: dict[str, object] = {"res": filters.res, "min_count": min_count}
     if filters.is_unfiltered:
-        return _summary_cell_features(session, filters, min_count)
+        join, inside = _site_join(filters, params, "s")
+        sql = (
+            f"SELECT s.cell, s.total, (SELECT coalesce(sum(k), 0) FROM unnest(s.mask_key_sums) k)"
+            f"::bigint, {inside} FROM hotspot_cell_summary s {join} "
+            "WHERE s.res = :res AND s.total >= :min_count"
+        )
+    else:
+        timed = filters.has_time_filter
+        table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
+        where, more = _conditions(session, filters, time_columns=timed)
+        params.update(more)
+        join, inside = _site_join(filters, params, "r")
+        sql = (
+            f"SELECT r.cell, sum(r.count)::int, sum(r.key_sum)::bigint, bool_or({inside}) "
+            f"FROM {table} r {join} WHERE r.res = :res AND {' AND '.join(where) or 'true'} "
+            "GROUP BY r.cell HAVING sum(r.count) >= :min_count"
+        )
+    rows = session.execute(sa.text(sql), params).all()
+    return [(c, n, k) for c, n, k, surely in rows if surely or _centre_in(c, filters.bbox)]
+
+
+def _centre_in(cell: int, bbox: tuple[float, float, float, float] | None) -> bool:
+    if bbox is None:
+        return True
+    lat, lon = h3.cell_to_latlng(h3.int_to_str(cell))
+    return bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
+
+
+def cell_details(
+    session: Session, filters: HotspotFilters, cells: list[int]
+) -> list[HotspotFeature]:
+    """The named cells with their geometry and category histograms, under the filters."""
+    if not cells:
+        return []
+    params: dict[str, object] = {"res": filters.res, "cells": cells}
+    if filters.is_unfiltered:
+        sql = (
+            "SELECT s.cell, s.total, s.masks, s.mask_counts, s.mask_key_sums "
+            "FROM hotspot_cell_summary s WHERE s.res = :res AND s.cell = ANY(:cells)"
+        )
+        return [
+            HotspotFeature(
+                h3.int_to_str(cell), cell_polygon(cell), count=total, key_sum=sum(key_sums),
+                mask_counts=dict(zip(masks, mask_counts, strict=True)),
+                mask_keys=dict(zip(masks, key_sums, strict=True)),
+            )
+            for cell, total, masks, mask_counts, key_sums in session.execute(sa.text(sql), params)
+        ]  # fmt: skip
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
-    where, params = _conditions(session, filters, time_columns=timed)
-    where.insert(0, "r.res = :res")
-    params["res"] = filters.res
-    join = _site_join(filters, params, "r")
-    sql = _at_least(
-        f"SELECT r.cell, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
-        f"FROM {table} r {join} "
-        f"WHERE {' AND '.join(where)} GROUP BY r.cell, r.category_mask",
-        "r.cell",
+    where, more = _conditions(session, filters, time_columns=timed)
+    params.update(more)
+    sql = (
+        "SELECT r.cell, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint, 0 "
+        f"FROM {table} r WHERE r.res = :res AND r.cell = ANY(:cells) "
+        f"AND {' AND '.join(where) or 'true'} GROUP BY r.cell, r.category_mask"
     )
-    rows = session.execute(sa.text(sql), {**params, "min_count": min_count})
+    rows = session.execute(sa.text(sql), params)
     features = _collect(
         rows, lambda row: HotspotFeature(h3.int_to_str(row[0]), cell_polygon(row[0]))
     )
-    return _in_bbox(list(features.values()), filters)
-
-
-def _summary_cell_features(
-    session: Session, filters: HotspotFilters, min_count: int
-) -> list[HotspotFeature]:
-    """Cells from `hotspot_cell_summary`: one row per cell with its mask histogram."""
-    params: dict[str, object] = {"res": filters.res, "min_count": min_count}
-    join = _site_join(filters, params, "s")
-    sql = (
-        "SELECT s.cell, s.total, s.masks, s.mask_counts, s.mask_key_sums "
-        f"FROM hotspot_cell_summary s {join} WHERE s.res = :res AND s.total >= :min_count"
-    )
-    features = [
-        HotspotFeature(
-            h3.int_to_str(cell),
-            cell_polygon(cell),
-            count=total,
-            key_sum=sum(key_sums),
-            mask_counts=dict(zip(masks, mask_counts, strict=True)),
-            mask_keys=dict(zip(masks, key_sums, strict=True)),
-        )
-        for cell, total, masks, mask_counts, key_sums in session.execute(sa.text(sql), params)
-    ]
-    return _in_bbox(features, filters)
+    return list(features.values())
 
 
 def _site_conditions(
@@ -246,11 +282,46 @@ def _site_conditions(
     return where, params
 
 
-def stop_features(
-    session: Session, filters: HotspotFilters, min_count: int = 1
-) -> list[HotspotFeature]:
-    """Exact counts per stop (reports snapped to it) that match the filters."""
+STOP_KEY = "s.stop_public_id"
+SEGMENT_KEY = "concat_ws('|', s.route_public_id, s.direction, s.from_public_id, s.to_public_id)"
+_SEGMENT_JOIN = (
+    "JOIN hotspot_segment_sites s "
+    "ON (s.route_public_id, s.direction, s.from_public_id, s.to_public_id) = "
+    "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id)"
+)
+_SITE_TOTALS = {
+    "stops": ("hotspot_stop_rollup", "JOIN hotspot_stop_sites s "
+              "ON s.stop_public_id = r.stop_public_id", STOP_KEY),
+    "route-segments": ("hotspot_segment_rollup", _SEGMENT_JOIN, SEGMENT_KEY),
+}  # fmt: skip
+
+
+def site_totals(
+    session: Session, layer: str, filters: HotspotFilters, min_count: int = 1
+) -> list[tuple[str, int, int]]:
+    """(id, count, key sum) of every stop or segment with at least min_count reports."""
+    table, join, key = _SITE_TOTALS[layer]
     where, params = _site_conditions(session, filters)
+    params["min_count"] = min_count
+    sql = (
+        f"SELECT {key}, sum(r.count)::int, sum(r.key_sum)::bigint FROM {table} r {join} "
+        f"WHERE {' AND '.join(where) or 'true'} GROUP BY 1 HAVING sum(r.count) >= :min_count"
+    )
+    return [tuple(row) for row in session.execute(sa.text(sql), params)]
+
+
+def _only(where: list[str], params: dict[str, object], key: str, ids: list[str] | None) -> None:
+    if ids is not None:
+        where.append(f"{key} = ANY(:ids)")
+        params["ids"] = ids
+
+
+def stop_features(
+    session: Session, filters: HotspotFilters, min_count: int = 1, ids: list[str] | None = None
+) -> list[HotspotFeature]:
+    """Exact counts per stop (reports snapped to it) that match the filters (only `ids`)."""
+    where, params = _site_conditions(session, filters)
+    _only(where, params, STOP_KEY, ids)
     params["min_count"] = min_count
     sql = _at_least(
         "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
@@ -274,10 +345,11 @@ def stop_features(
 
 
 def segment_features(
-    session: Session, filters: HotspotFilters, min_count: int = 1
+    session: Session, filters: HotspotFilters, min_count: int = 1, ids: list[str] | None = None
 ) -> list[HotspotFeature]:
     """Exact counts per stretch between two consecutive stops of a route direction."""
     where, params = _site_conditions(session, filters)
+    _only(where, params, SEGMENT_KEY, ids)
     params["min_count"] = min_count
     sql = _at_least(
         "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "

@@ -47,6 +47,7 @@ class PublicLayer:
     min_published_count: int
     rounding: int
     max_noise: int = 0
+    matched: int | None = None  # published features in the whole layer, when paged
 
 
 def is_safe(total: int, categories: dict[str, int], k: int) -> bool:

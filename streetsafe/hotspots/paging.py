@@ -7,11 +7,10 @@ query string; `numberMatched` counts published features only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ..errors import InvalidRequest
-from .disclosure import PublicLayer
 
 MAX_FEATURES = 10_000
 
@@ -22,11 +21,6 @@ class Page:
 
     limit: int = MAX_FEATURES
     offset: int = 0
-
-    def of(self, public: PublicLayer) -> PublicLayer:
-        """The page's features of a layer (in id order)."""
-        ordered = sorted(public.features, key=lambda f: f.id)
-        return replace(public, features=ordered[self.offset : self.offset + self.limit])
 
 
 def parse_page(args: Mapping[str, str]) -> Page:

@@ -104,7 +104,7 @@ def test_cell_summary_answers_like_the_totals(db_session: Session, add_reports) 
     add_reports(4, lon, lat, categories=["isolated"], context="at_stop")
     add_reports(2, lon + 0.01, lat, categories=["other", "badly_lit"])
     add_reports(1, lon + 0.01, lat, categories=["rundown"], context="on_vehicle", mode="bus")
-    bbox = f"{lon - 0.02},{lat - 0.02},{lon + 0.02},{lat + 0.02}"
+    bbox = f"{lon - 0.05},{lat - 0.05},{lon + 0.05},{lat + 0.05}"  # holds the cells' centres
     for res in ("7", "9", "10"):
         summary = parse_filters({"res": res, "bbox": bbox})
         # Naming every context gives the same reports but forces the totals rollup.
