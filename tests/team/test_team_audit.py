@@ -134,5 +134,6 @@ def test_the_trail_reads_in_words(client, world, db_session) -> None:
 def test_the_dashboard_shows_the_summary() -> None:
     from pathlib import Path
 
-    script = Path("streetsafe/team/static/dashboard.js").read_text()
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "streetsafe/team/static/dashboard.js").read_text()
     assert "event.summary" in script and "event.action}" not in script
