@@ -23,12 +23,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 import h3
+import h3.api.basic_int as h3int
 import numpy as np
 from scipy.special import ndtr
 
 from .aggregate import METRES_PER_DEGREE
 
-ENUMERATE_MAX = 50_000
+ENUMERATE_MAX = 20_000
+DEEP_EDGES = 4.0
 Box = tuple[float, float, float, float]
 
 
@@ -57,6 +59,15 @@ class StudyArea:
         lat, lon = h3.cell_to_latlng(cell)
         min_lon, min_lat, max_lon, max_lat = self.box
         return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+    def shrunk(self, margin_m: float) -> StudyArea | None:
+        """The area with its box shrunk by margin_m on every side (None when nothing is left)."""
+        min_lon, min_lat, max_lon, max_lat = self.box
+        dlat = margin_m / METRES_PER_DEGREE
+        widest = max(abs(min_lat), abs(max_lat))
+        dlon = margin_m / (METRES_PER_DEGREE * max(math.cos(math.radians(widest)), 0.01))
+        box = (min_lon + dlon, min_lat + dlat, max_lon - dlon, max_lat - dlat)
+        return StudyArea(box, self.res) if box[0] < box[2] and box[1] < box[3] else None
 
     def estimated_cells(self) -> float:
         """About how many cells the area holds (from its area and h3's mean cell area)."""
@@ -93,46 +104,79 @@ def _disk_in(area: StudyArea, cell: str) -> list[str]:
     return [c for c in h3.grid_disk(cell, 1) if area.contains(c)]
 
 
+def _ring_sums(
+    counts: dict[str, float], area: StudyArea
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The active cells (a nonzero cell in their disk; sorted integers), their ring sums and
+    their weights.
+
+    Cells deep inside the area (over DEEP_EDGES edge lengths from its border) have whole
+    disks inside it, and so do their neighbours (weight 7): only the few near the border are
+    tested cell by cell. Cells go as 64-bit integers, so the folding is numpy's.
+    """
+    deep_m = DEEP_EDGES * h3.average_hexagon_edge_length(area.res, unit="m")
+    inner = area.shrunk(deep_m)
+    neighbours: list[int] = []
+    values: list[float] = []
+    border: list[str] = []
+    for cell, value in counts.items():
+        if inner is not None and inner.contains(cell):
+            disk = h3int.grid_disk(h3.str_to_int(cell), 1)
+        else:
+            border.append(cell)
+            disk = [h3.str_to_int(c) for c in _disk_in(area, cell)]
+        neighbours.extend(disk)
+        values.extend([value] * len(disk))
+    active, inverse = np.unique(np.array(neighbours, dtype=np.uint64), return_inverse=True)
+    ring = np.zeros(len(active))
+    np.add.at(ring, inverse, np.array(values))
+    weight = np.full(len(active), 7.0)
+    near_border = {h3.str_to_int(c) for cell in border for c in h3.grid_disk(cell, 1)}
+    if near_border:
+        positions = np.searchsorted(active, np.array(sorted(near_border), dtype=np.uint64))
+        for position in positions:
+            if position < len(active):
+                weight[position] = len(_disk_in(area, h3.int_to_str(int(active[position]))))
+    return active, ring, weight
+
+
 def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
     """Gi* of every cell in `counts` (the nonzero cells of the area) against the whole area."""
     counts = {c: v for c, v in counts.items() if v and area.contains(c)}
     if not counts:
         return {}
-    # Active cells: those whose disk holds a nonzero cell; every other cell's ring sum is 0.
-    ring_sum: dict[str, float] = {}
-    for cell, value in counts.items():
-        for neighbour in _disk_in(area, cell):
-            ring_sum[neighbour] = ring_sum.get(neighbour, 0.0) + value
-    weight = {cell: len(_disk_in(area, cell)) for cell in ring_sum}
+    active, ring, weight = _ring_sums(counts, area)
     all_cells = area.cells() if area.estimated_cells() <= ENUMERATE_MAX else None
     n = len(all_cells) if all_cells is not None else round(area.estimated_cells())
-    n = max(n, len(ring_sum))
+    n = max(n, len(active))
     if n < 3:
         return {cell: GiResult(0.0, 1.0) for cell in counts}
-    mean = sum(counts.values()) / n
-    s = math.sqrt(max(sum(v * v for v in counts.values()) / n - mean * mean, 0.0))
-    idle = Counter({7: n - len(ring_sum)})
+    values = np.array(list(counts.values()))
+    mean = values.sum() / n
+    s = math.sqrt(max(float((values * values).sum()) / n - mean * mean, 0.0))
+    idle = Counter({7: n - len(active)})
     if all_cells is not None:
+        busy = {h3.int_to_str(int(c)) for c in active}
         for cell in area.border_cells(all_cells):
-            if cell not in ring_sum:
+            if cell not in busy:
                 idle[7] -= 1
                 idle[len(_disk_in(area, cell))] += 1
 
-    def z_of(sum_: float, w: int) -> float:
-        spread = s * math.sqrt(max(n * w - w * w, 0) / (n - 1))
-        return (sum_ - mean * w) / spread if spread else 0.0
+    def z_of(sums: np.ndarray, w: np.ndarray) -> np.ndarray:
+        spread = s * np.sqrt(np.maximum(n * w - w * w, 0) / (n - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(spread > 0, (sums - mean * w) / spread, 0.0)
 
-    active = list(ring_sum)
-    z_active = np.array([z_of(ring_sum[c], weight[c]) for c in active])
-    groups_p = [_two_sided(np.array([z_of(0.0, w) for w in idle]))]
-    p_active = _two_sided(z_active)
+    idle_w = np.array(list(idle), dtype=float)
+    z_active = z_of(ring, weight)
     adjusted = benjamini_hochberg_grouped(
-        np.concatenate([p_active, groups_p[0]]),
+        np.concatenate([_two_sided(z_active), _two_sided(z_of(np.zeros(len(idle_w)), idle_w))]),
         np.concatenate([np.ones(len(active)), np.array(list(idle.values()), dtype=float)]),
     )[: len(active)]
-    results = {c: GiResult(float(z), float(p)) for c, z, p in zip(active, z_active, adjusted,
-                                                                  strict=True)}  # fmt: skip
-    return {cell: results[cell] for cell in counts}
+    cells = list(counts)
+    at = np.searchsorted(active, np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64))
+    z, p = z_active[at].tolist(), adjusted[at].tolist()
+    return {cell: GiResult(z[i], p[i]) for i, cell in enumerate(cells)}
 
 
 def _two_sided(z: np.ndarray) -> np.ndarray:
