@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from flask import Blueprint, Response, request
 
 from ..db import db_read_session
 from ..errors import InvalidRequest
+from ..hotspots.disclosure import PublicLayer
 from ..hotspots.filters import parse_filters
 from ..hotspots.formats import FORMATS, Download, render
 from ..hotspots.paging import page_links, parse_page
@@ -49,8 +51,11 @@ def hotspots(layer: str) -> Response:
     settings = current_settings()
     public = public_layer(db_read_session(), layer, filters, settings, page)
     links = page_links(request.base_url, request.args, page, public.matched or 0)
+    etag = layer_etag(layer, fmt, public, links)
+    if request.if_none_match.contains(etag):
+        return cacheable(Response(status=304), LAYER_MAX_AGE_S, etag)
     download = render(fmt, layer, public, filters, settings, links)
-    response = download_response(download, fmt != "geojson")
+    response = cacheable(download_response(download, fmt != "geojson"), LAYER_MAX_AGE_S, etag)
     if links:
         response.headers["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"'
                                              for link in links)  # fmt: skip
@@ -67,8 +72,30 @@ def download_response(download: Download, attachment: bool) -> Response:
     response.headers["X-Data-Licence"] = str(download.metadata["licence"])
     response.headers["X-Generated-At"] = str(download.metadata["generated_at"])
     response.headers["X-Filters"] = json.dumps(download.metadata["filters"], sort_keys=True)
-    response.headers["Cache-Control"] = "public, max-age=60"
     return response
+
+
+# How long a shared cache (a CDN, nginx) may serve a public answer before asking again.
+LAYER_MAX_AGE_S, TILE_MAX_AGE_S = 60, 300
+
+
+def cacheable(response: Response, max_age_s: int, etag: str | None = None) -> Response:
+    """Public caching: an ETag (of the body unless given), Cache-Control, and 304 for a
+    matching If-None-Match. The same data give the same answer (the cell-key method)."""
+    response.headers["Cache-Control"] = f"public, max-age={max_age_s}"
+    if etag:
+        response.set_etag(etag)
+    else:
+        response.add_etag()
+    return response.make_conditional(request)
+
+
+def layer_etag(layer: str, fmt: str, public: PublicLayer, links: list[dict]) -> str:
+    """A layer's ETag from what it publishes (not from its generation time)."""
+    content = [(f.id, f.count, sorted(f.categories.items()), sorted(f.properties.items()))
+               for f in public.features]  # fmt: skip
+    digest = hashlib.sha256(repr((layer, fmt, content, links)).encode()).hexdigest()
+    return digest[:32]
 
 
 _document("cells", "H3 hexagons with counts, categories and Gi* (after disclosure control)")

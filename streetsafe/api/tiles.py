@@ -9,6 +9,7 @@ from ..hotspots.filters import parse_filters
 from ..hotspots.schema import TileQuery
 from ..hotspots.tiles import hotspot_tile
 from ..services import current_settings
+from .hotspots import TILE_MAX_AGE_S, cacheable
 from .openapi import ErrorBody, operation
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -30,5 +31,4 @@ def hotspot_tile_view(z: int, x: int, y: int) -> Response:
     filters = parse_filters(request.args, res=9)
     body = hotspot_tile(db_read_session(), z, x, y, filters, current_settings())
     response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    return cacheable(response, TILE_MAX_AGE_S)

@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 import math
 
+import h3
+import h3.api.basic_int as h3int
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import NotFound
-from .aggregate import cell_features
+from .aggregate import (
+    HotspotFeature,
+    _envelope,
+    cell_details,
+    cell_features,
+    cell_polygon,
+    cell_totals,
+)
 from .disclosure import publish
 from .filters import HotspotFilters
 
@@ -28,8 +37,16 @@ SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom') FROM (
 """
 
 
+# Below zoom 9 a res 7 hexagon is a pixel or two: draw parents, whose counts (and key sums)
+# are the sums of their stored res 7 children's.
+COARSE_RES = ((4, 5), (8, 6))  # (up to zoom, resolution)
+
+
 def res_for_zoom(z: int, resolutions: tuple[int, ...] = (7, 8, 9, 10)) -> int:
     """The H3 resolution drawn at a zoom: hexagons a few dozen pixels across."""
+    for top, res in COARSE_RES:
+        if z <= top:
+            return res
     wanted = 7 if z <= 11 else 8 if z <= 12 else 9 if z <= 14 else 10
     allowed = [r for r in resolutions if 7 <= r <= 10] or [9]
     return min(allowed, key=lambda r: abs(r - wanted))
@@ -55,11 +72,22 @@ def tile_bbox(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 def hotspot_tile(
     session: Session, z: int, x: int, y: int, filters: HotspotFilters, settings: Settings
 ) -> bytes:
-    """A tile of published cells (layer `hotspots`) at the resolution its zoom calls for."""
+    """A tile of published cells (layer `hotspots`) at the resolution its zoom calls for.
+
+    Cells centred within one cell of the tile are drawn (a hexagon across the tile's edge
+    appears in both tiles), each with the same published count whatever the tile.
+    """
+    res = res_for_zoom(z, settings.h3_resolutions)
+    margin = 2.2 * h3.average_hexagon_edge_length(res, unit="m")
+    stored = min(settings.h3_resolutions)
     tile_filters = filters.model_copy(
-        update={"bbox": tile_bbox(z, x, y), "res": res_for_zoom(z, settings.h3_resolutions)}
+        update={"bbox": _grown(tile_bbox(z, x, y), margin), "res": max(res, stored)}
     )
-    exact = cell_features(session, tile_filters, settings.min_published_count)
+    k = settings.min_published_count
+    if res >= stored:
+        exact = cell_features(session, tile_filters, k)
+    else:
+        exact = parent_features(session, tile_filters, res, k)
     public = publish(exact, settings, filters.category_mask)
     params = {
         "z": z, "x": x, "y": y,
@@ -69,3 +97,30 @@ def hotspot_tile(
         "wkbs": [shapely.to_wkb(f.geometry) for f in public.features],
     }  # fmt: skip
     return bytes(session.execute(sa.text(TILE_SQL), params).scalar_one() or b"")
+
+
+def parent_features(
+    session: Session, filters: HotspotFilters, res: int, min_count: int
+) -> list[HotspotFeature]:
+    """Cells of a coarser resolution than stored: each the sum of its stored children."""
+    totals: dict[int, list[int]] = {}
+    children: dict[int, list[int]] = {}
+    for cell, n, key in cell_totals(session, filters):
+        parent = h3int.cell_to_parent(cell, res)
+        total = totals.setdefault(parent, [0, 0])
+        total[0] += n
+        total[1] += key
+        children.setdefault(parent, []).append(cell)
+    published = [p for p, (n, _) in totals.items() if n >= min_count]
+    wanted = [c for p in published for c in children[p]]
+    parents = {p: HotspotFeature(h3.int_to_str(p), cell_polygon(p)) for p in published}
+    for child in cell_details(session, filters, wanted):
+        parent = parents[h3int.cell_to_parent(h3.str_to_int(child.id), res)]
+        for mask, n in child.mask_counts.items():
+            parent.add(mask, n, child.mask_keys.get(mask, 0))
+    return list(parents.values())
+
+
+def _grown(bbox: tuple[float, float, float, float], margin_m: float) -> tuple[float, ...]:
+    box = _envelope(bbox, margin_m)
+    return (box["min_lon"], box["min_lat"], box["max_lon"], box["max_lat"])

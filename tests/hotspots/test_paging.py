@@ -49,3 +49,17 @@ def test_layers_are_compressed_when_the_client_accepts_it(client, transit, add_r
         unpacked = gzip.decompress(packed.data)
         if fmt == "geojson":
             assert json.loads(unpacked)["features"] == plain.get_json()["features"]
+
+
+def test_public_answers_carry_etags_and_answer_304(client, transit, add_reports) -> None:
+    lon, lat = STOP_LONLATS[0]
+    add_reports(6, lon, lat)
+    for url in ("/api/v1/hotspots/cells?res=9", "/tiles/hotspots/14/8176/5284.mvt"):
+        first = client.get(url)
+        assert first.status_code == 200 and first.headers["ETag"]
+        assert first.headers["Cache-Control"].startswith("public, max-age=")
+        again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""
+    first = client.get("/api/v1/hotspots/cells?res=9")
+    add_reports(6, lon, lat)  # new data, new tag
+    assert client.get("/api/v1/hotspots/cells?res=9").headers["ETag"] != first.headers["ETag"]

@@ -38,3 +38,21 @@ def test_empty_and_missing_tiles(client) -> None:
     assert client.get("/tiles/hotspots/14/0/0.mvt").data == b""
     response = client.get("/tiles/hotspots/3/9/0.mvt")
     assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_low_zooms_draw_parents_summed_from_their_children(client, add_reports) -> None:
+    """Two res 7 cells of 3 reports each are withheld alone, published as one res 5 parent."""
+    lon, lat = STOP_LONLATS[0]
+    add_reports(3, lon, lat)
+    parent = h3.cell_to_parent(h3.latlng_to_cell(lat, lon, 7), 5)
+    sibling = next(c for c in h3.cell_to_children(parent, 7)
+                   if c != h3.latlng_to_cell(lat, lon, 7))  # fmt: skip
+    s_lat, s_lon = h3.cell_to_latlng(sibling)
+    add_reports(3, s_lon, s_lat)
+    x, y = _tile_of(lon, lat, 10)
+    assert mapbox_vector_tile.decode(client.get(f"/tiles/hotspots/10/{x}/{y}.mvt").data) == {}
+    x, y = _tile_of(lon, lat, 3)
+    tile = mapbox_vector_tile.decode(client.get(f"/tiles/hotspots/3/{x}/{y}.mvt").data)
+    [feature] = tile["hotspots"]["features"]
+    assert feature["properties"]["cell"] == parent and feature["properties"]["count"] == 5
+    assert res_for_zoom(3) == 5 and res_for_zoom(7) == 6 and res_for_zoom(9) == 7
