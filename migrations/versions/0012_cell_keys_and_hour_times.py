@@ -75,7 +75,7 @@ def _summary(source: str, incremental: bool) -> str:
                    count(*)::int AS n, sum(r.record_key)::bigint AS k
               FROM new_rows n JOIN reports r ON r.id = n.report_id
              GROUP BY 1, 2, 3"""
-        update = f"""total = t.total + EXCLUDED.total,
+        update = f"""total = t.total + EXCLUDED.total, key_sum = t.key_sum + EXCLUDED.key_sum,
         {", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in m0007.COUNT_COLUMNS)},
         (masks, mask_counts, mask_key_sums) = (
             SELECT array_agg(u.mask ORDER BY u.mask), array_agg(u.n ORDER BY u.mask),
@@ -93,15 +93,15 @@ def _summary(source: str, incremental: bool) -> str:
                    sum(x.key_sum)::bigint AS k
               FROM {source} x
              GROUP BY 1, 2, 3"""
-        update = f"""total = EXCLUDED.total,
+        update = f"""total = EXCLUDED.total, key_sum = EXCLUDED.key_sum,
         {", ".join(f"{c} = EXCLUDED.{c}" for c in m0007.COUNT_COLUMNS)},
         masks = EXCLUDED.masks, mask_counts = EXCLUDED.mask_counts,
         mask_key_sums = EXCLUDED.mask_key_sums"""
         order = ""
     return f"""
     INSERT INTO hotspot_cell_summary AS t
-           (res, cell, total, {columns}, masks, mask_counts, mask_key_sums)
-    SELECT m.res, m.cell, sum(m.n)::int,
+           (res, cell, total, key_sum, {columns}, masks, mask_counts, mask_key_sums)
+    SELECT m.res, m.cell, sum(m.n)::int, sum(m.k)::bigint,
            {m0007.COUNT_EXPRESSIONS},
            array_agg(m.category_mask ORDER BY m.category_mask),
            array_agg(m.n ORDER BY m.category_mask),
@@ -172,6 +172,7 @@ def upgrade() -> None:
         {"".join(f"ALTER TABLE {t} ADD COLUMN key_sum bigint NOT NULL DEFAULT 0; "
                  for t in ROLLUPS)}
         ALTER TABLE hotspot_cell_summary
+            ADD COLUMN key_sum bigint NOT NULL DEFAULT 0,
             ADD COLUMN mask_key_sums bigint[] NOT NULL DEFAULT '{{}}';
 
         UPDATE idempotency_keys SET created_at = date_trunc('hour', created_at),
@@ -209,7 +210,7 @@ def downgrade() -> None:
         BEGIN
         {m0006.SUMMARY_BODY.format(cells="hotspot_cell_sites")}END $$;
 
-        ALTER TABLE hotspot_cell_summary DROP COLUMN mask_key_sums;
+        ALTER TABLE hotspot_cell_summary DROP COLUMN mask_key_sums, DROP COLUMN key_sum;
         {"".join(f"ALTER TABLE {t} DROP COLUMN key_sum; " for t in ROLLUPS)}
         DROP TRIGGER reports_occurred_at_to_hour ON reports;
         DROP FUNCTION reports_occurred_at_to_hour();

@@ -58,18 +58,26 @@ class HotspotFeature:
         return n, key
 
     def category_counts(self, category_mask: int = 0) -> dict[str, tuple[int, int]]:
-        """Exact (reports, key sum) per category, only the filtered ones when a mask is given."""
+        """Exact (reports, key sum) per category, only the filtered ones when a mask is given.
+
+        One pass over the histogram, visiting each mask's set bits (a report names 1-6).
+        """
         wanted = category_mask or ALL_CATEGORIES_MASK
-        counts: dict[str, tuple[int, int]] = {}
-        for bit, category in enumerate(CATEGORY_IDS):
-            if wanted & (1 << bit):
-                reports = self.reports_with(1 << bit)
-                if reports[0]:
-                    counts[category] = reports
-        return counts
+        counts = [0] * len(CATEGORY_IDS)
+        keys = [0] * len(CATEGORY_IDS)
+        for mask, n in self.mask_counts.items():
+            key = self.mask_keys.get(mask, 0)
+            bits = mask & wanted
+            while bits:
+                low = bits & -bits
+                bit = low.bit_length() - 1
+                counts[bit] += n
+                keys[bit] += key
+                bits ^= low
+        return {CATEGORY_IDS[b]: (n, keys[b]) for b, n in enumerate(counts) if n}
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def cell_polygon(cell: int) -> Polygon:
     """The hexagon of an H3 cell as a lon/lat polygon with a counter-clockwise exterior."""
     boundary = h3.cell_to_boundary(h3.int_to_str(cell))  # (lat, lng) pairs
@@ -209,8 +217,7 @@ def cell_totals(
     if filters.is_unfiltered:
         join, inside = _site_join(filters, params, "s")
         sql = (
-            f"SELECT s.cell, s.total, (SELECT coalesce(sum(k), 0) FROM unnest(s.mask_key_sums) k)"
-            f"::bigint, {inside} FROM hotspot_cell_summary s {join} "
+            f"SELECT s.cell, s.total, s.key_sum, {inside} FROM hotspot_cell_summary s {join} "
             "WHERE s.res = :res AND s.total >= :min_count"
         )
     else:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
+import time
+from dataclasses import replace
 
 import h3
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config import Settings
-from ..web.mapview import stops_extent
+from ..errors import InvalidRequest
+from ..web.mapview import DEFAULT_BOUNDS
 from .aggregate import (
     HotspotFeature,
     cell_details,
@@ -48,6 +51,7 @@ def public_layer(
     Two reads: every published feature's count and key sum (cheap rows; Gi* needs them all),
     then geometry and category histograms for the features of the page only.
     """
+    area = bounded_area(session, layer, filters)
     k = settings.min_published_count
     totals = _totals(session, layer, filters, k)
     ids = sorted(totals)
@@ -61,7 +65,7 @@ def public_layer(
         cell: float(published_count(n, key, k, settings.public_rounding, settings.perturbation_max))
         for cell, (n, key) in totals.items()
     }
-    return with_gi_star(public, study_area(session, filters), counts)
+    return with_gi_star(public, area, counts)
 
 
 def _totals(
@@ -83,10 +87,70 @@ def _details(
     return EXACT_LAYERS[layer](session, filters, 1, ids)
 
 
+# The largest public question: a study area of this many cells (res 10: about 1,500 km², a
+# city; res 9: 10,500 km²; res 8: 74,000 km²; res 7: 500,000 km²), and for stops and segments
+# an area holding this many imported stops (a large county). Bigger is a fast 400 that says
+# what to ask instead. Both depend on the question and on public data only, never on reports.
+MAX_STUDY_CELLS = 100_000
+MAX_SITES_STOPS = 40_000
+
+
+def bounded_area(session: Session, layer: str, filters: HotspotFilters) -> StudyArea:
+    """The request's area (bbox, else the stops' extent); a 400 when it is too big to answer
+    within the service's time bound."""
+    area = study_area(session, filters)
+    if layer == "cells":
+        cells = area.estimated_cells()
+        if cells > MAX_STUDY_CELLS:
+            coarser = next((r for r in range(filters.res - 1, 6, -1)
+                            if StudyArea(area.box, r).estimated_cells() <= MAX_STUDY_CELLS),
+                           None)  # fmt: skip
+            instead = f"res={coarser} or " if coarser else ""
+            raise InvalidRequest(
+                f"res: {filters.res} is too fine for this bbox ({cells:,.0f} cells, at most "
+                f"{MAX_STUDY_CELLS:,}); use {instead}a smaller bbox, or the vector tiles "
+                "(/tiles/hotspots/{z}/{x}/{y}.mvt) for a whole country",
+                "res" if filters.bbox else "bbox",
+            )
+        return area
+    stops = session.scalar(
+        sa.text("SELECT count(*) FROM stops WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"),
+        dict(zip("abcd", area.box, strict=True)),
+    )
+    if stops > MAX_SITES_STOPS:
+        raise InvalidRequest(
+            f"bbox: the {layer} layer answers for at most {MAX_SITES_STOPS:,} stops at a time and "
+            f"this area has {stops:,}; ask for a smaller bbox (a city or a county), or use the "
+            "OGC API items of a region",
+            "bbox",
+        )
+    return area
+
+
 def study_area(session: Session, filters: HotspotFilters) -> StudyArea:
-    """Gi*'s study area: the bbox, else the extent of the imported stops (never of reports)."""
-    box = filters.bbox or astuple(stops_extent(session))
-    return StudyArea(box, filters.res)
+    """The request's area: the bbox, else the service's extent (never the reports')."""
+    return StudyArea(filters.bbox or service_extent(session), filters.res)
+
+
+EXTENT_TTL_S = 300.0
+_extents: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
+
+
+def service_extent(session: Session) -> tuple[float, float, float, float]:
+    """The box of the imported stops and neighbourhoods (Great Britain when there are none):
+    public data only. Cached per engine for EXTENT_TTL_S (imports are rare)."""
+    engine = session.bind if isinstance(session.bind, sa.Engine) else None
+    cached = _extents.get(id(engine)) if engine is not None else None
+    if cached and time.monotonic() - cached[0] < EXTENT_TTL_S:
+        return cached[1]
+    row = session.execute(sa.text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(g) AS e "
+        "FROM (SELECT geom AS g FROM stops UNION ALL SELECT geom FROM neighbourhoods) AS x) AS y"
+    )).one()  # fmt: skip
+    box = DEFAULT_BOUNDS if row[0] is None else tuple(float(v) for v in row)
+    if engine is not None:
+        _extents[id(engine)] = (time.monotonic(), box)
+    return box
 
 
 def with_gi_star(

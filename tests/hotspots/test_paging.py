@@ -63,3 +63,13 @@ def test_public_answers_carry_etags_and_answer_304(client, transit, add_reports)
     first = client.get("/api/v1/hotspots/cells?res=9")
     add_reports(6, lon, lat)  # new data, new tag
     assert client.get("/api/v1/hotspots/cells?res=9").headers["ETag"] != first.headers["ETag"]
+
+
+def test_too_big_a_question_is_a_fast_400_that_says_what_to_ask(client) -> None:
+    gb = "-8.65,49.86,1.77,60.86"
+    response = client.get(f"/api/v1/hotspots/cells?res=9&bbox={gb}")
+    body = response.get_json()
+    assert response.status_code == 400 and body["field"] == "res"
+    assert "tiles" in body["message"] and "smaller bbox" in body["message"]
+    assert client.get("/api/v1/hotspots/stops").status_code == 200  # few stops: answered
+    assert client.get("/api/v1/hotspots/cells?res=8&bbox=-1.6,50.8,-1.2,51.0").status_code == 200

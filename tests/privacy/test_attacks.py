@@ -160,7 +160,7 @@ def test_fine_public_filters_are_refused(client, query: str, field: str) -> None
     assert "month" in response.get_json()["message"] or "band" in response.get_json()["message"]
 
 
-def test_an_ogc_datetime_finer_than_a_month_is_refused(client) -> None:
+def test_an_ogc_datetime_finer_than_a_month_is_refused(client, transit) -> None:
     response = client.get("/ogc/collections/hotspot-cells-r9/items?datetime=2025-03-07")
     assert (response.status_code, response.get_json()["field"]) == (400, "datetime")
     ok = client.get("/ogc/collections/hotspot-cells-r9/items?datetime=2025-03-01/2025-03-31")
