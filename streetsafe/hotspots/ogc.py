@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import InvalidRequest, NotFound
+from .disclosure import PublicLayer
 from .filters import HotspotFilters, parse_filters
 from .formats import feature_properties
-from .service import public_layer
+from .paging import Page
+from .service import public_layer, publish_one
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -137,42 +139,47 @@ def items_doc(
     filter_args = {k: v for k, v in args.items() if k == "bbox"}
     filter_args.update({k: str(v) for k, v in parse_datetime(args.get("datetime")).items()})
     filters = parse_filters(filter_args, res=collection.res or 9)
-    features = collection_features(session, collection, filters, settings)
-    page = features[offset : offset + limit]
+    if collection.layer is None:
+        features = neighbourhood_features(session, filters)
+        matched, page = len(features), features[offset : offset + limit]
+    else:
+        # The page is cut in the database: only its features get geometry and categories.
+        public = public_layer(session, collection.layer, filters, settings, Page(limit, offset))
+        matched, page = public.matched or 0, _features(collection.layer, public)
     return {
         "type": "FeatureCollection",
         "features": page,
-        "numberMatched": len(features),
+        "numberMatched": matched,
         "numberReturned": len(page),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "links": _page_links(base_url, collection.id, args, limit, offset, len(features)),
+        "links": _page_links(base_url, collection.id, args, limit, offset, matched),
     }
 
 
-def collection_features(
-    session: Session, collection: Collection, filters: HotspotFilters, settings: Settings
-) -> list[dict]:
-    """A collection's features as GeoJSON dicts (after disclosure control)."""
-    if collection.layer is None:
-        return neighbourhood_features(session, filters)
-    public = public_layer(session, collection.layer, filters, settings)
-    features = [
+def _features(layer: str, public: PublicLayer) -> list[dict]:
+    """Published features as GeoJSON dicts with flat properties."""
+    return [
         {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
-         "properties": _flat(feature_properties(collection.layer, f))}
+         "properties": _flat(feature_properties(layer, f))}
         for f in public.features
     ]  # fmt: skip
-    return features
 
 
 def item_doc(
     session: Session, collection: Collection, feature_id: str, base_url: str,
     settings: Settings,
 ) -> dict:  # fmt: skip
-    """One published feature; a withheld feature is as unknown as one that never existed."""
-    features = collection_features(
-        session, collection, parse_filters({}, res=collection.res or 9), settings
-    )
-    found = next((f for f in features if str(f["id"]) == feature_id), None)
+    """One published feature, found by one indexed lookup; a withheld feature is as unknown
+    as one that never existed. Its count and categories are the layer's; Gi* belongs to a
+    layer over a study area, so single items do not carry it."""
+    found = None
+    if collection.layer is None:
+        found = next((f for f in neighbourhood_features(session, parse_filters({}))
+                      if f["id"] == feature_id), None)  # fmt: skip
+    else:
+        filters = parse_filters({}, res=collection.res or 9)
+        public = publish_one(session, collection.layer, filters, feature_id, settings)
+        found = next(iter(_features(collection.layer, public)), None)
     if found is None:
         raise NotFound(f"no published feature {feature_id!r} in {collection.id}", "featureId")
     href = f"{base_url}/collections/{collection.id}/items/{quote(feature_id, safe='')}"

@@ -68,6 +68,23 @@ def public_layer(
     return with_gi_star(public, area, counts)
 
 
+def publish_one(
+    session: Session, layer: str, filters: HotspotFilters, feature_id: str, settings: Settings
+) -> PublicLayer:
+    """One feature after disclosure control (empty when withheld or unknown), by its id."""
+    if layer == "cells":
+        try:
+            cell = h3.str_to_int(feature_id)
+        except (ValueError, TypeError, h3.H3BaseException):
+            return PublicLayer([], settings.min_published_count, settings.public_rounding)
+        if h3.get_resolution(feature_id) != filters.res:
+            return PublicLayer([], settings.min_published_count, settings.public_rounding)
+        exact = cell_details(session, filters, [cell])
+    else:
+        exact = EXACT_LAYERS[layer](session, filters, 1, [feature_id])
+    return publish(exact, settings, filters.category_mask)
+
+
 def _totals(
     session: Session, layer: str, filters: HotspotFilters, min_count: int
 ) -> dict[str, tuple[int, int]]:
