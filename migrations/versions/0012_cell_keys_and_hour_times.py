@@ -4,7 +4,8 @@ Written by hand. Public counts are perturbed by the cell-key method (ONS Census 
 TableBuilder; streetsafe/hotspots/perturbation.py): every report gets a random record key
 0-255, and a feature's cell key is the sum of its reports' keys modulo 256. Key sums add up
 like counts, so every rollup row carries `key_sum` next to `count`, and the per-cell summary
-carries one key sum per category mask (`mask_key_sums`, parallel to `masks`). The triggers
+carries the total key sum, one per category (`k_<category>`, beside the `n_<category>` counts)
+and one per category mask (`mask_key_sums`, parallel to `masks`). The triggers
 and rebuild functions of migrations 0005-0009 are rewritten to keep them, and the rollups
 are rebuilt from the raw reports.
 
@@ -66,17 +67,30 @@ def _bodies() -> dict[str, str]:
     }
 
 
+def _key_columns() -> list[str]:
+    """One key-sum column per category, beside migration 0006's count columns."""
+    return [f"k_{c}" for c in _module("0007").CATEGORY_IDS]
+
+
+def _key_expressions() -> str:
+    return ", ".join(
+        f"coalesce(sum(m.k) FILTER (WHERE m.category_mask & {1 << i} <> 0), 0)::bigint"
+        for i in range(len(_key_columns()))
+    )
+
+
 def _summary(source: str, incremental: bool) -> str:
-    """The cell summary upsert: counts per category and the mask histogram with key sums."""
+    """The cell summary upsert: counts and key sums per category, and the mask histogram."""
     m0007 = _module("0007")
-    columns = ", ".join(m0007.COUNT_COLUMNS)
+    per_category = [*m0007.COUNT_COLUMNS, *_key_columns()]
+    columns = ", ".join(per_category)
     if incremental:
         grouped = """SELECT n.res, n.cell, hotspot_category_mask(r.categories) AS category_mask,
                    count(*)::int AS n, sum(r.record_key)::bigint AS k
               FROM new_rows n JOIN reports r ON r.id = n.report_id
              GROUP BY 1, 2, 3"""
         update = f"""total = t.total + EXCLUDED.total, key_sum = t.key_sum + EXCLUDED.key_sum,
-        {", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in m0007.COUNT_COLUMNS)},
+        {", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in per_category)},
         (masks, mask_counts, mask_key_sums) = (
             SELECT array_agg(u.mask ORDER BY u.mask), array_agg(u.n ORDER BY u.mask),
                    array_agg(u.k ORDER BY u.mask)
@@ -94,7 +108,7 @@ def _summary(source: str, incremental: bool) -> str:
               FROM {source} x
              GROUP BY 1, 2, 3"""
         update = f"""total = EXCLUDED.total, key_sum = EXCLUDED.key_sum,
-        {", ".join(f"{c} = EXCLUDED.{c}" for c in m0007.COUNT_COLUMNS)},
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in per_category)},
         masks = EXCLUDED.masks, mask_counts = EXCLUDED.mask_counts,
         mask_key_sums = EXCLUDED.mask_key_sums"""
         order = ""
@@ -103,6 +117,7 @@ def _summary(source: str, incremental: bool) -> str:
            (res, cell, total, key_sum, {columns}, masks, mask_counts, mask_key_sums)
     SELECT m.res, m.cell, sum(m.n)::int, sum(m.k)::bigint,
            {m0007.COUNT_EXPRESSIONS},
+           {_key_expressions()},
            array_agg(m.category_mask ORDER BY m.category_mask),
            array_agg(m.n ORDER BY m.category_mask),
            array_agg(m.k ORDER BY m.category_mask)
@@ -172,6 +187,7 @@ def upgrade() -> None:
         {"".join(f"ALTER TABLE {t} ADD COLUMN key_sum bigint NOT NULL DEFAULT 0; "
                  for t in ROLLUPS)}
         ALTER TABLE hotspot_cell_summary
+            {"".join(f"ADD COLUMN {c} bigint NOT NULL DEFAULT 0, " for c in _key_columns())}
             ADD COLUMN key_sum bigint NOT NULL DEFAULT 0,
             ADD COLUMN mask_key_sums bigint[] NOT NULL DEFAULT '{{}}';
 
@@ -210,7 +226,8 @@ def downgrade() -> None:
         BEGIN
         {m0006.SUMMARY_BODY.format(cells="hotspot_cell_sites")}END $$;
 
-        ALTER TABLE hotspot_cell_summary DROP COLUMN mask_key_sums, DROP COLUMN key_sum;
+        ALTER TABLE hotspot_cell_summary DROP COLUMN mask_key_sums, DROP COLUMN key_sum,
+            {", ".join(f"DROP COLUMN {c}" for c in _key_columns())};
         {"".join(f"ALTER TABLE {t} DROP COLUMN key_sum; " for t in ROLLUPS)}
         DROP TRIGGER reports_occurred_at_to_hour ON reports;
         DROP FUNCTION reports_occurred_at_to_hour();

@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
 from .filters import HotspotFilters
-from .rollups import ALL_CATEGORIES_MASK, CATEGORY_IDS
+from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
 
 METRES_PER_DEGREE = 111_320.0
+SUMMARY_COLUMNS = ", ".join(
+    [*(f"s.n_{c}" for c in CATEGORY_IDS), *(f"s.k_{c}" for c in CATEGORY_IDS)]
+)
 
 
 @dataclass
@@ -38,6 +41,8 @@ class HotspotFeature:
     mask_counts: dict[int, int] = field(default_factory=dict)
     mask_keys: dict[int, int] = field(default_factory=dict)
     properties: dict[str, object] = field(default_factory=dict)
+    # (reports, key sum) per category, when read from the cell summary (else folded).
+    category_totals: dict[str, tuple[int, int]] | None = None
 
     def add(self, mask: int, count: int, key_sum: int) -> None:
         """Fold one (category mask, count, key sum) row into the feature."""
@@ -63,6 +68,9 @@ class HotspotFeature:
         One pass over the histogram, visiting each mask's set bits (a report names 1-6).
         """
         wanted = category_mask or ALL_CATEGORIES_MASK
+        if self.category_totals is not None:
+            return {c: nk for c, nk in self.category_totals.items()
+                    if nk[0] and wanted & CATEGORY_BITS[c]}  # fmt: skip
         counts = [0] * len(CATEGORY_IDS)
         keys = [0] * len(CATEGORY_IDS)
         for mask, n in self.mask_counts.items():
@@ -251,16 +259,20 @@ def cell_details(
     params: dict[str, object] = {"res": filters.res, "cells": cells}
     if filters.is_unfiltered:
         sql = (
-            "SELECT s.cell, s.total, s.masks, s.mask_counts, s.mask_key_sums "
-            "FROM hotspot_cell_summary s WHERE s.res = :res AND s.cell = ANY(:cells)"
+            "SELECT s.cell, s.total, s.key_sum, s.masks, s.mask_counts, s.mask_key_sums, "
+            f"{SUMMARY_COLUMNS} FROM hotspot_cell_summary s "
+            "WHERE s.res = :res AND s.cell = ANY(:cells)"
         )
+        n = len(CATEGORY_IDS)
         return [
             HotspotFeature(
-                h3.int_to_str(cell), cell_polygon(cell), count=total, key_sum=sum(key_sums),
+                h3.int_to_str(cell), cell_polygon(cell), count=total, key_sum=key_sum,
                 mask_counts=dict(zip(masks, mask_counts, strict=True)),
                 mask_keys=dict(zip(masks, key_sums, strict=True)),
+                category_totals={c: (row[i], row[n + i]) for i, c in enumerate(CATEGORY_IDS)},
             )
-            for cell, total, masks, mask_counts, key_sums in session.execute(sa.text(sql), params)
+            for cell, total, key_sum, masks, mask_counts, key_sums, *row
+            in session.execute(sa.text(sql), params)
         ]  # fmt: skip
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
