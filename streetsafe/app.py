@@ -10,6 +10,7 @@ from .api import health, hotspots, ogc, openapi, public, team, tiles, transit
 from .api.guards import register_guards
 from .config import Settings
 from .errors import register_error_handlers
+from .hotspots.tilecache import TileCache
 from .security import register_security_headers
 from .services import resolve_services
 from .team import auth as team_auth
@@ -35,6 +36,8 @@ def build_app(config: Settings | None = None) -> Flask:
         COMPRESS_MIN_SIZE=1024,
     )
     app.extensions["streetsafe.settings"] = settings
+    # Tests draw every tile afresh: their data change between two requests.
+    app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=0.0 if settings.testing else 60.0)
     db.init_app(
         app,
         db.Database(

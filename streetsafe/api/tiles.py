@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ..db import db_read_session
 from ..hotspots.filters import parse_filters
 from ..hotspots.schema import TileQuery
+from ..hotspots.tilecache import TileCache
 from ..hotspots.tiles import hotspot_tile
 from ..services import current_settings
 from .hotspots import TILE_MAX_AGE_S, cacheable
@@ -29,6 +30,10 @@ bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 def hotspot_tile_view(z: int, x: int, y: int) -> Response:
     """Published hotspot cells in one Mapbox vector tile (same filters as the cells layer)."""
     filters = parse_filters(request.args, res=9)
-    body = hotspot_tile(db_read_session(), z, x, y, filters, current_settings())
+    key = (z, x, y, tuple(sorted(request.args.items(multi=True))))
+    cache: TileCache = current_app.extensions["streetsafe.tile_cache"]
+    body = cache.get(
+        key, lambda: hotspot_tile(db_read_session(), z, x, y, filters, current_settings())
+    )
     response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     return cacheable(response, TILE_MAX_AGE_S)

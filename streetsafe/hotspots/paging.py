@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from ..errors import InvalidRequest
 
-MAX_FEATURES = 10_000
+MAX_FEATURES = 5_000
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from ..errors import NotFound
 from .aggregate import (
     HotspotFeature,
     _envelope,
-    cell_details,
     cell_features,
     cell_polygon,
     cell_totals,
@@ -102,23 +101,20 @@ def hotspot_tile(
 def parent_features(
     session: Session, filters: HotspotFilters, res: int, min_count: int
 ) -> list[HotspotFeature]:
-    """Cells of a coarser resolution than stored: each the sum of its stored children."""
+    """Cells of a coarser resolution than stored: each the sum of its stored children's counts
+    and key sums (so the same children give the same published number)."""
     totals: dict[int, list[int]] = {}
-    children: dict[int, list[int]] = {}
     for cell, n, key in cell_totals(session, filters):
-        parent = h3int.cell_to_parent(cell, res)
-        total = totals.setdefault(parent, [0, 0])
+        total = totals.setdefault(h3int.cell_to_parent(cell, res), [0, 0])
         total[0] += n
         total[1] += key
-        children.setdefault(parent, []).append(cell)
-    published = [p for p, (n, _) in totals.items() if n >= min_count]
-    wanted = [c for p in published for c in children[p]]
-    parents = {p: HotspotFeature(h3.int_to_str(p), cell_polygon(p)) for p in published}
-    for child in cell_details(session, filters, wanted):
-        parent = parents[h3int.cell_to_parent(h3.str_to_int(child.id), res)]
-        for mask, n in child.mask_counts.items():
-            parent.add(mask, n, child.mask_keys.get(mask, 0))
-    return list(parents.values())
+    # Counts only: at these zooms a category breakdown would mean reading the histograms of
+    # every stored cell of the country, and no one reads it off a hexagon of a few pixels.
+    return [
+        HotspotFeature(h3.int_to_str(p), cell_polygon(p), count=n, key_sum=key)
+        for p, (n, key) in totals.items()
+        if n >= min_count
+    ]
 
 
 def _grown(bbox: tuple[float, float, float, float], margin_m: float) -> tuple[float, ...]:
