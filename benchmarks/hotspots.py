@@ -39,6 +39,7 @@ from streetsafe.hotspots.aggregate import HotspotFeature, cell_polygon
 from streetsafe.hotspots.disclosure import publish
 from streetsafe.hotspots.filters import parse_filters
 from streetsafe.hotspots.formats import render
+from streetsafe.hotspots.gistar import StudyArea
 from streetsafe.hotspots.rollups import CATEGORY_IDS, rebuild_rollups
 from streetsafe.hotspots.service import public_layer, with_gi_star
 
@@ -152,7 +153,7 @@ def raw_cells_answer(session: Session, res: int, bbox: tuple, settings: Settings
         f = features.setdefault(cell, HotspotFeature(h3.int_to_str(cell), cell_polygon(cell)))
         f.count += n
         f.mask_counts[mask] = f.mask_counts.get(mask, 0) + n
-    public = with_gi_star(publish(features.values(), settings))
+    public = with_gi_star(publish(features.values(), settings), StudyArea(bbox, res))
     filters = parse_filters({"res": str(res), "bbox": ",".join(map(str, bbox))})
     return render("geojson", "cells", public, filters, settings).body
 
