@@ -36,6 +36,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
+log = logging.getLogger(__name__)
+
 # Endpoints (blueprint.view) the per-client limits apply to.
 LIMITED_ENDPOINTS = ("public.create_report",)
 _KEY_NAME = "streetsafe:client-key:{period}:{index}"
@@ -83,13 +85,22 @@ def client_network(address: str | None) -> str:
 
 
 class WindowKey:
-    """The HMAC key of the current longest window, shared by the workers through Redis."""
+    """The HMAC key of the current longest window, shared by the workers through Redis.
+
+    While Redis is unreachable the worker uses a random key of its own (the limits then count
+    per worker, in Flask-Limiter's in-memory fallback), and asks Redis again at most every
+    RETRY_S.
+    """
+
+    RETRY_S = 5.0
 
     def __init__(self, client: redis.Redis, period_s: int) -> None:
         self.client = client
         self.period_s = period_s
         self._lock = threading.Lock()
         self._cached: tuple[int, bytes] | None = None
+        self._local: tuple[int, bytes] | None = None
+        self._retry_at = 0.0
 
     def current(self) -> bytes:
         """This window's key, created in Redis (expiring at the window's end) by the first ask."""
@@ -98,17 +109,32 @@ class WindowKey:
         if cached is not None and cached[0] == index:
             return cached[1]
         with self._lock:
+            if time.monotonic() < self._retry_at:
+                return self._local_key(index)
             name = _KEY_NAME.format(period=self.period_s, index=index)
             end = (index + 1) * self.period_s
-            self.client.set(name, secrets.token_hex(32), nx=True, exat=end)
-            value = self.client.get(name)
+            try:
+                self.client.set(name, secrets.token_hex(32), nx=True, exat=end)
+                value = self.client.get(name)
+            except redis.RedisError:
+                self._retry_at = time.monotonic() + self.RETRY_S
+                return self._local_key(index)
             key = bytes.fromhex(value.decode() if isinstance(value, bytes) else value)
             self._cached = (index, key)
             return key
 
+    def _local_key(self, index: int) -> bytes:
+        if self._local is None or self._local[0] != index:
+            self._local = (index, secrets.token_bytes(32))
+        return self._local[1]
 
-def client_key(window_key: WindowKey, address: str | None) -> str:
+
+def client_key(
+    window_key: WindowKey, address: str | None, watch: RedisWatch | None = None
+) -> str:
     """The limiter's key for a client: keyed hash of its network (never the address)."""
+    if watch is not None:
+        watch.up()  # notices Redis going or coming back (at most every few seconds)
     digest = hmac.new(window_key.current(), client_network(address).encode(), hashlib.sha256)
     return digest.hexdigest()
 
@@ -126,13 +152,15 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     if not settings.rate_limits:
         return None
-    pool = redis.ConnectionPool.from_url(settings.redis_url)
+    pool = redis.ConnectionPool.from_url(settings.redis_url, socket_timeout=1,
+                                         socket_connect_timeout=1)  # fmt: skip
     period_s = longest_window_s(settings.rate_limits)
     window_key = WindowKey(redis.Redis(connection_pool=pool), period_s)
+    watch = app.extensions["streetsafe.redis_watch"] = RedisWatch(redis.Redis(connection_pool=pool))
     # The limits are Flask-Limiter's default limits, exempt everywhere but LIMITED_ENDPOINTS, so
     # they are checked once per request, in its before_request hook.
     limiter = Limiter(
-        key_func=lambda: client_key(window_key, request.remote_addr),
+        key_func=lambda: client_key(window_key, request.remote_addr, watch),
         app=app,
         storage_uri="streetsafe+redis://",
         storage_options={"connection_pool": pool},
@@ -143,10 +171,42 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         # they are sent on a 429 only, where Retry-After matters (see _limit_headers).
         headers_enabled=False,
         key_prefix="streetsafe",
+        # Redis away: each worker keeps counting in memory (same limits, same keyed hash), so a
+        # person reporting never loses a report to the limiter's store (docs/SCALING.md).
+        in_memory_fallback_enabled=True,
     )
     app.after_request(_limit_headers(limiter))
     app.extensions["streetsafe.limiter"] = limiter
     return limiter
+
+
+class RedisWatch:
+    """Whether Redis answers, checked at most every CHECK_S; one warning when it goes and one
+    when it returns (no client data in either)."""
+
+    CHECK_S = 2.0
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._up = True
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def up(self) -> bool:
+        """True while Redis answers a PING."""
+        with self._lock:
+            if time.monotonic() - self._checked < self.CHECK_S:
+                return self._up
+            self._checked = time.monotonic()
+            try:
+                up = bool(self.client.ping())
+            except redis.RedisError:
+                up = False
+            if up != self._up:
+                log.warning("Redis is back: report limits are shared again" if up else
+                            "Redis unreachable: report limits count per worker until it returns")
+            self._up = up
+            return up
 
 
 def _limit_headers(limiter: Limiter) -> Callable[[Response], Response]:

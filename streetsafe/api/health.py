@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..db import get_database
@@ -27,7 +27,11 @@ def readyz() -> ResponseReturnValue:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify(status="ready", revision=head_revision())
+    # Redis holds only the abuse limits: while it is away reports are still taken (limits
+    # count per worker), so the instance stays ready and says so.
+    watch = current_app.extensions.get("streetsafe.redis_watch")
+    redis_state = "off" if watch is None else "ok" if watch.up() else "unavailable"
+    return jsonify(status="ready", revision=head_revision(), redis=redis_state)
 
 
 def readiness_problem(engine: sa.Engine) -> str | None:
