@@ -138,6 +138,8 @@ class GtfsSource:
 
 
 def _cell(row: list[str], positions: dict[str, int], column: str) -> str:
+    """A value, stripped: ids are compared stripped in every file (real feeds quote line
+    breaks into ids: 84 TfL stop ids end in one)."""
     index = positions.get(column)
     return row[index].strip() if index is not None and index < len(row) else ""
 
@@ -252,11 +254,16 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         except (IndexError, ValueError):
             raise ImportDataError(label, "stop_sequence is not a whole number (or the row is "
                                   "short)", line, "stop_sequence") from None  # fmt: skip
-        if trip_id not in feed.trips:
-            raise ImportDataError(label, f"trip {trip_id!r} is not in trips.txt", line, "trip_id")
+        if trip_id not in feed.trips:  # ids are stripped in every file (see _cell); only
+            trip_id = trip_id.strip()  # the few that miss pay for it
+            if trip_id not in feed.trips:
+                raise ImportDataError(label, f"trip {trip_id!r} is not in trips.txt", line,
+                                      "trip_id")  # fmt: skip
         if stop_id not in feed.stop_ids:
-            raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt", line,
-                                  "stop_id")  # fmt: skip
+            stop_id = stop_id.strip()
+            if stop_id not in feed.stop_ids:
+                raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt",
+                                      line, "stop_id")  # fmt: skip
         feed.stop_times[trip_id].append((seq, stop_id))
 
 
@@ -281,12 +288,13 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
             usual = False
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
-        shapes[row[shape_at]].append((seq, lon, lat))
+        shapes[row[shape_at].strip()].append((seq, lon, lat))
 
 
 def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
-    """Read shapes.txt in columns (the row loop's own int() and float(), unstripped ids) if
-    every point is usual; False, with nothing read, sends it row by row."""
+    """Read shapes.txt in columns (the row loop's own int() and float(); ids stripped once
+    each, as in every file) if every point is usual; False, with nothing read, sends it row
+    by row."""
     label = source.label("shapes.txt")
     columns = read_columns(label, source.data("shapes.txt"), SHAPE_COLUMNS, SHAPE_COLUMNS,
                            strip=False)  # fmt: skip
@@ -306,7 +314,7 @@ def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
     points = list(zip(seq_of, lon_of, lat_of, strict=True))
     start = 0
     for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
-        feed.shapes[shape_id].extend(points[start:end])
+        feed.shapes[shape_id.strip()].extend(points[start:end])  # ids equal once stripped merge
         start = end
     return True
 

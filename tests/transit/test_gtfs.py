@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import zipfile
 from pathlib import Path
@@ -338,3 +339,54 @@ def test_stops_are_placed_along_shapes_where_the_sql_walk_places_them(
     assert len(pairs) > (10 if feed == "tiny" else 5000)
     # Same walk, same senses; only the order of floating-point sums differs.
     assert max(abs(mine - sql) for mine, sql in pairs) < 1e-6
+
+
+# Which column of which file holds which kind of id (TfL quotes line breaks into stop ids).
+ID_COLUMNS = {
+    "stops.txt": ("stop_id", "parent_station"),
+    "stop_times.txt": ("stop_id", "trip_id"),
+    "trips.txt": ("route_id", "trip_id", "shape_id"),
+    "routes.txt": ("route_id",),
+    "shapes.txt": ("shape_id",),
+}
+
+
+def _feed_with_line_breaks_in_ids(folder: Path) -> None:
+    """The fixture feed with every id in every file ending in a quoted line break."""
+    shutil.copytree(WITH_SHAPES, folder)
+    for name, columns in ID_COLUMNS.items():
+        with open(folder / name, newline="", encoding="utf-8") as file:
+            header, *rows = list(csv.reader(file))
+        at = [header.index(column) for column in columns]
+        for row in rows:
+            for i in at:
+                row[i] = f"{row[i]}\r\n" if row[i] else row[i]
+        with open(folder / name, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file, lineterminator="\n").writerows([header, *rows])
+
+
+def _imported(connection: sa.Connection) -> dict[str, list]:
+    return {
+        "stops": _rows(connection, "SELECT public_id, source_id, parent_public_id FROM stops "
+                       "ORDER BY public_id"),  # fmt: skip
+        "sequences": _rows(connection, "SELECT r.public_id, rs.direction, rs.seq, s.public_id, "
+                           "sh.source_id, round(rs.distance_m::numeric, 3) FROM route_stops rs "
+                           "JOIN routes r ON r.id = rs.route_id JOIN stops s ON s.id = rs.stop_id "
+                           "LEFT JOIN route_shapes sh ON sh.id = rs.shape_id ORDER BY 1, 2, 3"),
+        "shapes": _rows(connection, "SELECT source_id, ST_AsText(geom) FROM route_shapes "
+                        "WHERE NOT from_stops ORDER BY 1"),  # fmt: skip
+    }  # fmt: skip
+
+
+def test_ids_ending_in_a_quoted_line_break_are_stripped_in_every_file(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    folder = tmp_path / "feed"
+    _feed_with_line_breaks_in_ids(folder)
+    assert b'"S1\r\n"' in (folder / "stop_times.txt").read_bytes()
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    clean = _imported(connection)
+    result = import_gtfs(connection, folder, "tiny")
+    assert result.counts["shapes"] == 3 and result.counts["route stops"] > 0
+    assert _imported(connection) == clean
+    assert ("tiny:P1", "P1", "tiny:STN") in clean["stops"]
