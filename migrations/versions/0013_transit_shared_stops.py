@@ -1,0 +1,158 @@
+"""Transit geometry that holds when real feeds are loaded together (issue 15).
+
+Written by hand.
+
+Distances in metres. `route_stops.distance_m` was a planar lon/lat fraction of the shape
+times its geodesic length, not metres along the shape (off by a median of 117 m on London's
+routes). It is now geodesic metres along the shape up to the stop, what PostGIS gives for
+`ST_Length(ST_LineSubstring(geom, 0, fraction)::geography)`, and the planar fraction is kept
+beside it (`route_stops.fraction`) to cut the shape between stops. Route shape pieces carry
+where they start (`start_m`, geodesic metres along the shape; `start_fraction`, planar), so
+that snapping measures a report's position along a route on one short piece instead of the
+whole shape (0.45 ms a shape on the Southampton feed). The pieces trigger of migrations
+0007/0008 fills both; the GTFS importer COPYs them with its pieces. Existing rows are
+converted here: the old distance over the length is the planar fraction.
+
+Revision ID: 0013
+Revises: 0011
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+from alembic import context, op
+
+revision = "0013"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+SEGMENTS_PER_PIECE = 3  # as migration 0007
+
+# Migration 0007's pieces, each with the geodesic metres and the planar fraction of the shape
+# before it (the sums of the earlier pieces' lengths: the pieces share their end vertices).
+PIECES_OF = f"""
+    INSERT INTO route_shape_pieces (shape_id, seq, geom, start_m, start_fraction)
+    SELECT q.shape_id, q.seq, q.geom,
+           coalesce(sum(ST_Length(q.geom::geography)) OVER before, 0),
+           coalesce(sum(ST_Length(q.geom)) OVER before
+                    / nullif(sum(ST_Length(q.geom)) OVER shape, 0), 0)
+      FROM (SELECT sh.id AS shape_id, piece.seq, ST_MakeLine(d.geom ORDER BY d.path[1]) AS geom
+              FROM {{shapes}} sh
+             CROSS JOIN LATERAL ST_DumpPoints(sh.geom) AS d
+             CROSS JOIN LATERAL unnest(
+                   CASE WHEN d.path[1] > 1 AND (d.path[1] - 1) % {SEGMENTS_PER_PIECE} = 0
+                        THEN ARRAY[(d.path[1] - 1) / {SEGMENTS_PER_PIECE} - 1,
+                                   (d.path[1] - 1) / {SEGMENTS_PER_PIECE}]
+                        ELSE ARRAY[(d.path[1] - 1) / {SEGMENTS_PER_PIECE}] END) AS piece(seq)
+             GROUP BY sh.id, piece.seq
+            HAVING count(*) >= 2) AS q
+    WINDOW shape AS (PARTITION BY q.shape_id),
+           before AS (PARTITION BY q.shape_id ORDER BY q.seq
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
+"""
+
+SKIP_WRITTEN_PIECES = """
+    IF current_setting('streetsafe.shape_pieces', true) = 'written' THEN
+        RETURN NULL;  -- the writer COPYs the same pieces itself
+    END IF;
+"""
+
+
+def _pieces_triggers(pieces_of: str) -> str:
+    """The route_shapes insert (with 0008's guard) and update trigger functions."""
+    return f"""
+        CREATE OR REPLACE FUNCTION route_shapes_after_insert() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+        {SKIP_WRITTEN_PIECES}{pieces_of.format(shapes="new_rows")}    RETURN NULL;
+        END $$;
+
+        CREATE OR REPLACE FUNCTION route_shapes_after_update() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM route_shape_pieces p USING new_rows n WHERE p.shape_id = n.id;
+        {pieces_of.format(shapes="new_rows")}    RETURN NULL;
+        END $$;
+    """
+
+
+BACKFILL_PIECES = """
+UPDATE route_shape_pieces p SET start_m = q.start_m, start_fraction = q.start_fraction
+  FROM (SELECT shape_id, seq,
+               coalesce(sum(ST_Length(geom::geography)) OVER before, 0) AS start_m,
+               coalesce(sum(ST_Length(geom)) OVER before
+                        / nullif(sum(ST_Length(geom)) OVER shape, 0), 0) AS start_fraction
+          FROM route_shape_pieces
+        WINDOW shape AS (PARTITION BY shape_id),
+               before AS (PARTITION BY shape_id ORDER BY seq
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS q
+ WHERE p.shape_id = q.shape_id AND p.seq = q.seq;
+"""
+
+BACKFILL_ROUTE_STOPS = """
+UPDATE route_stops rs
+   SET fraction = least(greatest(rs.distance_m / sh.length_m, 0.0), 1.0),
+       distance_m = ST_Length(ST_LineSubstring(
+           sh.geom, 0, least(greatest(rs.distance_m / sh.length_m, 0.0), 1.0))::geography)
+  FROM route_shapes sh
+ WHERE sh.id = rs.shape_id AND rs.distance_m IS NOT NULL AND sh.length_m > 0;
+"""
+
+# The stretch of a route direction's shape between two of its consecutive stops, cut at the
+# stops' planar fractions (rows written before 0013 by hand, without one: distance over
+# length, what it was then); a straight line between the stops when the shape is missing.
+SEGMENT_GEOM = """
+CREATE OR REPLACE FUNCTION hotspot_segment_geom(
+    p_route text, p_direction smallint, p_from text, p_to text
+) RETURNS geometry LANGUAGE sql STABLE AS $$
+    SELECT coalesce(
+        (SELECT x.g FROM (
+            SELECT CASE WHEN a.at IS NOT NULL AND b.at IS NOT NULL AND b.at > a.at
+                    THEN ST_LineSubstring(x.geom, least(a.at, 1.0), least(b.at, 1.0)) END AS g
+              FROM routes ro
+              JOIN route_stops a0 ON a0.route_id = ro.id AND a0.direction = p_direction
+              JOIN stops sa ON sa.id = a0.stop_id AND sa.public_id = p_from
+              JOIN route_stops b0 ON b0.route_id = ro.id AND b0.direction = p_direction
+                                 AND b0.seq > a0.seq
+              JOIN stops sb ON sb.id = b0.stop_id AND sb.public_id = p_to
+              JOIN route_shapes x ON x.id = a0.shape_id
+             CROSS JOIN LATERAL (SELECT coalesce(a0.fraction,
+                    a0.distance_m / nullif(x.length_m, 0)) AS at) a
+             CROSS JOIN LATERAL (SELECT coalesce(b0.fraction,
+                    b0.distance_m / nullif(x.length_m, 0)) AS at) b
+             WHERE ro.public_id = p_route
+             ORDER BY b0.seq - a0.seq LIMIT 1) AS x
+          WHERE ST_GeometryType(x.g) = 'ST_LineString'),
+        (SELECT ST_MakeLine(sa.geom, sb.geom) FROM stops sa, stops sb
+          WHERE sa.public_id = p_from AND sb.public_id = p_to
+            AND NOT ST_Equals(sa.geom, sb.geom))
+    )
+$$;
+"""
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE route_stops ADD COLUMN fraction double precision")
+    op.execute(
+        "ALTER TABLE route_shape_pieces ADD COLUMN start_m double precision, "
+        "ADD COLUMN start_fraction double precision"
+    )
+    op.execute(_pieces_triggers(PIECES_OF))
+    op.execute(BACKFILL_PIECES)
+    op.execute(BACKFILL_ROUTE_STOPS)
+    op.execute(SEGMENT_GEOM)
+
+
+def downgrade() -> None:
+    previous = context.script.get_revision("0005").module.FUNCTIONS
+    start = previous.index("CREATE FUNCTION hotspot_segment_geom(")
+    end = previous.index("$$;", start) + 3
+    op.execute(previous[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    op.execute(
+        "UPDATE route_stops rs SET distance_m = rs.fraction * sh.length_m "
+        "FROM route_shapes sh WHERE sh.id = rs.shape_id AND rs.fraction IS NOT NULL"
+    )
+    op.execute(_pieces_triggers(context.script.get_revision("0007").module.PIECES_OF))
+    op.execute("ALTER TABLE route_shape_pieces DROP COLUMN start_m, DROP COLUMN start_fraction")
+    op.execute("ALTER TABLE route_stops DROP COLUMN fraction")
