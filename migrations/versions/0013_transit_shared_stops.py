@@ -13,6 +13,12 @@ whole shape (0.45 ms a shape on the Southampton feed). The pieces trigger of mig
 0007/0008 fills both; the GTFS importer COPYs them with its pieces. Existing rows are
 converted here: the old distance over the length is the planar fraction.
 
+Suspect segments. Published route segments carry what their own geometry says about them:
+`hotspot_segment_sites.twin_stops` (the two stops share a name: the two sides of one road)
+and `detour_ratio` (length along the shape over the straight line between the stops),
+filled at insert time by a trigger calling `transit_segment_checks()`, so that a planner can
+tell a data fault from a hotspot (streetsafe/transit/segments.py has the thresholds).
+
 Revision ID: 0013
 Revises: 0011
 Create Date: 2026-12-02
@@ -131,6 +137,46 @@ CREATE OR REPLACE FUNCTION hotspot_segment_geom(
 $$;
 """
 
+# What a segment's own geometry says about it (streetsafe/transit/segments.py): its two stops
+# share a name (case and spaces aside), and how many times the straight line between them its
+# length along the shape is. The first consecutive pair of the route direction, as above.
+SEGMENT_CHECKS = """
+CREATE FUNCTION transit_segment_checks(
+    p_route text, p_direction smallint, p_from text, p_to text
+) RETURNS TABLE (twin_stops boolean, detour_ratio double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT lower(btrim(sa.name)) = lower(btrim(sb.name)),
+           (b.distance_m - a.distance_m)
+               / nullif(ST_Distance(sa.geom::geography, sb.geom::geography), 0)
+      FROM routes ro
+      JOIN route_stops a ON a.route_id = ro.id AND a.direction = p_direction
+      JOIN stops sa ON sa.id = a.stop_id AND sa.public_id = p_from
+      JOIN route_stops b ON b.route_id = ro.id AND b.direction = p_direction AND b.seq > a.seq
+      JOIN stops sb ON sb.id = b.stop_id AND sb.public_id = p_to
+     WHERE ro.public_id = p_route
+     ORDER BY b.seq - a.seq LIMIT 1
+$$;
+
+-- Filled at insert time, whoever inserts (the rollup triggers, the rebuild).
+CREATE FUNCTION hotspot_segment_sites_checks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT c.twin_stops, c.detour_ratio INTO NEW.twin_stops, NEW.detour_ratio
+      FROM transit_segment_checks(NEW.route_public_id, NEW.direction, NEW.from_public_id,
+                                  NEW.to_public_id) c;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER hotspot_segment_sites_checks BEFORE INSERT ON hotspot_segment_sites
+    FOR EACH ROW EXECUTE FUNCTION hotspot_segment_sites_checks();
+"""
+
+BACKFILL_SEGMENT_CHECKS = """
+UPDATE hotspot_segment_sites s SET (twin_stops, detour_ratio) = (
+    SELECT c.twin_stops, c.detour_ratio
+      FROM transit_segment_checks(s.route_public_id, s.direction, s.from_public_id,
+                                  s.to_public_id) c);
+"""
+
 
 def upgrade() -> None:
     op.execute("ALTER TABLE route_stops ADD COLUMN fraction double precision")
@@ -142,9 +188,19 @@ def upgrade() -> None:
     op.execute(BACKFILL_PIECES)
     op.execute(BACKFILL_ROUTE_STOPS)
     op.execute(SEGMENT_GEOM)
+    op.execute(
+        "ALTER TABLE hotspot_segment_sites ADD COLUMN twin_stops boolean, "
+        "ADD COLUMN detour_ratio double precision"
+    )
+    op.execute(SEGMENT_CHECKS)
+    op.execute(BACKFILL_SEGMENT_CHECKS)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER hotspot_segment_sites_checks ON hotspot_segment_sites")
+    op.execute("DROP FUNCTION hotspot_segment_sites_checks()")
+    op.execute("DROP FUNCTION transit_segment_checks(text, smallint, text, text)")
+    op.execute("ALTER TABLE hotspot_segment_sites DROP COLUMN twin_stops, DROP COLUMN detour_ratio")
     previous = context.script.get_revision("0005").module.FUNCTIONS
     start = previous.index("CREATE FUNCTION hotspot_segment_geom(")
     end = previous.index("$$;", start) + 3

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import gtfs_sql
+from . import gtfs_sql, segments
 from .gtfs_distances import Line, walk
 from .loader import (
     MAX_LAT,
@@ -345,29 +345,35 @@ def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A route direction's most common stop sequence and the shape its trips use."""
+    """A route direction's most common stop sequence, the shape its trips use, and one of
+    those trips (the first by id), to name in warnings."""
 
     route_id: str
     direction: int
     stop_ids: tuple[str, ...]
     shape_id: str | None
+    trip_id: str = ""
 
 
 def common_patterns(feed: GtfsFeed) -> list[Pattern]:
     """Per route and direction, the most frequent trip stop sequence (ties: longest, then id)."""
     counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
     shapes: dict[tuple[str, int, tuple[str, ...]], Counter] = defaultdict(Counter)
+    first_trip: dict[tuple[str, int, tuple[str, ...]], str] = {}
     for trip_id, calls in feed.stop_times.items():
         route_id, direction, shape_id = feed.trips[trip_id]
         stop_ids = tuple(stop_id for _, stop_id in sorted(calls))
         counts[route_id, direction][stop_ids] += 1
         shapes[route_id, direction, stop_ids][shape_id if shape_id in feed.shapes else None] += 1
+        key = (route_id, direction, stop_ids)
+        first_trip[key] = min(first_trip.get(key, trip_id), trip_id)
     patterns = []
     for (route_id, direction), counter in sorted(counts.items()):
         stop_ids = max(counter, key=lambda p: (counter[p], len(p), p))
         shape_counts = shapes[route_id, direction, stop_ids]
         shape_id = max(shape_counts, key=lambda s: (shape_counts[s], s is not None, s or ""))
-        patterns.append(Pattern(route_id, direction, stop_ids, shape_id))
+        trip_id = first_trip[route_id, direction, stop_ids]
+        patterns.append(Pattern(route_id, direction, stop_ids, shape_id, trip_id))
     return patterns
 
 
@@ -557,6 +563,9 @@ def import_gtfs(
         write_sequences(connection, patterns, places, feed_id, name)
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
-        result.warnings = gtfs_sql.warnings(connection, feed_id)
+        trips = {(p.route_id, p.direction): p.trip_id for p in patterns}
+        result.warnings = gtfs_sql.warnings(connection, feed_id) + segments.suspect_segments(
+            connection, feed_id, trips)  # fmt: skip
+        segments.refresh_site_flags(connection, feed_id)
         record_stats(connection, feed_id, result)
     return result

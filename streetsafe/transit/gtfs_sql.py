@@ -202,6 +202,7 @@ def warnings(connection: sa.Connection, feed_id: int) -> list[ImportWarning]:
         ImportWarning(
             row.public_id,
             f"{row.distance_m:,.0f} m from route {row.route} (direction {row.direction})",
+            "stops far from their route",
         )
         for row in rows
     ]

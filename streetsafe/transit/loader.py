@@ -49,10 +49,11 @@ class ImportDataError(Exception):
 
 @dataclass(frozen=True)
 class ImportWarning:
-    """A suspicious but importable row, named by its public id."""
+    """A suspicious but importable row, named by its public id, and what kind of fault."""
 
     public_id: str
     message: str
+    kind: str = "suspicious rows"
 
     def __str__(self) -> str:
         return f"{self.public_id}: {self.message}"
@@ -74,7 +75,17 @@ class ImportResult:
         if self.skipped:
             reasons = ", ".join(f"{count:,} {why}" for why, count in self.skipped.items())
             text += f"; skipped {sum(self.skipped.values()):,} ({reasons})"
+        if self.warnings:
+            kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.warning_counts().items())
+            text += f"; warnings: {kinds}"
         return text
+
+    def warning_counts(self) -> dict[str, int]:
+        """How many warnings of each kind, in the order first seen."""
+        counts: dict[str, int] = {}
+        for warning in self.warnings:
+            counts[warning.kind] = counts.get(warning.kind, 0) + 1
+        return counts
 
 
 def parse_coordinate(raw: str, name: str, low: float, high: float, file: str, line: int) -> float:
@@ -220,7 +231,8 @@ def relink_reports(connection: sa.Connection, feed_id: int) -> None:
 
 def record_stats(connection: sa.Connection, feed_id: int, result: ImportResult) -> None:
     """Store the import's counts and skips on the feed row."""
-    stats = {"counts": result.counts, "skipped": result.skipped, "warnings": len(result.warnings)}
+    stats = {"counts": result.counts, "skipped": result.skipped, "warnings": len(result.warnings),
+             "warnings_by_kind": result.warning_counts()}  # fmt: skip
     connection.execute(
         sa.text("UPDATE feeds SET stats = CAST(:stats AS jsonb) WHERE id = :f"),
         {"stats": json.dumps(stats), "f": feed_id},
