@@ -19,6 +19,11 @@ and `detour_ratio` (length along the shape over the straight line between the st
 filled at insert time by a trigger calling `transit_segment_checks()`, so that a planner can
 tell a data fault from a hotspot (streetsafe/transit/segments.py has the thresholds).
 
+One stop across feeds. `stops.place_public_id` (partial index on the rows that have one)
+names the row that is a stop's place when several feeds know the stop (GTFS stop_id =
+NaPTAN ATCO code; the rule is in streetsafe/transit/places.py). Reports are tied to places,
+so segments between stops match a route's stop rows by their place.
+
 Revision ID: 0013
 Revises: 0011
 Create Date: 2026-12-02
@@ -118,10 +123,12 @@ CREATE OR REPLACE FUNCTION hotspot_segment_geom(
                     THEN ST_LineSubstring(x.geom, least(a.at, 1.0), least(b.at, 1.0)) END AS g
               FROM routes ro
               JOIN route_stops a0 ON a0.route_id = ro.id AND a0.direction = p_direction
-              JOIN stops sa ON sa.id = a0.stop_id AND sa.public_id = p_from
+              JOIN stops sa ON sa.id = a0.stop_id
+                            AND coalesce(sa.place_public_id, sa.public_id) = p_from
               JOIN route_stops b0 ON b0.route_id = ro.id AND b0.direction = p_direction
                                  AND b0.seq > a0.seq
-              JOIN stops sb ON sb.id = b0.stop_id AND sb.public_id = p_to
+              JOIN stops sb ON sb.id = b0.stop_id
+                            AND coalesce(sb.place_public_id, sb.public_id) = p_to
               JOIN route_shapes x ON x.id = a0.shape_id
              CROSS JOIN LATERAL (SELECT coalesce(a0.fraction,
                     a0.distance_m / nullif(x.length_m, 0)) AS at) a
@@ -150,9 +157,11 @@ LANGUAGE sql STABLE AS $$
                / nullif(ST_Distance(sa.geom::geography, sb.geom::geography), 0)
       FROM routes ro
       JOIN route_stops a ON a.route_id = ro.id AND a.direction = p_direction
-      JOIN stops sa ON sa.id = a.stop_id AND sa.public_id = p_from
+      JOIN stops sa ON sa.id = a.stop_id
+                        AND coalesce(sa.place_public_id, sa.public_id) = p_from
       JOIN route_stops b ON b.route_id = ro.id AND b.direction = p_direction AND b.seq > a.seq
-      JOIN stops sb ON sb.id = b.stop_id AND sb.public_id = p_to
+      JOIN stops sb ON sb.id = b.stop_id
+                        AND coalesce(sb.place_public_id, sb.public_id) = p_to
      WHERE ro.public_id = p_route
      ORDER BY b.seq - a.seq LIMIT 1
 $$;
@@ -187,6 +196,11 @@ def upgrade() -> None:
     op.execute(_pieces_triggers(PIECES_OF))
     op.execute(BACKFILL_PIECES)
     op.execute(BACKFILL_ROUTE_STOPS)
+    op.execute("ALTER TABLE stops ADD COLUMN place_public_id varchar(160)")
+    op.execute(
+        "CREATE INDEX ix_stops_place_public_id ON stops (place_public_id) "
+        "WHERE place_public_id IS NOT NULL"
+    )
     op.execute(SEGMENT_GEOM)
     op.execute(
         "ALTER TABLE hotspot_segment_sites ADD COLUMN twin_stops boolean, "
@@ -205,6 +219,8 @@ def downgrade() -> None:
     start = previous.index("CREATE FUNCTION hotspot_segment_geom(")
     end = previous.index("$$;", start) + 3
     op.execute(previous[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    op.execute("DROP INDEX ix_stops_place_public_id")
+    op.execute("ALTER TABLE stops DROP COLUMN place_public_id")
     op.execute(
         "UPDATE route_stops rs SET distance_m = rs.fraction * sh.length_m "
         "FROM route_shapes sh WHERE sh.id = rs.shape_id AND rs.fraction IS NOT NULL"

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..db import Executor, driver_rows
 from ..transit.near import M_PER_DEG_LON_EQUATOR, MARGIN, MIN_M_PER_DEG_LAT, within_box
+from ..transit.places import place_of, serving
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
 
@@ -52,9 +53,11 @@ class SnappedRoute:
 
 
 # A stop's mode: its own (NaPTAN), else that of a route serving it (GTFS stops have none).
-_STOP_COLUMNS = """s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+# Stops are places: a stop known to several feeds is the one row they share
+# (transit/places.py), and its routes are those calling at any of its feeds' rows.
+_STOP_COLUMNS = f"""s.id, s.public_id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
     coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs JOIN routes r ON r.id = rs.route_id
-                      WHERE rs.stop_id = s.id)) AS mode"""
+                      WHERE {serving("rs.stop_id", "s")})) AS mode"""
 
 # The nearest stop to each input point, in one statement (input row n's stop comes back
 # with n). Candidates come from the geometry GiST index (a lon/lat box holding every point
@@ -68,6 +71,7 @@ CROSS JOIN LATERAL (
     SELECT {_STOP_COLUMNS}, ST_Distance(s.geom::geography, {_PT}::geography) AS distance_m
     FROM stops s
     WHERE {within_box("s.geom", "i.lon", "i.lat", "i.radius_m")}
+      AND s.place_public_id IS NULL
       AND ST_DWithin(s.geom::geography, {_PT}::geography, i.radius_m)
     ORDER BY distance_m, s.id
     LIMIT 1
@@ -78,7 +82,8 @@ _STOP_BY_ID_SQL = sa.text(f"""
 SELECT {_STOP_COLUMNS},
        CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
             ELSE ST_Distance(s.geom::geography, {_POINT}::geography) END AS distance_m
-FROM stops s WHERE s.public_id = :public_id
+FROM stops given JOIN stops s ON s.public_id = {place_of("given")}
+WHERE given.public_id = :public_id
 """)
 
 
@@ -200,8 +205,8 @@ LEFT JOIN LATERAL (
                  pairs.to_m - pairs.from_m, pairs.seq
         LIMIT 1
     ) best
-    JOIN stops fs ON fs.id = best.from_stop
-    JOIN stops ts ON ts.id = best.to_stop
+    JOIN stops fr ON fr.id = best.from_stop JOIN stops fs ON fs.public_id = {place_of("fr")}
+    JOIN stops tr ON tr.id = best.to_stop JOIN stops ts ON ts.public_id = {place_of("tr")}
 ) seg ON true"""
 _SNAP_SELECT = f"""
 SELECT {_SNAP_COLUMNS}

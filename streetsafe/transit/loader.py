@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
+from .places import resolve_places
+
 MIN_LON, MAX_LON = -180.0, 180.0
 MIN_LAT, MAX_LAT = -90.0, 90.0
 
@@ -173,7 +175,8 @@ def progress(items: Iterable[Any], quiet: bool, **options: Any) -> Iterable[Any]
 
 @contextmanager
 def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str) -> Iterator[int]:
-    """Within a savepoint: empty (or create) feed `name`, yield its id, then re-link reports.
+    """Within a savepoint: empty (or create) feed `name`, yield its id, then set the stops'
+    places (transit/places.py) and re-link reports.
 
     Any exception rolls the savepoint back, so the database is left exactly as it was.
     """
@@ -189,7 +192,20 @@ def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str)
         connection.execute(sa.text("DELETE FROM routes WHERE feed_id = :f"), {"f": feed_id})
         connection.execute(sa.text("DELETE FROM stops WHERE feed_id = :f"), {"f": feed_id})
         yield feed_id
+        resolve_places(connection)
         relink_reports(connection, feed_id)
+
+
+def delete_feed(connection: sa.Connection, name: str) -> bool:
+    """Delete feed `name` with its stops, routes and shapes; the other feeds' stops take
+    their places again (transit/places.py). False if there is no such feed."""
+    with connection.begin_nested():
+        deleted = connection.scalar(
+            sa.text("DELETE FROM feeds WHERE name = :name RETURNING id"), {"name": name}
+        )
+        if deleted is not None:
+            resolve_places(connection)
+    return deleted is not None
 
 
 @contextmanager
