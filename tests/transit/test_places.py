@@ -154,3 +154,22 @@ def test_transit_stats_shows_totals_shapes_and_shared_stops(connection: sa.Conne
     assert "  shapes: 1 from shapes.txt, 0 built from stops" in text
     assert "  stops shared: 4 with naptan (one place; theirs is used)" in text
     assert "total: 9 stops (5 places; 4 stops shared with another feed), 1 routes, 1 shapes" in text
+
+
+@pytest.mark.realdata
+def test_southampton_feed_and_gb_naptan_share_their_stops(
+    connection: sa.Connection, db_session: Session, shared_geodata: Path
+) -> None:
+    import_gtfs(connection, shared_geodata / "gtfs" / "southampton-bluestar-2025.zip", "sot")
+    import_naptan(connection, [shared_geodata / "naptan" / "gb-146-areas-stops.tgz"], "naptan")
+    shared = connection.scalar(sa.text(
+        "SELECT count(*) FROM stops s JOIN feeds f ON f.id = s.feed_id "
+        "WHERE f.name = 'sot' AND s.place_public_id = 'naptan:' || s.source_id"))  # fmt: skip
+    assert shared == 2642  # of 2,643: every stop of the feed NaPTAN lists (active)
+    points = connection.execute(sa.text(
+        "SELECT ST_X(geom) + 0.0005 * sin(id), ST_Y(geom) + 0.0003 * cos(id) FROM stops "
+        "WHERE feed_id = (SELECT id FROM feeds WHERE name = 'sot') ORDER BY id LIMIT 500"
+    )).all()  # fmt: skip
+    found = snapping.nearest_stops(db_session, [(lon, lat, 150.0) for lon, lat in points])
+    ids = [stop.public_id for stop in found if stop is not None]
+    assert len(ids) > 400 and all(i.startswith("naptan:") for i in ids)
