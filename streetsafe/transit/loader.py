@@ -199,7 +199,7 @@ def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str)
 def delete_feed(connection: sa.Connection, name: str) -> bool:
     """Delete feed `name` with its stops, routes and shapes; the other feeds' stops take
     their places again (transit/places.py). False if there is no such feed."""
-    with connection.begin_nested():
+    with connection.begin_nested(), planner_settings(connection, jit="off"):
         deleted = connection.scalar(
             sa.text("DELETE FROM feeds WHERE name = :name RETURNING id"), {"name": name}
         )

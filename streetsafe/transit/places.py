@@ -25,22 +25,32 @@ import sqlalchemy as sa
 # An ATCO code: a three-digit area code, then letters and digits (12 characters at most).
 ATCO_CODE = "^[0-9]{3}[0-9A-Za-z]{1,9}$"
 
-RESOLVE_PLACES = """
+# The GTFS stops whose place is not what the rule says, and the place it says (NULL: their
+# own). Each GTFS feed's stops are read by feed (OFFSET 0: merge-joined with feeds, the whole
+# feed_id index was read, 0.4 s beside GB NaPTAN); changes are written by id afterwards
+# (joined in one UPDATE, the planner hashed all of stops to change none).
+CHANGED_PLACES = """
 WITH candidates AS (
-    SELECT s.id, s.public_id, s.source_id, f.name AS feed
-    FROM stops s JOIN feeds f ON f.id = s.feed_id
-    WHERE f.kind = 'gtfs' AND s.source_id ~ :atco
+    SELECT s.id, s.public_id, s.source_id, s.place_public_id, f.name AS feed
+    FROM feeds f CROSS JOIN LATERAL (
+        SELECT s.* FROM stops s WHERE s.feed_id = f.id AND s.source_id ~ :atco OFFSET 0) s
+    WHERE f.kind = 'gtfs'
 ), wanted AS (
-    SELECT c.id, c.public_id, coalesce(
+    SELECT c.id, c.public_id, c.place_public_id, coalesce(
         (SELECT n.public_id FROM feeds nf
            JOIN stops n ON n.public_id = nf.name || ':' || c.source_id
           WHERE nf.kind = 'naptan' ORDER BY nf.name LIMIT 1),
         first_value(c.public_id) OVER (PARTITION BY c.source_id ORDER BY c.feed)) AS place
     FROM candidates c
 )
-UPDATE stops s SET place_public_id = nullif(w.place, w.public_id)
-FROM wanted w
-WHERE s.id = w.id AND s.place_public_id IS DISTINCT FROM nullif(w.place, w.public_id)
+SELECT id, nullif(place, public_id) AS place FROM wanted
+WHERE place_public_id IS DISTINCT FROM nullif(place, public_id)
+"""
+
+SET_PLACES = """
+UPDATE stops s SET place_public_id = u.place
+FROM unnest(CAST(:ids AS bigint[]), CAST(:places AS text[])) AS u(id, place)
+WHERE s.id = u.id
 """
 
 SHARED_COUNT = "SELECT count(*) FROM stops WHERE place_public_id IS NOT NULL"
@@ -48,7 +58,10 @@ SHARED_COUNT = "SELECT count(*) FROM stops WHERE place_public_id IS NOT NULL"
 
 def resolve_places(connection: sa.Connection) -> None:
     """Set every GTFS stop's place by the rule above (only rows whose place changes)."""
-    connection.execute(sa.text(RESOLVE_PLACES), {"atco": ATCO_CODE})
+    changed = connection.execute(sa.text(CHANGED_PLACES), {"atco": ATCO_CODE}).all()
+    if changed:
+        ids, places = (list(column) for column in zip(*changed, strict=True))
+        connection.execute(sa.text(SET_PLACES), {"ids": ids, "places": places})
 
 
 def place_of(alias: str) -> str:
