@@ -35,7 +35,9 @@ def segment_flags(twin_stops: bool | None, detour_ratio: float | None) -> dict[s
 
 
 # Consecutive stops of the feed's route patterns with the same name (case and spaces aside),
-# or further along the shape than DETOUR_RATIO times the straight line between them.
+# or further along the shape than DETOUR_RATIO times the straight line between them. The
+# stops' feed is spelled out: without it the planner hashed every feed's stops (0.15 s
+# beside GB NaPTAN).
 SUSPECT_SEGMENTS = """
 SELECT q.* FROM (
     SELECT r.public_id AS route, r.source_id AS route_source_id, a.direction,
@@ -50,6 +52,7 @@ SELECT q.* FROM (
     JOIN routes r ON r.id = a.route_id
     JOIN stops sa ON sa.id = a.stop_id JOIN stops sb ON sb.id = b.stop_id
     WHERE r.feed_id = :feed_id AND a.stop_id <> b.stop_id
+      AND sa.feed_id = :feed_id AND sb.feed_id = :feed_id  -- a feed's routes call at its stops
 ) q
 WHERE q.twin OR (q.along_m > :ratio * q.straight_m AND q.along_m - q.straight_m > :extra_m)
 ORDER BY q.route, q.direction, q.from_id, q.to_id
