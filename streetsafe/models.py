@@ -55,6 +55,9 @@ class Stop(Base):
     location_type: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
     parent_public_id: Mapped[str | None] = mapped_column(sa.String(160))
     locality: Mapped[str | None] = mapped_column(sa.Text)
+    # The public id of the row that is this stop's place when another feed knows it too
+    # (NULL: its own place); see streetsafe/transit/places.py (migration 0013).
+    place_public_id: Mapped[str | None] = mapped_column(sa.String(160))
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
 
     feed: Mapped[Feed] = relationship(primaryjoin="foreign(Stop.feed_id) == Feed.id")
@@ -109,7 +112,10 @@ class RouteStop(Base):
     shape_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("route_shapes.id", ondelete="SET NULL"), index=True
     )
+    # Geodesic metres along the shape to the stop; `fraction` is the stop's planar fraction
+    # of the shape (ST_LineSubstring's measure), to cut the shape between stops (0013).
     distance_m: Mapped[float | None] = mapped_column(sa.Float)
+    fraction: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class Neighbourhood(Base):
@@ -309,3 +315,6 @@ class RouteShapePiece(Base):
     shape_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=False)
+    # Where the piece starts: geodesic metres along the shape, planar fraction of it (0013).
+    start_m: Mapped[float | None] = mapped_column(sa.Float)
+    start_fraction: Mapped[float | None] = mapped_column(sa.Float)

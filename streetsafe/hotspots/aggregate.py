@@ -20,6 +20,7 @@ from shapely.geometry.polygon import orient
 from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
+from ..transit.segments import segment_flags
 from .filters import HotspotFilters
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
 
@@ -374,12 +375,14 @@ def segment_features(
         "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "
         "s.to_public_id), s.route_public_id, s.route_short_name, s.direction, "
         "s.from_public_id, s.from_name, s.to_public_id, s.to_name, s.mode, "
-        "ST_AsBinary(s.geom), r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
+        "ST_AsBinary(s.geom), s.twin_stops, s.detour_ratio, r.category_mask, "
+        "sum(r.count)::int, sum(r.key_sum)::bigint "
         "FROM hotspot_segment_rollup r JOIN hotspot_segment_sites s "
         "ON (s.route_public_id, s.direction, s.from_public_id, s.to_public_id) = "
         "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id) "
         f"WHERE {' AND '.join(where) or 'true'} "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, s.geom, r.category_mask",
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, s.geom, s.twin_stops, s.detour_ratio, "
+        "r.category_mask",
         "s.route_public_id, s.direction, s.from_public_id, s.to_public_id",
     )
     rows = session.execute(sa.text(sql), params)
@@ -389,7 +392,10 @@ def segment_features(
         _collect(
             rows,
             lambda row: HotspotFeature(
-                row[0], shapely.from_wkb(row[9]), properties=dict(zip(names, row[1:9], strict=True))
+                row[0],
+                shapely.from_wkb(row[9]),
+                properties=dict(zip(names, row[1:9], strict=True))
+                | segment_flags(row[10], row[11]),  # a data fault is not a hotspot
             ),
         ).values()
     )

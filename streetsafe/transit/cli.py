@@ -97,7 +97,7 @@ def transit() -> None:
 
 @transit.command("stats")
 def transit_stats() -> None:
-    """Counts of stops and routes per feed and mode, and the neighbourhoods."""
+    """Stops and routes per feed and mode, shapes, shared stops, totals, neighbourhoods."""
     from ..cli import resolved_settings
     from ..db import make_engine
     from .stats import feed_stats
@@ -107,6 +107,23 @@ def transit_stats() -> None:
         lines = feed_stats(connection)
     engine.dispose()
     click.echo("\n".join(lines) if lines else "no feeds imported yet")
+
+
+@transit.command("delete")
+@click.argument("feed")
+def transit_delete(feed: str) -> None:
+    """Delete FEED (its stops, routes and shapes); other feeds' stops take their places."""
+    from ..cli import resolved_settings
+    from ..db import make_engine
+    from .loader import delete_feed
+
+    engine = make_engine(resolved_settings().database_url)
+    with engine.begin() as connection:
+        deleted = delete_feed(connection, feed)
+    engine.dispose()
+    if not deleted:
+        raise click.ClickException(f"no feed named {feed!r}")
+    click.echo(f"deleted feed {feed}")
 
 
 COMMANDS = (import_gtfs_command, import_naptan_command, import_boundaries_command, transit)

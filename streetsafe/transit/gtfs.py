@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import gtfs_sql
+from . import gtfs_sql, segments
 from .gtfs_distances import Line, walk
 from .loader import (
     MAX_LAT,
@@ -138,6 +138,8 @@ class GtfsSource:
 
 
 def _cell(row: list[str], positions: dict[str, int], column: str) -> str:
+    """A value, stripped: ids are compared stripped in every file (real feeds quote line
+    breaks into ids: 84 TfL stop ids end in one)."""
     index = positions.get(column)
     return row[index].strip() if index is not None and index < len(row) else ""
 
@@ -252,11 +254,16 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         except (IndexError, ValueError):
             raise ImportDataError(label, "stop_sequence is not a whole number (or the row is "
                                   "short)", line, "stop_sequence") from None  # fmt: skip
-        if trip_id not in feed.trips:
-            raise ImportDataError(label, f"trip {trip_id!r} is not in trips.txt", line, "trip_id")
+        if trip_id not in feed.trips:  # ids are stripped in every file (see _cell); only
+            trip_id = trip_id.strip()  # the few that miss pay for it
+            if trip_id not in feed.trips:
+                raise ImportDataError(label, f"trip {trip_id!r} is not in trips.txt", line,
+                                      "trip_id")  # fmt: skip
         if stop_id not in feed.stop_ids:
-            raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt", line,
-                                  "stop_id")  # fmt: skip
+            stop_id = stop_id.strip()
+            if stop_id not in feed.stop_ids:
+                raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt",
+                                      line, "stop_id")  # fmt: skip
         feed.stop_times[trip_id].append((seq, stop_id))
 
 
@@ -281,12 +288,13 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
             usual = False
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
-        shapes[row[shape_at]].append((seq, lon, lat))
+        shapes[row[shape_at].strip()].append((seq, lon, lat))
 
 
 def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
-    """Read shapes.txt in columns (the row loop's own int() and float(), unstripped ids) if
-    every point is usual; False, with nothing read, sends it row by row."""
+    """Read shapes.txt in columns (the row loop's own int() and float(); ids stripped once
+    each, as in every file) if every point is usual; False, with nothing read, sends it row
+    by row."""
     label = source.label("shapes.txt")
     columns = read_columns(label, source.data("shapes.txt"), SHAPE_COLUMNS, SHAPE_COLUMNS,
                            strip=False)  # fmt: skip
@@ -306,7 +314,7 @@ def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
     points = list(zip(seq_of, lon_of, lat_of, strict=True))
     start = 0
     for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
-        feed.shapes[shape_id].extend(points[start:end])
+        feed.shapes[shape_id.strip()].extend(points[start:end])  # ids equal once stripped merge
         start = end
     return True
 
@@ -337,29 +345,35 @@ def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A route direction's most common stop sequence and the shape its trips use."""
+    """A route direction's most common stop sequence, the shape its trips use, and one of
+    those trips (the first by id), to name in warnings."""
 
     route_id: str
     direction: int
     stop_ids: tuple[str, ...]
     shape_id: str | None
+    trip_id: str = ""
 
 
 def common_patterns(feed: GtfsFeed) -> list[Pattern]:
     """Per route and direction, the most frequent trip stop sequence (ties: longest, then id)."""
     counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
     shapes: dict[tuple[str, int, tuple[str, ...]], Counter] = defaultdict(Counter)
+    first_trip: dict[tuple[str, int, tuple[str, ...]], str] = {}
     for trip_id, calls in feed.stop_times.items():
         route_id, direction, shape_id = feed.trips[trip_id]
         stop_ids = tuple(stop_id for _, stop_id in sorted(calls))
         counts[route_id, direction][stop_ids] += 1
         shapes[route_id, direction, stop_ids][shape_id if shape_id in feed.shapes else None] += 1
+        key = (route_id, direction, stop_ids)
+        first_trip[key] = min(first_trip.get(key, trip_id), trip_id)
     patterns = []
     for (route_id, direction), counter in sorted(counts.items()):
         stop_ids = max(counter, key=lambda p: (counter[p], len(p), p))
         shape_counts = shapes[route_id, direction, stop_ids]
         shape_id = max(shape_counts, key=lambda s: (shape_counts[s], s is not None, s or ""))
-        patterns.append(Pattern(route_id, direction, stop_ids, shape_id))
+        trip_id = first_trip[route_id, direction, stop_ids]
+        patterns.append(Pattern(route_id, direction, stop_ids, shape_id, trip_id))
     return patterns
 
 
@@ -400,56 +414,77 @@ def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLi
     return lines
 
 
+def measure_lines(lines: list[ShapeLine]) -> dict[str, Line]:
+    """Each line's measures (planar and geodesic), by shape source id: where its pieces
+    start, and where its stops lie along it."""
+    return {line.source_id: Line.of(line.coords) for line in lines}
+    return lines
+
+
 def line_ewkb(coords: list[tuple[float, float]]) -> str:
     """Hex EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
     flat = [value for point in coords for value in point]
     return struct.pack(f"<BIII{len(flat)}d", 1, 0x20000002, 4326, len(coords), *flat).hex()
 
 
-def piece_rows(shape_ids: list[int], lines: list[ShapeLine]) -> Iterator[tuple[int, int, str]]:
-    """(shape id, seq, EWKB) of each shape's pieces, exactly as migration 0007's trigger cuts
-    them: piece k holds vertices 3k to 3k + 3 (0-based), so neighbours share a vertex."""
+def piece_rows(
+    shape_ids: list[int], lines: list[ShapeLine], measured: dict[str, Line]
+) -> Iterator[tuple[int, int, str, float, float]]:
+    """(shape id, seq, EWKB, start_m, start_fraction) of each shape's pieces, exactly as the
+    trigger of migrations 0007 and 0013 cuts them: piece k holds vertices 3k to 3k + 3
+    (0-based), so neighbours share a vertex; it starts start_m geodesic metres along the
+    shape, at start_fraction of its planar length."""
     step = SEGMENTS_PER_PIECE
     for shape_id, line in zip(shape_ids, lines, strict=True):
-        coords = line.coords
-        for seq in range((len(coords) - 2) // step + 1):
-            yield shape_id, seq, line_ewkb(coords[seq * step : seq * step + step + 1])
+        coords, measure = line.coords, measured[line.source_id]
+        count = (len(coords) - 2) // step + 1
+        total = measure.cum[-1]
+        starts_m = measure.cum_m[: count * step : step].tolist()
+        starts = (measure.cum[: count * step : step] / total if total > 0 else
+                  np.zeros(count)).tolist()  # fmt: skip
+        for seq, start_m, start in zip(range(count), starts_m, starts, strict=True):
+            at = seq * step
+            yield shape_id, seq, line_ewkb(coords[at : at + step + 1]), start_m, start
 
 
-def pattern_fractions(
-    patterns: list[Pattern], lines: list[ShapeLine], feed: GtfsFeed
-) -> list[list[float] | None]:
-    """Each pattern's stops as fractions along its shapes.txt line (None: no such line, the
-    server places them on a line built from the stops)."""
-    by_source = {line.source_id: line for line in lines}
-    measured: dict[str, Line] = {}
-    fractions: list[list[float] | None] = []
+# Each stop of a pattern placed along its shapes.txt line: (planar fractions, geodesic metres).
+Places = tuple[list[float], list[float]]
+
+
+def pattern_places(
+    patterns: list[Pattern], measured: dict[str, Line], feed: GtfsFeed
+) -> list[Places | None]:
+    """Each pattern's stops as fractions of, and metres along, its shapes.txt line (None: no
+    such line, the server places them on a line built from the stops)."""
+    places: list[Places | None] = []
     for pattern in patterns:
-        line = by_source.get(pattern.shape_id) if pattern.shape_id is not None else None
+        line = measured.get(pattern.shape_id) if pattern.shape_id is not None else None
         if line is None:
-            fractions.append(None)
+            places.append(None)
             continue
-        if line.source_id not in measured:
-            measured[line.source_id] = Line.of(line.coords)
         points = [feed.stop_points[stop_id] for stop_id in pattern.stop_ids]
-        fractions.append(walk(measured[line.source_id], points))
-    return fractions
+        fractions = walk(line, points)
+        places.append((fractions, line.metres_at(fractions)))
+    return places
 
 
 def pattern_rows(
-    patterns: list[Pattern], fractions: list[list[float] | None], name: str
+    patterns: list[Pattern], places: list[Places | None], name: str
 ) -> Iterator[tuple]:
-    """(route public id, direction, seq, stop public id, shape id, fraction along the shape)
-    for each pattern's stops."""
-    for pattern, along in zip(patterns, fractions, strict=True):
+    """(route public id, direction, seq, stop public id, shape id, fraction along the shape,
+    metres along it) for each pattern's stops."""
+    for pattern, place in zip(patterns, places, strict=True):
+        fractions, metres = place or (None, None)
         for seq, stop_id in enumerate(pattern.stop_ids, start=1):
             yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
-                   pattern.shape_id, along[seq - 1] if along else None)  # fmt: skip
+                   pattern.shape_id, fractions[seq - 1] if fractions else None,
+                   metres[seq - 1] if metres else None)  # fmt: skip
 
 
-def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
-    """Stage the shapes under ids taken from route_shapes' sequence, and COPY their pieces
-    straight into route_shape_pieces (the insert trigger skips them: see migration 0008)."""
+def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> list[int]:
+    """Stage the shapes under ids taken from route_shapes' sequence and insert them (the
+    insert trigger skips their pieces: the importer COPYs them, see migration 0008); their
+    ids, in the order of `lines`."""
     shape_ids = list(connection.scalars(sa.text(gtfs_sql.NEXT_SHAPE_IDS), {"n": len(lines)}))
     temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
     rows = ((shape_id, line.route_public_id, line.direction, line.source_id,
@@ -459,12 +494,15 @@ def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> None:
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
     connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
-    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom"),
-              piece_rows(shape_ids, lines))  # fmt: skip
+    return shape_ids
 
 
 def write_geometry(
-    connection: sa.Connection, feed: GtfsFeed, feed_id: int, lines: list[ShapeLine]
+    connection: sa.Connection,
+    feed: GtfsFeed,
+    feed_id: int,
+    lines: list[ShapeLine],
+    measured: dict[str, Line],
 ) -> None:
     """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
@@ -472,13 +510,15 @@ def write_geometry(
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    write_shapes(connection, lines)
+    shape_ids = write_shapes(connection, lines)
+    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom", "start_m",
+              "start_fraction"), piece_rows(shape_ids, lines, measured))  # fmt: skip
 
 
 def write_sequences(
     connection: sa.Connection,
     patterns: list[Pattern],
-    fractions: list[list[float] | None],
+    places: list[Places | None],
     feed_id: int,
     name: str,
 ) -> None:
@@ -486,8 +526,8 @@ def write_sequences(
     lines for patterns without one, places their stops, and sets stop modes."""
     temp_table(connection, "tmp_gtfs_patterns", gtfs_sql.PATTERNS_STAGING)
     copy_rows(connection, "tmp_gtfs_patterns", ("route_public_id", "direction", "seq",
-              "stop_public_id", "shape_source_id", "fraction"),
-              pattern_rows(patterns, fractions, name))  # fmt: skip
+              "stop_public_id", "shape_source_id", "fraction", "distance_m"),
+              pattern_rows(patterns, places, name))  # fmt: skip
     for statement in gtfs_sql.BUILD:
         connection.execute(sa.text(statement), {"feed_id": feed_id})
 
@@ -512,16 +552,20 @@ def import_gtfs(
     read_shapes(source, parsed, quiet)
     result = ImportResult(feed=name)
     lines = shape_lines(parsed, name, result)
+    measured = measure_lines(lines)
     with replacing_feed(connection, name, "gtfs", str(path)) as feed_id:
         with ThreadPoolExecutor(max_workers=1) as worker:
-            written = worker.submit(write_geometry, connection, parsed, feed_id, lines)
+            written = worker.submit(write_geometry, connection, parsed, feed_id, lines, measured)
             read_stop_times(source, parsed, quiet)
             patterns = common_patterns(parsed)
-            fractions = pattern_fractions(patterns, lines, parsed)
+            places = pattern_places(patterns, measured, parsed)
             written.result()
-        write_sequences(connection, patterns, fractions, feed_id, name)
+        write_sequences(connection, patterns, places, feed_id, name)
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
-        result.warnings = gtfs_sql.warnings(connection, feed_id)
+        trips = {(p.route_id, p.direction): p.trip_id for p in patterns}
+        result.warnings = gtfs_sql.warnings(connection, feed_id) + segments.suspect_segments(
+            connection, feed_id, trips)  # fmt: skip
+        segments.refresh_site_flags(connection, feed_id)
         record_stats(connection, feed_id, result)
     return result

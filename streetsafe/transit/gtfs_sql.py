@@ -14,7 +14,7 @@ SHAPES_STAGING = (
 )
 PATTERNS_STAGING = (
     "route_public_id text, direction smallint, seq integer, stop_public_id text, "
-    "shape_source_id text, fraction double precision"
+    "shape_source_id text, fraction double precision, distance_m double precision"
 )
 
 # Shapes keep the ids the importer took from the sequence, so that it can COPY their pieces
@@ -32,16 +32,16 @@ FROM tmp_gtfs_shapes t JOIN routes r ON r.public_id = t.route_public_id
 ORDER BY t.id
 """
 
-# The importer placed the stops of patterns with a shapes.txt line (gtfs_distances): a
-# fraction of the line, times its geodesic length as PostGIS measured it.
+# The importer placed the stops of patterns with a shapes.txt line (gtfs_distances): a planar
+# fraction of the line (to cut it between stops) and geodesic metres along it (to measure).
 INSERT_ROUTE_STOPS = """
-INSERT INTO route_stops (route_id, direction, seq, stop_id, shape_id, distance_m)
-SELECT r.id, p.direction, p.seq, s.id, sh.id, p.fraction * sh.length_m
+INSERT INTO route_stops (route_id, direction, seq, stop_id, shape_id, fraction, distance_m)
+SELECT r.id, p.direction, p.seq, s.id, sh.id, p.fraction, p.distance_m
 FROM tmp_gtfs_patterns p
 JOIN routes r ON r.public_id = p.route_public_id
 JOIN stops s ON s.public_id = p.stop_public_id
 LEFT JOIN (
-    SELECT rs.id, rs.source_id, rs.length_m
+    SELECT rs.id, rs.source_id
     FROM route_shapes rs JOIN routes rr ON rr.id = rs.route_id
     WHERE rr.feed_id = :feed_id
 ) sh ON sh.source_id = p.shape_source_id
@@ -74,8 +74,8 @@ WHERE r.feed_id = :feed_id AND sh.from_stops AND rs.shape_id IS NULL
 # (3x the straight-line gap + 500 m), so a stop on an out-and-back road is not matched to the
 # return pass; if nothing within 200 m is found there it searches the rest of the line. The
 # first stop is looked for in the first kilometre the same way (loops pass their first stop
-# again at the end). The fraction is planar (ST_LineLocatePoint on 4326), which makes
-# distance_m / length_m exactly the ST_LineSubstring fraction of the stop's projection.
+# again at the end). The fraction is planar (ST_LineLocatePoint on 4326), the ST_LineSubstring
+# fraction of the stop's projection; distance_m is geodesic metres along the line up to it.
 DISTANCES = """
 WITH RECURSIVE ordered AS (
     SELECT rs.route_id, rs.direction, rs.seq, rs.shape_id, s.geom AS point,
@@ -114,7 +114,8 @@ WITH RECURSIVE ordered AS (
                         ST_LineSubstring(sh.geom, w.frac, ahead.frac), o.point) END AS frac
     ) near
 )
-UPDATE route_stops rs SET distance_m = w.frac * sh.length_m
+UPDATE route_stops rs
+SET fraction = w.frac, distance_m = ST_Length(ST_LineSubstring(sh.geom, 0, w.frac)::geography)
 FROM walk w JOIN route_shapes sh ON sh.id = w.shape_id
 WHERE rs.route_id = w.route_id AND rs.direction = w.direction AND rs.seq = w.seq
 """
@@ -169,10 +170,11 @@ SELECT
 FAR_FROM_ROUTE_M = 1000.0
 
 # Stops more than FAR_FROM_ROUTE_M from the shapes.txt line of a route that calls at them.
-# The distance walk already placed each stop on its shape: the stop's distance to that point is
-# an upper bound of its distance to the line, so only the few stops whose bound exceeds the
-# limit pay for the exact geodesic point-to-line test (it was 2.5 s of a 7 s import). CASE
-# fixes the order (the planner put the costly test first); a NULL distance takes ELSE.
+# The distance walk already placed each stop on its shape (at `fraction`): the stop's distance
+# to that point is an upper bound of its distance to the line, so only the few stops whose
+# bound exceeds the limit pay for the exact geodesic point-to-line test (it was 2.5 s of a
+# 7 s import). CASE fixes the order (the planner put the costly test first); a NULL fraction
+# takes ELSE.
 FAR_STOPS = """
 SELECT s.public_id, r.public_id AS route, rs.direction,
        round(ST_Distance(s.geom::geography, sh.geom::geography)) AS distance_m
@@ -180,8 +182,8 @@ FROM route_stops rs
 JOIN routes r ON r.id = rs.route_id JOIN stops s ON s.id = rs.stop_id
 JOIN route_shapes sh ON sh.id = rs.shape_id
 WHERE r.feed_id = :feed_id AND NOT sh.from_stops
-  AND CASE WHEN ST_DWithin(s.geom::geography, ST_LineInterpolatePoint(sh.geom, least(1.0,
-                 rs.distance_m / greatest(sh.length_m, 1e-9)))::geography, :far_m) THEN false
+  AND CASE WHEN ST_DWithin(s.geom::geography, ST_LineInterpolatePoint(sh.geom,
+                 least(1.0, rs.fraction))::geography, :far_m) THEN false
            ELSE NOT ST_DWithin(s.geom::geography, sh.geom::geography, :far_m) END
 ORDER BY s.public_id, r.public_id
 """
@@ -200,6 +202,7 @@ def warnings(connection: sa.Connection, feed_id: int) -> list[ImportWarning]:
         ImportWarning(
             row.public_id,
             f"{row.distance_m:,.0f} m from route {row.route} (direction {row.direction})",
+            "stops far from their route",
         )
         for row in rows
     ]

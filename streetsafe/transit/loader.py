@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
+from .places import resolve_places
+
 MIN_LON, MAX_LON = -180.0, 180.0
 MIN_LAT, MAX_LAT = -90.0, 90.0
 
@@ -49,10 +51,11 @@ class ImportDataError(Exception):
 
 @dataclass(frozen=True)
 class ImportWarning:
-    """A suspicious but importable row, named by its public id."""
+    """A suspicious but importable row, named by its public id, and what kind of fault."""
 
     public_id: str
     message: str
+    kind: str = "suspicious rows"
 
     def __str__(self) -> str:
         return f"{self.public_id}: {self.message}"
@@ -74,7 +77,17 @@ class ImportResult:
         if self.skipped:
             reasons = ", ".join(f"{count:,} {why}" for why, count in self.skipped.items())
             text += f"; skipped {sum(self.skipped.values()):,} ({reasons})"
+        if self.warnings:
+            kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.warning_counts().items())
+            text += f"; warnings: {kinds}"
         return text
+
+    def warning_counts(self) -> dict[str, int]:
+        """How many warnings of each kind, in the order first seen."""
+        counts: dict[str, int] = {}
+        for warning in self.warnings:
+            counts[warning.kind] = counts.get(warning.kind, 0) + 1
+        return counts
 
 
 def parse_coordinate(raw: str, name: str, low: float, high: float, file: str, line: int) -> float:
@@ -162,7 +175,8 @@ def progress(items: Iterable[Any], quiet: bool, **options: Any) -> Iterable[Any]
 
 @contextmanager
 def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str) -> Iterator[int]:
-    """Within a savepoint: empty (or create) feed `name`, yield its id, then re-link reports.
+    """Within a savepoint: empty (or create) feed `name`, yield its id, then set the stops'
+    places (transit/places.py) and re-link reports.
 
     Any exception rolls the savepoint back, so the database is left exactly as it was.
     """
@@ -178,7 +192,20 @@ def replacing_feed(connection: sa.Connection, name: str, kind: str, source: str)
         connection.execute(sa.text("DELETE FROM routes WHERE feed_id = :f"), {"f": feed_id})
         connection.execute(sa.text("DELETE FROM stops WHERE feed_id = :f"), {"f": feed_id})
         yield feed_id
+        resolve_places(connection)
         relink_reports(connection, feed_id)
+
+
+def delete_feed(connection: sa.Connection, name: str) -> bool:
+    """Delete feed `name` with its stops, routes and shapes; the other feeds' stops take
+    their places again (transit/places.py). False if there is no such feed."""
+    with connection.begin_nested(), planner_settings(connection, jit="off"):
+        deleted = connection.scalar(
+            sa.text("DELETE FROM feeds WHERE name = :name RETURNING id"), {"name": name}
+        )
+        if deleted is not None:
+            resolve_places(connection)
+    return deleted is not None
 
 
 @contextmanager
@@ -220,7 +247,8 @@ def relink_reports(connection: sa.Connection, feed_id: int) -> None:
 
 def record_stats(connection: sa.Connection, feed_id: int, result: ImportResult) -> None:
     """Store the import's counts and skips on the feed row."""
-    stats = {"counts": result.counts, "skipped": result.skipped, "warnings": len(result.warnings)}
+    stats = {"counts": result.counts, "skipped": result.skipped, "warnings": len(result.warnings),
+             "warnings_by_kind": result.warning_counts()}  # fmt: skip
     connection.execute(
         sa.text("UPDATE feeds SET stats = CAST(:stats AS jsonb) WHERE id = :f"),
         {"stats": json.dumps(stats), "f": feed_id},

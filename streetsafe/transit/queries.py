@@ -15,12 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .near import within_box
+from .places import place_of, serving
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
 
 # A stop's mode: its own (NaPTAN), else the mode of a route serving it (GTFS stops have none).
-_STOP_MODE = """coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs
-                JOIN routes r ON r.id = rs.route_id WHERE rs.stop_id = s.id))"""
+# Stops are places (transit/places.py): one row per physical stop, served by every feed's
+# routes calling at it.
+_STOP_MODE = f"""coalesce(s.mode, (SELECT min(r.mode) FROM route_stops rs
+                JOIN routes r ON r.id = rs.route_id WHERE {serving("rs.stop_id", "s")}))"""
 
 _NEARBY_SQL = sa.text(f"""
 SELECT * FROM (
@@ -29,9 +32,9 @@ SELECT * FROM (
            ST_Distance(s.geom::geography, {_POINT}) AS distance_m,
            ARRAY(SELECT DISTINCT r.short_name FROM route_stops rs JOIN routes r
                  ON r.id = rs.route_id
-                 WHERE rs.stop_id = s.id AND r.short_name IS NOT NULL) AS routes
+                 WHERE {serving("rs.stop_id", "s")} AND r.short_name IS NOT NULL) AS routes
     FROM stops s
-    WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")}
+    WHERE {within_box("s.geom", ":lon", ":lat", ":radius_m")} AND s.place_public_id IS NULL
       AND ST_DWithin(s.geom::geography, {_POINT}, :radius_m)
 ) near
 WHERE CAST(:mode AS text) IS NULL OR near.mode = CAST(:mode AS text)
@@ -151,10 +154,12 @@ _SHAPES_SQL = sa.text("""
 SELECT sh.direction, sh.length_m, sh.from_stops, ST_AsGeoJSON(sh.geom, 6) AS geometry
 FROM route_shapes sh WHERE sh.route_id = :route_id ORDER BY sh.direction, sh.id
 """)
-_STOPS_SQL = sa.text("""
+# The route's own stop rows, named as their places.
+_STOPS_SQL = sa.text(f"""
 SELECT rs.direction, rs.seq, rs.distance_m, s.public_id, s.name,
        ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat
-FROM route_stops rs JOIN stops s ON s.id = rs.stop_id
+FROM route_stops rs JOIN stops own ON own.id = rs.stop_id
+JOIN stops s ON s.public_id = {place_of("own")}
 WHERE rs.route_id = :route_id ORDER BY rs.direction, rs.seq
 """)
 

@@ -74,3 +74,23 @@ def test_demo_feed_has_routes_shapes_and_neighbourhoods(
         )
     )
     assert centre_stops >= 10
+
+
+def test_transit_delete_removes_one_feed_and_names_an_unknown_one(cli_database: sa.Engine) -> None:
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    runner = CliRunner()
+    gtfs = ["import-gtfs", str(fixtures / "gtfs_london"), "--feed", "cli-london", "--quiet"]
+    assert runner.invoke(main, gtfs).exit_code == 0
+    naptan = ["import-naptan", str(fixtures / "naptan_london"), "--feed", "cli-naptan", "-q"]
+    assert runner.invoke(main, naptan).exit_code == 0
+    stats = runner.invoke(main, ["transit", "stats"]).output
+    assert "  stops shared: 4 with cli-naptan (one place; theirs is used)" in stats
+    deleted = runner.invoke(main, ["transit", "delete", "cli-naptan"])
+    assert deleted.exit_code == 0 and "deleted feed cli-naptan" in deleted.output
+    with cli_database.connect() as connection:
+        shared = connection.scalar(sa.text(
+            "SELECT count(*) FROM stops WHERE place_public_id IS NOT NULL "
+            "AND public_id LIKE 'cli-london:%'"))  # fmt: skip
+        assert shared == 0
+    unknown = runner.invoke(main, ["transit", "delete", "cli-naptan"])
+    assert unknown.exit_code == 1 and "no feed named 'cli-naptan'" in unknown.output

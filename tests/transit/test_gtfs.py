@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import zipfile
 from pathlib import Path
@@ -28,7 +29,8 @@ def _rows(connection: sa.Connection, sql: str, **params) -> list:
 def _sequence(connection: sa.Connection, route: str, direction: int) -> list:
     return _rows(
         connection,
-        "SELECT s.source_id, rs.distance_m, sh.length_m, sh.from_stops, sh.source_id AS shape "
+        "SELECT s.source_id, rs.distance_m, rs.fraction, sh.length_m, sh.from_stops, "
+        "sh.source_id AS shape "
         "FROM route_stops rs JOIN routes r ON r.id = rs.route_id "
         "JOIN stops s ON s.id = rs.stop_id JOIN route_shapes sh ON sh.id = rs.shape_id "
         "WHERE r.public_id = :route AND rs.direction = :direction ORDER BY rs.seq",
@@ -120,10 +122,12 @@ def test_feed_without_shapes_builds_lines_from_the_stop_sequence(
     leg_ab = GEOD.line_length([-1.0, -0.99], [53.0, 53.0])
     leg_bc = GEOD.line_length([-0.99, -0.99], [53.0, 53.01])
     assert rows[0].length_m == pytest.approx(leg_ab + leg_bc, rel=0.001)
-    # distance_m / length_m is the ST_LineSubstring fraction: planar, in degrees (shapely's).
+    # fraction is the ST_LineSubstring fraction: planar, in degrees (shapely's); distance_m
+    # is metres along the line: B is at the corner, half the degrees but 38% of the metres.
     line = LineString([(-1.0, 53.0), (-0.99, 53.0), (-0.99, 53.01)])
     fraction_b = line.project(Point(-0.99, 53.0), normalized=True)
-    assert rows[1].distance_m / rows[1].length_m == pytest.approx(fraction_b, abs=1e-9)
+    assert rows[1].fraction == pytest.approx(fraction_b, abs=1e-9)
+    assert rows[1].distance_m == pytest.approx(leg_ab, abs=0.01)
     assert rows[2].distance_m == pytest.approx(rows[2].length_m)
 
 
@@ -238,11 +242,11 @@ def test_southampton_feed_imports_every_stop_route_and_shape(
     result = import_gtfs(connection, feed, "southampton")
     assert (result.counts["stops"], result.counts["routes"], result.counts["shapes"]) == (
         2643, 92, 269)  # fmt: skip
-    # Independent check: the point at distance_m along the shape is where the stop is.
+    # Independent check: the point at the stop's fraction of the shape is where the stop is.
     placed = connection.scalar(
         sa.text(
             "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ST_Distance(s.geom::geography, "
-            "ST_LineInterpolatePoint(sh.geom, least(1, rs.distance_m / sh.length_m))::geography))"
+            "ST_LineInterpolatePoint(sh.geom, rs.fraction)::geography))"
             " FROM route_stops rs JOIN stops s ON s.id = rs.stop_id "
             "JOIN route_shapes sh ON sh.id = rs.shape_id"
         )
@@ -274,6 +278,19 @@ def test_shape_pieces_cover_each_shape_exactly_and_follow_a_reimport(
     )
     assert mismatched == []
     assert _rows(connection, "SELECT count(*) FROM route_shape_pieces")[0][0] > 0
+    # Each piece starts start_m geodesic metres along its shape, at start_fraction of it
+    # (COPYed by the importer for shapes.txt lines, by the trigger for lines from stops).
+    starts = _rows(
+        connection,
+        "SELECT sh.from_stops, p.start_m, p.start_fraction, "
+        "ST_Length(ST_LineSubstring(sh.geom, 0, ST_LineLocatePoint(sh.geom, ST_StartPoint("
+        "p.geom)))::geography) AS postgis_m, ST_LineLocatePoint(sh.geom, ST_StartPoint(p.geom)) "
+        "AS postgis_fraction FROM route_shape_pieces p JOIN route_shapes sh ON sh.id = p.shape_id",
+    )
+    assert {row.from_stops for row in starts} == {True, False}
+    for row in starts:
+        assert row.start_m == pytest.approx(row.postgis_m, abs=1e-6)
+        assert row.start_fraction == pytest.approx(row.postgis_fraction, abs=1e-9)
 
 
 # Migration 0007's trigger statement, as a query over the stored shapes.
@@ -316,7 +333,9 @@ def test_importer_writes_the_same_pieces_as_the_trigger_byte_for_byte(
 def _placed_by_sql(connection: sa.Connection, feed: str) -> list[tuple[float, float]]:
     """(the importer's distance_m, the SQL walk's) for every stop of a shapes.txt line."""
     feed_id = connection.scalar(sa.text("SELECT id FROM feeds WHERE name = :n"), {"n": feed})
-    mine = "SELECT route_id, direction, seq, distance_m FROM route_stops ORDER BY 1, 2, 3"
+    mine = (
+        "SELECT route_id, direction, seq, distance_m, fraction FROM route_stops ORDER BY 1, 2, 3"
+    )
     before = _rows(connection, mine)
     connection.execute(sa.text(
         "UPDATE route_stops rs SET distance_m = NULL FROM routes r "
@@ -324,7 +343,8 @@ def _placed_by_sql(connection: sa.Connection, feed: str) -> list[tuple[float, fl
     connection.execute(sa.text(gtfs_sql.DISTANCES), {"feed_id": feed_id})
     after = _rows(connection, mine)
     assert [row[:3] for row in before] == [row[:3] for row in after]
-    return [(b.distance_m, a.distance_m) for b, a in zip(before, after, strict=True)]
+    return [(b.distance_m, a.distance_m, b.fraction, a.fraction)
+            for b, a in zip(before, after, strict=True)]  # fmt: skip
 
 
 @pytest.mark.parametrize("feed", ["tiny", "southampton"])
@@ -336,5 +356,91 @@ def test_stops_are_placed_along_shapes_where_the_sql_walk_places_them(
     import_gtfs(connection, path, feed)
     pairs = _placed_by_sql(connection, feed)
     assert len(pairs) > (10 if feed == "tiny" else 5000)
-    # Same walk, same senses; only the order of floating-point sums differs.
-    assert max(abs(mine - sql) for mine, sql in pairs) < 1e-6
+    # Same walk, same senses; only the order of floating-point sums differs, and the metres
+    # of shape segments (on the tangent plane here, by GeographicLib in PostGIS) by microns.
+    assert max(abs(mine - sql) for _, _, mine, sql in pairs) < 1e-9
+    assert max(abs(mine - sql) for mine, sql, _, _ in pairs) < 1e-3
+
+
+# Which column of which file holds which kind of id (TfL quotes line breaks into stop ids).
+ID_COLUMNS = {
+    "stops.txt": ("stop_id", "parent_station"),
+    "stop_times.txt": ("stop_id", "trip_id"),
+    "trips.txt": ("route_id", "trip_id", "shape_id"),
+    "routes.txt": ("route_id",),
+    "shapes.txt": ("shape_id",),
+}
+
+
+def _feed_with_line_breaks_in_ids(folder: Path) -> None:
+    """The fixture feed with every id in every file ending in a quoted line break."""
+    shutil.copytree(WITH_SHAPES, folder)
+    for name, columns in ID_COLUMNS.items():
+        with open(folder / name, newline="", encoding="utf-8") as file:
+            header, *rows = list(csv.reader(file))
+        at = [header.index(column) for column in columns]
+        for row in rows:
+            for i in at:
+                row[i] = f"{row[i]}\r\n" if row[i] else row[i]
+        with open(folder / name, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file, lineterminator="\n").writerows([header, *rows])
+
+
+def _imported(connection: sa.Connection) -> dict[str, list]:
+    return {
+        "stops": _rows(connection, "SELECT public_id, source_id, parent_public_id FROM stops "
+                       "ORDER BY public_id"),  # fmt: skip
+        "sequences": _rows(connection, "SELECT r.public_id, rs.direction, rs.seq, s.public_id, "
+                           "sh.source_id, round(rs.distance_m::numeric, 3) FROM route_stops rs "
+                           "JOIN routes r ON r.id = rs.route_id JOIN stops s ON s.id = rs.stop_id "
+                           "LEFT JOIN route_shapes sh ON sh.id = rs.shape_id ORDER BY 1, 2, 3"),
+        "shapes": _rows(connection, "SELECT source_id, ST_AsText(geom) FROM route_shapes "
+                        "WHERE NOT from_stops ORDER BY 1"),  # fmt: skip
+    }  # fmt: skip
+
+
+def test_ids_ending_in_a_quoted_line_break_are_stripped_in_every_file(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    folder = tmp_path / "feed"
+    _feed_with_line_breaks_in_ids(folder)
+    assert b'"S1\r\n"' in (folder / "stop_times.txt").read_bytes()
+    import_gtfs(connection, WITH_SHAPES, "tiny")
+    clean = _imported(connection)
+    result = import_gtfs(connection, folder, "tiny")
+    assert result.counts["shapes"] == 3 and result.counts["route stops"] > 0
+    assert _imported(connection) == clean
+    assert ("tiny:P1", "P1", "tiny:STN") in clean["stops"]
+
+
+# For each route stop on a shapes.txt line: our metres, PostGIS's metres along the shape to
+# our point, PostGIS's to the stop's own projection on the whole shape (independent of our
+# walk), and the old measure (planar fraction times the geodesic length).
+METRES_ALONG = """
+SELECT rs.distance_m AS ours,
+       ST_Length(ST_LineSubstring(sh.geom, 0, rs.fraction)::geography) AS postgis,
+       ST_Length(ST_LineSubstring(sh.geom, 0, ST_LineLocatePoint(sh.geom, s.geom))::geography)
+           AS projected,
+       abs(rs.fraction - ST_LineLocatePoint(sh.geom, s.geom)) < 1e-9 AS same_place,
+       rs.fraction * sh.length_m AS planar
+FROM route_stops rs JOIN stops s ON s.id = rs.stop_id JOIN route_shapes sh ON sh.id = rs.shape_id
+WHERE NOT sh.from_stops
+"""
+
+
+@pytest.mark.realdata
+def test_southampton_distances_are_geodesic_metres_along_the_shape_as_postgis_measures(
+    connection: sa.Connection, shared_geodata: Path
+) -> None:
+    import_gtfs(connection, shared_geodata / "gtfs" / "southampton-bluestar-2025.zip", "sot")
+    rows = _rows(connection, METRES_ALONG)
+    assert len(rows) == 5851
+    assert max(abs(row.ours - row.postgis) for row in rows) < 1.0
+    # Where the walk kept the stop's projection on the whole shape (most stops: the others
+    # are on a road the route passes twice), PostGIS measures the same metres from scratch.
+    alike = [row for row in rows if row.same_place]
+    assert len(alike) > 0.8 * len(rows)
+    assert max(abs(row.ours - row.projected) for row in alike) < 1.0
+    # The old measure was off by a median of about 130 m here.
+    off = sorted(abs(row.ours - row.planar) for row in rows)
+    assert off[len(off) // 2] > 50
