@@ -192,10 +192,10 @@ class RedisWatch:
         self._checked = 0.0
         self._lock = threading.Lock()
 
-    def up(self) -> bool:
-        """True while Redis answers a PING."""
+    def up(self, max_age_s: float = CHECK_S) -> bool:
+        """True while Redis answers a PING (asked again when the last answer is older)."""
         with self._lock:
-            if time.monotonic() - self._checked < self.CHECK_S:
+            if time.monotonic() - self._checked < max_age_s:
                 return self._up
             self._checked = time.monotonic()
             try:

@@ -11,7 +11,7 @@ PATHS = [
     ("GET", "/api/v1/categories", 200),
     ("GET", "/api/v1/openapi.json", 200),
     ("GET", "/api/docs", 200),
-    ("GET", "/api/v1/hotspots/cells?res=9", 200),
+    ("GET", "/api/v1/hotspots/cells?res=9&bbox=-0.4,53.7,-0.3,53.8", 200),
     ("GET", "/api/v1/hotspots/stops?format=csv", 200),
     ("GET", "/ogc", 200),
     ("GET", "/tiles/hotspots/14/8185/5449.mvt", 200),

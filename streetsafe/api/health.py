@@ -30,7 +30,7 @@ def readyz() -> ResponseReturnValue:
     # Redis holds only the abuse limits: while it is away reports are still taken (limits
     # count per worker), so the instance stays ready and says so.
     watch = current_app.extensions.get("streetsafe.redis_watch")
-    redis_state = "off" if watch is None else "ok" if watch.up() else "unavailable"
+    redis_state = "off" if watch is None else "ok" if watch.up(max_age_s=0) else "unavailable"
     return jsonify(status="ready", revision=head_revision(), redis=redis_state)
 
 

@@ -34,7 +34,7 @@ def post_reports(port: int, count: int, lon: float, lat: float) -> None:
 
 
 def bbox(lon: float, lat: float) -> str:
-    return f"{lon - 0.002},{lat - 0.002},{lon + 0.002},{lat + 0.002}"
+    return f"{lon - 0.004},{lat - 0.004},{lon + 0.004},{lat + 0.004}"  # holds the cell's centre
 
 
 def get_raw(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
