@@ -25,7 +25,9 @@ class StreetSafeServer(BaseApplication):
 
     def load(self) -> Any:
         from . import create_app
+        from .memory import bound_memory
 
+        bound_memory()
         return create_app(self.settings)
 
 
@@ -99,6 +101,10 @@ def run_gunicorn(
         "errorlog": "-",
         "loglevel": "warning",
         "timeout": 30,
+        # A worker is replaced after about this many requests (jittered, so not all at once):
+        # whatever memory a burst of large layers left behind goes with it.
+        "max_requests": 5000,
+        "max_requests_jitter": 500,
         "graceful_timeout": 10,
         "forwarded_allow_ips": "127.0.0.1",
         "logconfig_dict": GUNICORN_LOGGING,

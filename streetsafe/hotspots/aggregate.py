@@ -332,7 +332,8 @@ def site_totals(
 
 def _only(where: list[str], params: dict[str, object], key: str, ids: list[str] | None) -> None:
     if ids is not None:
-        where.append(f"{key} = ANY(:ids)")
+        # A hashed semi-join: `= ANY(array)` compares every row with every id.
+        where.append(f"{key} IN (SELECT unnest(CAST(:ids AS text[])))")
         params["ids"] = ids
 
 
@@ -367,23 +368,31 @@ def stop_features(
 def segment_features(
     session: Session, filters: HotspotFilters, min_count: int = 1, ids: list[str] | None = None
 ) -> list[HotspotFeature]:
-    """Exact counts per stretch between two consecutive stops of a route direction."""
-    where, params = _site_conditions(session, filters)
-    _only(where, params, SEGMENT_KEY, ids)
+    """Exact counts per stretch between two consecutive stops of a route direction.
+
+    The rollup rows are grouped first and the sites (names, line, flags) joined to the
+    groups, so no geometry is grouped or hashed.
+    """
+    where, params = _conditions(session, filters)
+    _only(where, params, SEGMENT_KEY.replace("s.", "r."), ids)
+    site_where = []
+    if filters.bbox and ids is None:
+        site_where.append(f"s.geom && {ENVELOPE_SQL}")
+        params.update(_envelope(filters.bbox, 0.0))
     params["min_count"] = min_count
-    sql = _at_least(
-        "SELECT concat_ws('|', s.route_public_id, s.direction, s.from_public_id, "
-        "s.to_public_id), s.route_public_id, s.route_short_name, s.direction, "
-        "s.from_public_id, s.from_name, s.to_public_id, s.to_name, s.mode, "
-        "ST_AsBinary(s.geom), s.twin_stops, s.detour_ratio, r.category_mask, "
-        "sum(r.count)::int, sum(r.key_sum)::bigint "
-        "FROM hotspot_segment_rollup r JOIN hotspot_segment_sites s "
-        "ON (s.route_public_id, s.direction, s.from_public_id, s.to_public_id) = "
-        "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id) "
-        f"WHERE {' AND '.join(where) or 'true'} "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, s.geom, s.twin_stops, s.detour_ratio, "
-        "r.category_mask",
-        "s.route_public_id, s.direction, s.from_public_id, s.to_public_id",
+    key = "s.route_public_id, s.direction, s.from_public_id, s.to_public_id"
+    sql = (
+        f"SELECT * FROM (SELECT {SEGMENT_KEY}, s.route_public_id, s.route_short_name, "
+        "s.direction, s.from_public_id, s.from_name, s.to_public_id, s.to_name, s.mode, "
+        "ST_AsBinary(s.geom), s.twin_stops, s.detour_ratio, g.category_mask, g.n, g.k, "
+        f"sum(g.n) OVER (PARTITION BY {key}) AS feature_total "
+        "FROM (SELECT r.route_public_id, r.direction, r.from_public_id, r.to_public_id, "
+        "r.category_mask, sum(r.count)::int AS n, sum(r.key_sum)::bigint AS k "
+        f"FROM hotspot_segment_rollup r WHERE {' AND '.join(where) or 'true'} "
+        "GROUP BY 1, 2, 3, 4, 5) AS g "
+        f"JOIN hotspot_segment_sites s ON ({key}) = "
+        "(g.route_public_id, g.direction, g.from_public_id, g.to_public_id) "
+        f"WHERE {' AND '.join(site_where) or 'true'}) AS f WHERE f.feature_total >= :min_count"
     )
     rows = session.execute(sa.text(sql), params)
     names = ("route_id", "route", "direction", "from_stop_id", "from_stop", "to_stop_id",
