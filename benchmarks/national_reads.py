@@ -208,7 +208,7 @@ def main() -> None:
               " status |\n|---|---:|---:|---:|---|")  # fmt: skip
     print(header)
     print("\n".join(lines))
-    save("national", figures, notes=f"{reports:,} reports spread over GB; {args.runs} requests "
+    save("national_reads", figures, notes=f"{reports:,} reports spread over GB; {args.runs} requests "
          "per case for one client, half as many per client for 8 clients")  # fmt: skip
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 START, END = "<!-- latest-run:start -->", "<!-- latest-run:end -->"
-ORDER = ("import", "ingest", "limiter", "load", "hotspots", "national_reads")
+ORDER = ("import", "ingest", "limiter", "load", "hotspots", "national_reads", "perturbation")
 
 
 def figure(
