@@ -208,8 +208,9 @@ def main() -> None:
               " status |\n|---|---:|---:|---:|---|")  # fmt: skip
     print(header)
     print("\n".join(lines))
-    save("national_reads", figures, notes=f"{reports:,} reports spread over GB; {args.runs} requests "
-         "per case for one client, half as many per client for 8 clients")  # fmt: skip
+    notes = (f"{reports:,} reports spread over GB; {args.runs} requests per case for one "
+             "client, half as many per client for 8 clients")  # fmt: skip
+    save("national_reads", figures, notes=notes)
 
 
 if __name__ == "__main__":

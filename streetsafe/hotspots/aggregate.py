@@ -295,7 +295,7 @@ def _site_conditions(
     session: Session, filters: HotspotFilters
 ) -> tuple[list[str], dict[str, object]]:
     """The rollup conditions, plus the bbox on the sites' geometry `s.geom` when given."""
-    where, params = _conditions(session, filters)
+    where, params = _conditions(session, filters, time_columns=filters.has_time_filter)
     if filters.bbox:
         where.append(f"s.geom && {ENVELOPE_SQL}")
         params.update(_envelope(filters.bbox, 0.0))
@@ -310,17 +310,23 @@ _SEGMENT_JOIN = (
     "(r.route_public_id, r.direction, r.from_public_id, r.to_public_id)"
 )
 _SITE_TOTALS = {
-    "stops": ("hotspot_stop_rollup", "JOIN hotspot_stop_sites s "
-              "ON s.stop_public_id = r.stop_public_id", STOP_KEY),
-    "route-segments": ("hotspot_segment_rollup", _SEGMENT_JOIN, SEGMENT_KEY),
+    "stops": ("stop", "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id",
+              STOP_KEY),
+    "route-segments": ("segment", _SEGMENT_JOIN, SEGMENT_KEY),
 }  # fmt: skip
+
+
+def _site_table(kind: str, filters: HotspotFilters) -> str:
+    """The day/hour rollup when the question has a time filter, else the totals (0018)."""
+    return f"hotspot_{kind}_{'rollup' if filters.has_time_filter else 'totals'}"
 
 
 def site_totals(
     session: Session, layer: str, filters: HotspotFilters, min_count: int = 1
 ) -> list[tuple[str, int, int]]:
     """(id, count, key sum) of every stop or segment with at least min_count reports."""
-    table, join, key = _SITE_TOTALS[layer]
+    kind, join, key = _SITE_TOTALS[layer]
+    table = _site_table(kind, filters)
     where, params = _site_conditions(session, filters)
     params["min_count"] = min_count
     sql = (
@@ -346,7 +352,7 @@ def stop_features(
     params["min_count"] = min_count
     sql = _at_least(
         "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
-        "sum(r.count)::int, sum(r.key_sum)::bigint FROM hotspot_stop_rollup r "
+        f"sum(r.count)::int, sum(r.key_sum)::bigint FROM {_site_table('stop', filters)} r "
         "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id "
         f"WHERE {' AND '.join(where) or 'true'} "
         "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask",
@@ -373,7 +379,7 @@ def segment_features(
     The rollup rows are grouped first and the sites (names, line, flags) joined to the
     groups, so no geometry is grouped or hashed.
     """
-    where, params = _conditions(session, filters)
+    where, params = _conditions(session, filters, time_columns=filters.has_time_filter)
     _only(where, params, SEGMENT_KEY.replace("s.", "r."), ids)
     site_where = []
     if filters.bbox and ids is None:
@@ -388,7 +394,7 @@ def segment_features(
         f"sum(g.n) OVER (PARTITION BY {key}) AS feature_total "
         "FROM (SELECT r.route_public_id, r.direction, r.from_public_id, r.to_public_id, "
         "r.category_mask, sum(r.count)::int AS n, sum(r.key_sum)::bigint AS k "
-        f"FROM hotspot_segment_rollup r WHERE {' AND '.join(where) or 'true'} "
+        f"FROM {_site_table('segment', filters)} r WHERE {' AND '.join(where) or 'true'} "
         "GROUP BY 1, 2, 3, 4, 5) AS g "
         f"JOIN hotspot_segment_sites s ON ({key}) = "
         "(g.route_public_id, g.direction, g.from_public_id, g.to_public_id) "

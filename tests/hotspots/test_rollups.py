@@ -119,3 +119,25 @@ def test_cell_summary_answers_like_the_totals(db_session: Session, add_reports) 
 
         assert key(cell_features(db_session, summary)) == key(cell_features(db_session, totals))
         assert sum(f.count for f in cell_features(db_session, summary)) == 10
+
+
+def test_stop_and_segment_totals_answer_like_the_day_hour_rollups(
+    db_session: Session, transit: Transit, add_reports
+) -> None:
+    from streetsafe.hotspots.aggregate import segment_features, stop_features
+
+    lon, lat = STOP_LONLATS[0]
+    add_reports(4, lon, lat, categories=["isolated"], stop=transit.stop_ref(0), context="at_stop")
+    add_reports(3, lon, lat, categories=["no_staff", "other"], segment=transit.segment_ref(0),
+                context="on_vehicle", mode="bus")  # fmt: skip
+    totals = parse_filters({})
+    # Every day of the week: the same reports, through the day/hour rollups.
+    rollups = parse_filters({"days": "mon,tue,wed,thu,fri,sat,sun"})
+    assert not totals.has_time_filter and rollups.has_time_filter
+    for layer in (stop_features, segment_features):
+
+        def key(features: list) -> list[tuple]:
+            return sorted((f.id, f.count, f.key_sum, f.mask_counts) for f in features)
+
+        assert key(layer(db_session, totals)) == key(layer(db_session, rollups))
+        assert sum(f.count for f in layer(db_session, totals)) in (4, 3)
