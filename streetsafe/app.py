@@ -37,7 +37,8 @@ def build_app(config: Settings | None = None) -> Flask:
     )
     app.extensions["streetsafe.settings"] = settings
     # Tests draw every tile afresh: their data change between two requests.
-    app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=0.0 if settings.testing else 60.0)
+    tile_ttl_s = 0.0 if settings.testing else float(settings.tile_cache_s)
+    app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=tile_ttl_s)
     db.init_app(
         app,
         db.Database(

@@ -102,6 +102,7 @@ class Settings:
     idempotency_ttl_hours: int = 48
     trusted_proxies: int = 0
     public_read_timeout_ms: int = 2000
+    tile_cache_s: int = 60
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = (
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -151,6 +152,7 @@ class Settings:
             idempotency_ttl_hours=_int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
             trusted_proxies=_int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
             public_read_timeout_ms=_int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
+            tile_cache_s=_int(env, "STREETSAFE_TILE_CACHE_S", 60, 0, 3600),
             basemap_url=env.get("STREETSAFE_BASEMAP_URL", "").strip() or cls.basemap_url,
             basemap_attribution=env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip()
             or cls.basemap_attribution,

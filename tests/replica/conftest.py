@@ -127,6 +127,8 @@ def replication(tmp_path_factory) -> Iterator[Replication]:
                 "REDIS_URL": clean,
                 "STREETSAFE_SECRET_KEY": "replica-test-secret-key",
                 "STREETSAFE_RATE_LIMITS": "",
+                # Tiles drawn afresh: the tests pause and resume replay within seconds.
+                "STREETSAFE_TILE_CACHE_S": "0",
             },
             log,
         )

@@ -156,8 +156,6 @@ def test_a_new_report_reaches_the_replica_layers_within_a_measured_lag(replicati
 
 
 def test_replica_down_makes_public_reads_503_while_intake_answers_201(replication):
-    # A place no earlier test drew a tile of: a tile a worker drew in the last minute is
-    # still served from its cache while the replica is down, as a CDN would serve it.
     port, lon, lat = replication.server.port, -1.3605, LAT
     reads = public_reads(lon, lat)
     replication.standby.stop()
