@@ -83,9 +83,7 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
         fillOpacity: 1,
       });
       // A string tooltip is HTML to Leaflet; a stop name from a feed must stay text.
-      const label = document.createElement("span");
-      label.textContent = feature.properties.name;
-      marker.bindTooltip(label);
+      marker.bindTooltip(escapeHtml(feature.properties.name));
       marker.on("click", (event) => {
         L.DomEvent.stopPropagation(event);
         onStop(feature.properties.id);
@@ -135,4 +133,10 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
     pinAtCentre: () => placePin(map.getCenter(), "centre"),
     focusPin: () => pin && pin.getElement().focus(),
   };
+}
+
+
+// Text as HTML that shows exactly that text (for Leaflet, which takes strings as markup).
+function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
