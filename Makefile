@@ -48,7 +48,8 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# Every benchmark (import, ingest, hotspots: about 15 minutes), then docs/BENCHMARKS.md is
+# Every benchmark (import, ingest, limiter, load, hotspots, national reads, perturbation:
+# about 45 minutes the first time), then docs/BENCHMARKS.md is
 # rewritten with the figures. BENCH="ingest" runs one. Uses DATABASE_URL / REDIS_URL when
 # set, otherwise the local servers.
 bench: $(STAMP)
