@@ -231,7 +231,7 @@ function mode() {
   return form.elements.mode.value;
 }
 
-const routeSearch = { key: "", seq: 0 };
+const routeSearch = { key: "", query: "", seq: 0 };
 
 async function searchRoutes() {
   const q = $("#route-q").value.trim();
@@ -246,6 +246,7 @@ async function searchRoutes() {
   if (key === routeSearch.key) return;
   const seq = ++routeSearch.seq;
   routeSearch.key = key;
+  routeSearch.query = JSON.stringify([q, mode()]);
   say("#routes-status", "Searching…");
   let routes;
   try {
@@ -341,7 +342,14 @@ $("#route-q").addEventListener("keydown", (event) => {
     searchRoutes();
   }
 });
-$("#route-q").addEventListener("input", debounce(() => $("#route-q").value.trim() && searchRoutes(), 400));
+// Typing searches once the text (or the mode) differs from the last search's: a map that
+// moved since (drawing a chosen route moves it) is no reason to search again and replace
+// the list and its status under the person's choice.
+const typedSearch = () => {
+  const q = $("#route-q").value.trim();
+  if (q && JSON.stringify([q, mode()]) !== routeSearch.query) searchRoutes();
+};
+$("#route-q").addEventListener("input", debounce(typedSearch, 400));
 for (const radio of form.elements.mode) radio.addEventListener("change", () => $("#route-q").value.trim() && searchRoutes());
 
 // ---- step 4: categories -----------------------------------------------------------------
