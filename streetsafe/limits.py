@@ -174,6 +174,9 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         # Redis away: each worker keeps counting in memory (same limits, same keyed hash), so a
         # person reporting never loses a report to the limiter's store (docs/SCALING.md).
         in_memory_fallback_enabled=True,
+        # A Redis error in the middle of a check (before the fallback takes over) lets the
+        # report through rather than failing it.
+        swallow_errors=True,
     )
     app.after_request(_limit_headers(limiter))
     app.extensions["streetsafe.limiter"] = limiter
