@@ -103,20 +103,9 @@ def city_counts() -> list[int]:
 
 def prepare_database(base_url: str, name: str) -> str:
     """A fresh, migrated database NAME beside base_url's with GB NaPTAN and Southampton."""
-    from streetsafe import migrate
+    from benchmarks.hotspots import fresh_database
 
-    base = sa.make_url(base_url)
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    migrate.upgrade(url)
+    url = fresh_database(base_url, name)
     streetsafe(url, "import-naptan", str(NAPTAN))
     streetsafe(url, "import-gtfs", str(SOUTHAMPTON), "--feed", CITY_FEED, "--quiet")
     return url

@@ -27,7 +27,7 @@ import h3.api.basic_int as h3int
 import numpy as np
 from scipy.special import ndtr
 
-from .aggregate import METRES_PER_DEGREE
+from .aggregate import METRES_PER_DEGREE, _envelope
 
 ENUMERATE_MAX = 20_000
 DEEP_EDGES = 4.0
@@ -62,11 +62,8 @@ class StudyArea:
 
     def shrunk(self, margin_m: float) -> StudyArea | None:
         """The area with its box shrunk by margin_m on every side (None when nothing is left)."""
-        min_lon, min_lat, max_lon, max_lat = self.box
-        dlat = margin_m / METRES_PER_DEGREE
-        widest = max(abs(min_lat), abs(max_lat))
-        dlon = margin_m / (METRES_PER_DEGREE * max(math.cos(math.radians(widest)), 0.01))
-        box = (min_lon + dlon, min_lat + dlat, max_lon - dlon, max_lat - dlat)
+        inner = _envelope(self.box, -margin_m)
+        box = (inner["min_lon"], inner["min_lat"], inner["max_lon"], inner["max_lat"])
         return StudyArea(box, self.res) if box[0] < box[2] and box[1] < box[3] else None
 
     def estimated_cells(self) -> float:
