@@ -21,10 +21,11 @@ from streetsafe.config import Settings
 from streetsafe.hotspots.commands import seed_demo_reports
 from streetsafe.hotspots.ogc import COLLECTIONS
 
+from tests.resilience.servers import free_port
+
 from ..conftest import migrated_database, redis_url
 from .conftest import make_transit
 
-PORT = 18517
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +43,19 @@ def seeded_settings() -> Settings:
     return settings
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, port: int) -> None:
     """Child process: serve the app until terminated."""
-    make_server("127.0.0.1", PORT, create_app(settings), threaded=True).serve_forever()
+    make_server("127.0.0.1", port, create_app(settings), threaded=True).serve_forever()
 
 
 @pytest.fixture(scope="module")
 def server(seeded_settings: Settings) -> Iterator[str]:
     from urllib.request import urlopen
 
-    process = multiprocessing.get_context("spawn").Process(target=serve, args=(seeded_settings,))
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(target=serve, args=(seeded_settings, port))
     process.start()
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
             urlopen(f"{base}/healthz", timeout=1).close()
