@@ -20,12 +20,10 @@ from streetsafe import create_app
 from streetsafe.config import Settings
 from streetsafe.hotspots.commands import seed_demo_reports
 from streetsafe.hotspots.ogc import COLLECTIONS
-
 from tests.resilience.servers import free_port
 
 from ..conftest import migrated_database, redis_url
 from .conftest import make_transit
-
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,8 @@ def server(seeded_settings: Settings) -> Iterator[str]:
     from urllib.request import urlopen
 
     port = free_port()
-    process = multiprocessing.get_context("spawn").Process(target=serve, args=(seeded_settings, port))
+    spawn = multiprocessing.get_context("spawn")
+    process = spawn.Process(target=serve, args=(seeded_settings, port))
     process.start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
