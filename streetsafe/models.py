@@ -55,6 +55,8 @@ class Stop(Base):
     location_type: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
     parent_public_id: Mapped[str | None] = mapped_column(sa.String(160))
     locality: Mapped[str | None] = mapped_column(sa.Text)
+    # The code printed on the stop (NaPTAN's NaptanCode, GTFS stop_code), for stop search.
+    code: Mapped[str | None] = mapped_column(sa.Text)
     # The public id of the row that is this stop's place when another feed knows it too
     # (NULL: its own place); see streetsafe/transit/places.py (migration 0013).
     place_public_id: Mapped[str | None] = mapped_column(sa.String(160))

@@ -1,4 +1,4 @@
-"""Transit endpoints for the report form: stops nearby, route search, one route's geometry."""
+"""Transit endpoints for the report form: stops nearby, stop and route search, one route."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from ..db import db_read_session
 from ..errors import NotFound
 from ..models import MODES
-from ..transit import queries
+from ..transit import queries, search
 from .openapi import ErrorBody, operation
 from .parsing import parse_query
 
@@ -34,10 +34,31 @@ class NearbyStopsQuery(_Query):
     mode: Mode | None = Field(None, description="Only stops of this mode")
 
 
+class StopSearchQuery(_Query):
+    """Query string of GET /api/v1/transit/stops."""
+
+    q: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Words of the stop's name or locality (each the start of a word), "
+        "its ATCO code, or the code printed on the stop",
+    )
+    mode: Mode | None = Field(None, description="Only stops of this mode")
+    near_lat: float | None = Field(None, ge=-90, le=90, description="Order by distance from")
+    near_lon: float | None = Field(None, ge=-180, le=180, description="Order by distance from")
+    limit: int = Field(10, ge=1, le=50, description="At most this many stops")
+
+    @model_validator(mode="after")
+    def _near_pair(self) -> StopSearchQuery:
+        return _both_or_neither(self)
+
+
 class RoutesQuery(_Query):
     """Query string of GET /api/v1/transit/routes."""
 
-    q: str = Field("", max_length=64, description="Prefix of the short or long name")
+    q: str = Field(
+        "", max_length=64, description="The route's number, or the start of words of its name"
+    )
     mode: Mode | None = Field(None, description="Only routes of this mode")
     near_lat: float | None = Field(None, ge=-90, le=90, description="Order by distance from")
     near_lon: float | None = Field(None, ge=-180, le=180, description="Order by distance from")
@@ -45,10 +66,19 @@ class RoutesQuery(_Query):
 
     @model_validator(mode="after")
     def _near_pair(self) -> RoutesQuery:
-        if (self.near_lat is None) != (self.near_lon is None):
-            missing = "near_lon" if self.near_lon is None else "near_lat"
-            raise ValueError(f"give both near_lat and near_lon, or neither ({missing} missing)")
-        return self
+        return _both_or_neither(self)
+
+
+def _both_or_neither(query: StopSearchQuery | RoutesQuery) -> StopSearchQuery | RoutesQuery:
+    """near_lat and near_lon come together or not at all."""
+    if (query.near_lat is None) != (query.near_lon is None):
+        missing = "near_lon" if query.near_lon is None else "near_lat"
+        raise ValueError(f"give both near_lat and near_lon, or neither ({missing} missing)")
+    return query
+
+
+def _near(query: StopSearchQuery | RoutesQuery) -> tuple[float, float] | None:
+    return (query.near_lon, query.near_lat) if query.near_lon is not None else None
 
 
 class PointGeometry(BaseModel):
@@ -85,6 +115,33 @@ class StopCollection(BaseModel):
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[StopFeature]
+
+
+class FoundStopProperties(BaseModel):
+    id: str
+    name: str
+    locality: str | None
+    mode: str | None
+    atco_code: str | None = Field(description="The stop's NaPTAN ATCO code, when NaPTAN has it")
+    code: str | None = Field(description="The code printed on the stop (SMS code), if known")
+    routes: list[str] = Field(description="Short names of the routes serving the stop")
+    distance_m: float | None = Field(
+        None, description="Distance from near_lat/near_lon, metres (when given)"
+    )
+
+
+class FoundStopFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointGeometry
+    properties: FoundStopProperties
+
+
+class FoundStopCollection(BaseModel):
+    """Matching stops: exact codes first, then names starting with q, then any word."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FoundStopFeature]
 
 
 class RouteItem(BaseModel):
@@ -172,20 +229,47 @@ def stops_nearby() -> ResponseReturnValue:
     return jsonify(collection.model_dump(mode="json"))
 
 
+@bp.get("/stops")
+@operation(
+    "/api/v1/transit/stops",
+    "get",
+    tag="transit",
+    summary="Stops by name, locality, ATCO code or the code printed on the stop",
+    query=StopSearchQuery,
+    responses={200: FoundStopCollection},
+)
+def stops_search() -> ResponseReturnValue:
+    """Stop search for a location without the map; nearest first among equals near a point."""
+    query = parse_query(StopSearchQuery, request.args)
+    found = search.search_stops(db_read_session(), query.q, query.limit, query.mode, _near(query))
+    collection = FoundStopCollection(
+        features=[
+            FoundStopFeature(
+                id=stop.id,
+                geometry=PointGeometry(coordinates=(stop.lon, stop.lat)),
+                properties=FoundStopProperties(
+                    **{k: v for k, v in vars(stop).items() if k not in ("lon", "lat")}
+                ),
+            )
+            for stop in found
+        ]
+    )
+    return jsonify(collection.model_dump(mode="json"))
+
+
 @bp.get("/routes")
 @operation(
     "/api/v1/transit/routes",
     "get",
     tag="transit",
-    summary="Routes whose short or long name starts with q",
+    summary="Routes by number or by the start of any word of their name",
     query=RoutesQuery,
     responses={200: RouteList},
 )
 def routes() -> ResponseReturnValue:
-    """Route search by name prefix, nearest first when near_lat/near_lon are given."""
+    """Route search by number or name words, nearest first when near_lat/near_lon are given."""
     query = parse_query(RoutesQuery, request.args)
-    near = (query.near_lon, query.near_lat) if query.near_lon is not None else None
-    found = queries.search_routes(db_read_session(), query.q, query.limit, query.mode, near)
+    found = search.search_routes(db_read_session(), query.q, query.limit, query.mode, _near(query))
     items = RouteList([RouteItem(**vars(route)) for route in found])
     return jsonify(items.model_dump(mode="json"))
 

@@ -1,4 +1,6 @@
-"""Read-only transit queries for the report form: stops nearby, route search, one route.
+"""Read-only transit queries for the report form: stops nearby and one route.
+
+search.py finds stops and routes by name or code.
 
 Distances are geodesic metres (PostGIS geography), right anywhere on Earth; radius filters
 use `ST_DWithin` on `geom::geography`, after a lon/lat box served by `ix_stops_geom` for
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .near import within_box
 from .places import place_of, serving
+from .search import RouteSummary, natural_key
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
 
@@ -72,66 +75,7 @@ def nearby_stops(
             lon=row.lon,
             lat=row.lat,
             distance_m=round(row.distance_m, 1),
-            routes=sorted(row.routes, key=_natural_key),
-        )
-        for row in rows
-    ]
-
-
-def _natural_key(name: str) -> tuple[int, str]:
-    """Sort route names as people do: 2, 7, 12, 12A, U1."""
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (int(digits) if digits and name[0].isdigit() else 10**9, name)
-
-
-@dataclass(frozen=True)
-class RouteSummary:
-    """A route as the route search lists it."""
-
-    id: str
-    short_name: str | None
-    long_name: str | None
-    mode: str
-    feed: str
-    distance_m: float | None = None
-
-
-_SEARCH_SQL = sa.text(f"""
-SELECT r.public_id, r.short_name, r.long_name, r.mode, f.name AS feed,
-       CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE
-         (SELECT min(ST_Distance(sh.geom::geography, {_POINT}))
-          FROM route_shapes sh WHERE sh.route_id = r.id) END AS distance_m
-FROM routes r JOIN feeds f ON f.id = r.feed_id
-WHERE (lower(r.short_name) LIKE :pattern ESCAPE '\\'
-       OR lower(r.long_name) LIKE :pattern ESCAPE '\\')
-  AND (CAST(:mode AS text) IS NULL OR r.mode = CAST(:mode AS text))
-ORDER BY distance_m NULLS LAST, length(r.short_name), r.short_name, r.public_id
-LIMIT :limit
-""")
-
-
-def search_routes(
-    session: Session,
-    prefix: str,
-    limit: int,
-    mode: str | None = None,
-    near: tuple[float, float] | None = None,
-) -> list[RouteSummary]:
-    """Routes whose short or long name starts with `prefix`; nearest first near (lon, lat)."""
-    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    lon, lat = near if near else (None, None)
-    rows = session.execute(
-        _SEARCH_SQL,
-        {"pattern": escaped + "%", "mode": mode, "lon": lon, "lat": lat, "limit": limit},
-    )
-    return [
-        RouteSummary(
-            id=row.public_id,
-            short_name=row.short_name,
-            long_name=row.long_name,
-            mode=row.mode,
-            feed=row.feed,
-            distance_m=None if row.distance_m is None else round(row.distance_m, 1),
+            routes=sorted(row.routes, key=natural_key),
         )
         for row in rows
     ]
