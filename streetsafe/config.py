@@ -119,6 +119,8 @@ class Settings:
     team_signin_failures_global: int = 300
     public_url: str | None = None
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    map_centre: tuple[float, float] | None = None  # (lon, lat); None: the densest stops
+    map_zoom: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -174,6 +176,8 @@ class Settings:
             ),
             public_url=_public_url(env),
             allowed_hosts=_allowed_hosts(env),
+            map_centre=_map_centre(env),
+            map_zoom=_int(env, "STREETSAFE_MAP_ZOOM", 0, 3, 19) or None,
         )
         return settings
 
@@ -230,3 +234,20 @@ def _allowed_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
         if not host or any(c in host for c in "/@?#\\ "):
             raise ConfigError(name, f"must be comma-separated host names, got {raw!r}")
     return hosts
+
+
+def _map_centre(env: Mapping[str, str]) -> tuple[float, float] | None:
+    """STREETSAFE_MAP_CENTRE: "lon,lat" in WGS84 degrees, where the report page's map opens."""
+    name = "STREETSAFE_MAP_CENTRE"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        lon, lat = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(
+            name, f'must be "lon,lat" in degrees, e.g. -0.3367,53.7446, got {raw!r}'
+        ) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ConfigError(name, f"must have -180 <= lon <= 180 and -90 <= lat <= 90, got {raw!r}")
+    return lon, lat

@@ -8,8 +8,15 @@ import pytest
 import sqlalchemy as sa
 
 from streetsafe import create_app
+from streetsafe.config import ConfigError, Settings
 from streetsafe.security import basemap_origin, content_security_policy
-from streetsafe.web.mapview import DEFAULT_BOUNDS, MapView, stops_extent
+from streetsafe.web.mapview import (
+    CLUSTER_ZOOM,
+    EMPTY_VIEW,
+    MapView,
+    densest_stops,
+    opening_view,
+)
 
 
 class _Collector(HTMLParser):
@@ -129,25 +136,80 @@ def test_page_assets_are_served(client, path: str) -> None:
     assert "Content-Security-Policy" in response.headers
 
 
-def test_map_opens_on_the_stops_or_on_great_britain(db_session) -> None:
-    assert stops_extent(db_session) == MapView(*DEFAULT_BOUNDS)
+def _insert_stops(db_session, stops: list[tuple[str, float, float]]) -> None:
     feed_id = db_session.scalar(
-        sa.text("INSERT INTO feeds (name, kind) VALUES ('extent-test', 'gtfs') RETURNING id")
+        sa.text("INSERT INTO feeds (name, kind) VALUES ('view-test', 'gtfs') RETURNING id")
     )
-    for source_id, lon, lat in (("a", -0.35, 53.74), ("b", -0.33, 53.75)):
+    for source_id, lon, lat in stops:
         db_session.execute(
             sa.text(
                 "INSERT INTO stops (feed_id, public_id, source_id, name, geom) VALUES"
                 " (:feed, :pid, :sid, 'Stop', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
             ),
-            {
-                "feed": feed_id,
-                "pid": f"extent-test:{source_id}",
-                "sid": source_id,
-                "lon": lon,
-                "lat": lat,
-            },
+            {"feed": feed_id, "pid": f"view-test:{source_id}", "sid": source_id,
+             "lon": lon, "lat": lat},
         )
-    extent = stops_extent(db_session)
-    bounds = (extent.west, extent.south, extent.east, extent.north)
-    assert bounds == pytest.approx((-0.35, 53.74, -0.33, 53.75))
+
+
+def test_map_opens_on_great_britain_without_stops(db_session) -> None:
+    assert densest_stops(db_session) == MapView(*EMPTY_VIEW)
+
+
+def test_map_opens_on_the_densest_cluster_of_stops_not_their_mean(db_session) -> None:
+    # Five stops in a city centre, four strung out 10-40 km west: the mean lies 13 km west.
+    centre = [(f"c{i}", -0.340 + 0.002 * i, 53.745) for i in range(5)]
+    west = [(f"w{i}", -0.5 - 0.15 * i, 53.74) for i in range(4)]
+    _insert_stops(db_session, centre + west)
+    view = densest_stops(db_session)
+    assert (view.lon, view.lat) == pytest.approx((-0.336, 53.745), abs=1e-6)
+    assert view.zoom == CLUSTER_ZOOM
+    assert opening_view(db_session, None, 12) == MapView(view.lon, view.lat, 12)
+    assert opening_view(db_session, (-1.4, 50.9), None) == MapView(-1.4, 50.9, CLUSTER_ZOOM)
+
+
+def test_a_stop_known_to_two_feeds_counts_once_in_the_cluster(db_session) -> None:
+    # Two stops each known to a second feed (4 rows) lose to three single stops.
+    _insert_stops(db_session, [("a1", -1.0, 52.0), ("a2", -1.001, 52.0), ("b1", -2.0, 52.0),
+                               ("b2", -2.001, 52.0), ("b3", -2.002, 52.0)])
+    _insert_stops_as_members(db_session)
+    view = densest_stops(db_session)
+    assert view.lon == pytest.approx(-2.001, abs=1e-6)
+
+
+def _insert_stops_as_members(db_session) -> None:
+    db_session.execute(
+        sa.text(
+            "INSERT INTO stops (feed_id, public_id, source_id, name, place_public_id, geom) "
+            "SELECT feed_id, public_id || '-twin', source_id || '-twin', name, public_id, geom "
+            "FROM stops WHERE public_id IN ('view-test:a1', 'view-test:a2')"
+        )
+    )
+
+
+def test_the_report_page_opens_on_the_configured_view(settings) -> None:
+    app = create_app(settings.with_overrides(map_centre=(-1.4, 50.9), map_zoom=15))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert 'data-view="-1.400000,50.900000,15"' in html
+
+
+@pytest.mark.parametrize(
+    "env, field",
+    [
+        ({"STREETSAFE_MAP_CENTRE": "53.7,-0.3,1"}, "STREETSAFE_MAP_CENTRE"),
+        ({"STREETSAFE_MAP_CENTRE": "x,y"}, "STREETSAFE_MAP_CENTRE"),
+        ({"STREETSAFE_MAP_CENTRE": "-0.3,95"}, "STREETSAFE_MAP_CENTRE"),
+        ({"STREETSAFE_MAP_ZOOM": "25"}, "STREETSAFE_MAP_ZOOM"),
+        ({"STREETSAFE_MAP_ZOOM": "near"}, "STREETSAFE_MAP_ZOOM"),
+    ],
+)
+def test_map_view_settings_are_validated(env, field) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert field in str(raised.value)
+
+
+def test_map_view_settings_are_read() -> None:
+    settings = Settings.from_env({"STREETSAFE_MAP_CENTRE": " -0.3367, 53.7446 ",
+                                  "STREETSAFE_MAP_ZOOM": "13"})
+    assert settings.map_centre == (-0.3367, 53.7446) and settings.map_zoom == 13
+    assert Settings.from_env({}).map_centre is None and Settings.from_env({}).map_zoom is None

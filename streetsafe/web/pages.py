@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from ..db import db_session
 from ..services import current_settings
-from .mapview import ExtentCache
+from .mapview import ViewCache
 
 bp = Blueprint(
     "web",
@@ -21,20 +21,22 @@ bp = Blueprint(
 LEAFLET_VERSION = xstatic_leaflet.VERSION
 
 
-def _extent_cache() -> ExtentCache:
-    return current_app.extensions.setdefault("streetsafe.web.extent", ExtentCache())
+def _view_cache() -> ViewCache:
+    return current_app.extensions.setdefault("streetsafe.web.view", ViewCache())
 
 
 @bp.get("/")
 def report_page() -> ResponseReturnValue:
-    """The report form: where, what, when; the map opens on the imported stops."""
+    """The report form: where, what, when; the map opens where the stops are densest."""
     settings = current_settings()
     html = render_template(
         "web/report.html",
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
         # From the primary, as intake is: the form opens while a read replica is down.
-        bounds=_extent_cache().get(db_session()).as_attribute(),
+        view=_view_cache()
+        .get(db_session(), settings.map_centre, settings.map_zoom)
+        .as_attribute(),
         leaflet_version=LEAFLET_VERSION,
     )
     # Someone may be sharing the device: keep the page out of caches and the back button.

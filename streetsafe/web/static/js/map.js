@@ -7,12 +7,12 @@ const PIN_STEP_PX = 10;
 const PIN_BIG_STEP_PX = 50;
 const ARROWS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
 
-function parseBounds(text) {
-  const [west, south, east, north] = text.split(",").map(Number);
-  return L.latLngBounds([south, west], [north, east]);
+function parseView(text) {
+  const [lon, lat, zoom] = text.split(",").map(Number);
+  return { centre: [lat, lon], zoom };
 }
 
-export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove, onStop, onTilesFailed }) {
+export function createMap(element, { tileUrl, attribution, view, onPin, onMove, onStop, onTilesFailed }) {
   const map = L.map(element, { keyboard: true, zoomControl: true, tapHold: false });
   map.attributionControl.setPrefix(false);
   const tiles = L.tileLayer(tileUrl, { attribution, maxZoom: 19, detectRetina: false });
@@ -22,9 +22,8 @@ export function createMap(element, { tileUrl, attribution, bounds, onPin, onMove
     if (tileErrors === 1 && onTilesFailed) onTilesFailed();
   });
   tiles.addTo(map);
-  const openAt = parseBounds(bounds);
-  map.fitBounds(openAt, { maxZoom: 16 });
-  if (map.getZoom() < 13 && openAt.getNorth() - openAt.getSouth() < 0.3) map.setZoom(14);
+  const openAt = parseView(view);
+  map.setView(openAt.centre, openAt.zoom);
 
   const stopsLayer = L.layerGroup().addTo(map);
   const routeLayer = L.layerGroup().addTo(map);

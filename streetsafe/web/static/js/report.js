@@ -64,7 +64,7 @@ function debounce(fn, waitMs) {
 const mapView = createMap($("#map"), {
   tileUrl: form.dataset.basemapUrl,
   attribution: form.dataset.basemapAttribution,
-  bounds: form.dataset.bounds,
+  view: form.dataset.view,
   onPin: pinMoved,
   onMove: debounce(() => {
     if (!state.pin && context() === "at_stop") refreshStops();
