@@ -3,6 +3,7 @@
 // comes from the API is put in the page with textContent, never as HTML.
 
 import { ApiError, OfflineError, getJSON, newIdempotencyKey, postReport } from "./api.js";
+import { createCombobox } from "./combobox.js";
 import { createMap } from "./map.js";
 import { WhenError, bandStarted, dayLimits, occurredAt } from "./when.js";
 
@@ -203,6 +204,43 @@ function renderStops() {
   }
   list.setAttribute("aria-busy", "false");
   mapView.drawStops(state.stops, selectedId);
+}
+
+// A stop found by name or code joins the list (first), as if it were nearby.
+createCombobox($("#stop-q"), $("#stop-q-list"), {
+  suggest: async (text) => {
+    const near = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
+    try {
+      const found = await getJSON(api, "/transit/stops", {
+        q: text,
+        near_lat: near.lat.toFixed(6),
+        near_lon: near.lon.toFixed(6),
+        limit: 8,
+      });
+      return found.features || [];
+    } catch (error) {
+      throw new Error(lookupFailure(error, "stops with that name"));
+    }
+  },
+  describe: (feature) => ({ title: feature.properties.name, detail: foundStopDetails(feature.properties) }),
+  choose: (feature) => {
+    state.stops = [feature, ...state.stops.filter((item) => item.properties.id !== feature.properties.id)];
+    chooseStop(feature.properties.id);
+    say("#stop-q-status", `${feature.properties.name} chosen; the pin is at the stop.`);
+  },
+  announce: (text) => say("#stop-q-status", text),
+});
+
+function foundStopDetails(properties) {
+  const parts = [];
+  if (properties.locality) parts.push(properties.locality);
+  if (properties.mode) parts.push(properties.mode);
+  if (properties.code) parts.push(`code ${properties.code}`);
+  if (properties.distance_m !== null && properties.distance_m !== undefined) {
+    const km = properties.distance_m / 1000;
+    parts.push(km < 1 ? `${Math.round(properties.distance_m)} m away` : `${km.toFixed(1)} km away`);
+  }
+  return parts.join(" · ");
 }
 
 function chooseStop(id, { fromMap = false } = {}) {
