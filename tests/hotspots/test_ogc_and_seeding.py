@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from streetsafe import create_app
 from streetsafe.config import Settings
-from streetsafe.hotspots.commands import seed_demo_reports
+from streetsafe.demo.seeding import seed_demo_reports
 from streetsafe.hotspots.ogc import COLLECTIONS
 from tests.resilience.servers import free_port
 
