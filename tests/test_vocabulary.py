@@ -18,6 +18,7 @@ from streetsafe.transit.naptan import STOP_TYPE_MODES
 from streetsafe.vocabulary import CATEGORIES, CATEGORY_IDS, CONTEXTS, GROUPS, MODES, TIME_ZONE
 
 PACKAGE = Path(__file__).resolve().parents[1] / "streetsafe"
+HULL = "-0.36,53.73,-0.32,53.76"
 
 
 def _values(template: str, pattern: str) -> list[str]:
@@ -58,6 +59,17 @@ def test_the_report_schema_accepts_exactly_the_contexts_and_modes() -> None:
     ]
     assert CONTEXTS in enums
     assert MODES in enums
+
+
+@pytest.mark.parametrize("name, values", [("context", CONTEXTS), ("mode", MODES),
+                                          ("categories", CATEGORY_IDS)])  # fmt: skip
+def test_the_hotspot_filters_accept_every_term_and_refuse_others(client, name, values) -> None:
+    for value in values:
+        response = client.get(f"/api/v1/hotspots/cells?res=9&bbox={HULL}&{name}={value}")
+        assert response.status_code == 200, (value, response.get_json())
+    refused = client.get(f"/api/v1/hotspots/cells?res=9&bbox={HULL}&{name}=not_a_term")
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == name
 
 
 def test_the_demo_weights_only_known_categories() -> None:
