@@ -158,7 +158,7 @@ def snapping_median_ms(engine: sa.Engine, samples: int = 300) -> dict[str, float
 def report_bodies(engine: sa.Engine, path: Path, count: int = 500) -> None:
     """Varied valid reports around Southampton: street, at_stop (near a stop), on_vehicle
     (on a route shape), random categories, some with a description."""
-    from streetsafe.reports.categories import CATEGORY_IDS
+    from streetsafe.vocabulary import CATEGORY_IDS
 
     rng = random.Random(11)
     categories = sorted(CATEGORY_IDS)

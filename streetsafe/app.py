@@ -9,10 +9,10 @@ from . import db, limits, logs
 from .api import health, hotspots, ogc, openapi, public, team, tiles, transit
 from .api.guards import register_guards
 from .config import Settings
+from .current import resolve_services
 from .errors import register_error_handlers
 from .hotspots.tilecache import TileCache
 from .security import register_security_headers
-from .services import resolve_services
 from .team import auth as team_auth
 from .team import pages as team_pages
 from .web import pages as web_pages

@@ -1,33 +1,38 @@
-"""The `streetsafe` command: database, local servers, serving, and (later) imports and teams."""
+"""The `streetsafe` command: database, local servers, serving, purge and loads; the groups
+that live beside their features (imports, transit, teams, audit, demo) are added here.
+
+Settings travel on the click context (`current.CommandSettings` as `ctx.obj`): a command
+takes them with `@pass_settings`, and no module imports this one back.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from .config import ConfigError, Settings
+from .current import CommandSettings, command_settings, pass_settings
+from .demo.commands import demo, seed_demo
 from .localdb import LocalServiceError
+from .team.cli import audit, teams
+from .transit.cli import COMMANDS as TRANSIT_COMMANDS
 
-
-def resolved_settings() -> Settings:
-    """Settings from the environment, local servers filled in; exits with the reason on error."""
-    from .services import resolve_services
-
-    try:
-        return resolve_services(Settings.from_env())
-    except (ConfigError, LocalServiceError) as exc:
-        raise click.ClickException(str(exc)) from None
+if TYPE_CHECKING:
+    from .reports.load import LoadResult
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """StreetSafe: anonymous reports of places where people felt unsafe, as hotspot layers.
 
     Without DATABASE_URL / REDIS_URL, commands use local servers in .local/ (created on
     first use).
     """
+    ctx.ensure_object(CommandSettings)
 
 
 @main.group()
@@ -37,33 +42,34 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.argument("revision", default="head")
-def db_upgrade(revision: str) -> None:
+@pass_settings
+def db_upgrade(settings: Settings, revision: str) -> None:
     """Migrate up to REVISION (default: head)."""
     from . import migrate
 
-    settings = resolved_settings()
     migrate.upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
 
 
 @db.command("downgrade")
 @click.argument("revision", default="-1")
-def db_downgrade(revision: str) -> None:
+@pass_settings
+def db_downgrade(settings: Settings, revision: str) -> None:
     """Migrate down to REVISION (default: one step back; 'base' removes every table)."""
     from . import migrate
 
-    settings = resolved_settings()
     migrate.downgrade(settings.database_url, revision)
     click.echo(f"database downgraded to {revision}")
 
 
 @db.command("current")
-def db_current() -> None:
+@pass_settings
+def db_current(settings: Settings) -> None:
     """Print the database's revision and the newest one available."""
     from . import migrate
     from .db import make_engine
 
-    engine = make_engine(resolved_settings().database_url)
+    engine = make_engine(settings.database_url)
     with engine.connect() as connection:
         at = migrate.current_revision(connection)
     engine.dispose()
@@ -80,9 +86,10 @@ def local_start() -> None:
     """Start the local servers (creating them on first use) and print their URLs."""
     from . import localdb
 
+    settings = command_settings().configured()
     try:
-        click.echo(f"DATABASE_URL={localdb.ensure_postgres()}")
-        click.echo(f"REDIS_URL={localdb.ensure_redis()}")
+        click.echo(f"DATABASE_URL={localdb.ensure_postgres(settings)}")
+        click.echo(f"REDIS_URL={localdb.ensure_redis(settings)}")
     except LocalServiceError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -92,8 +99,9 @@ def local_stop() -> None:
     """Stop the local servers; their data stays in .local/."""
     from . import localdb
 
-    localdb.stop_postgres()
-    localdb.stop_redis()
+    settings = command_settings().configured()
+    localdb.stop_postgres(settings)
+    localdb.stop_redis(settings)
     click.echo("local servers stopped")
 
 
@@ -104,32 +112,12 @@ def local_stop() -> None:
 @click.option(
     "--threads", default=16, show_default=True, type=int, help="Request threads per worker."
 )
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@pass_settings
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (access logs off: they would record client addresses)."""
     from .server import run_gunicorn
 
-    run_gunicorn(resolved_settings(), host=host, port=port, workers=workers, threads=threads)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the demo database, then exit.")
-def demo(host: str, port: int, no_serve: bool) -> None:
-    """Start local servers, migrate, load the demo data, and serve at http://HOST:PORT."""
-    from . import migrate
-    from .demo import load_demo
-
-    settings = resolved_settings()
-    click.echo("migrating the database", err=True)
-    migrate.upgrade(settings.database_url)
-    load_demo(settings)
-    if no_serve:
-        return
-    from .server import run_gunicorn
-
-    click.echo(f"serving StreetSafe at http://{host}:{port}", err=True)
-    run_gunicorn(settings, host=host, port=port, workers=2)
+    run_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
 
 
 @main.command()
@@ -140,7 +128,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     default=None,
     help="Days to keep raw reports [default: STREETSAFE_RETENTION_DAYS, 400].",
 )
-def purge(days: int | None) -> None:
+@pass_settings
+def purge(settings: Settings, days: int | None) -> None:
     """Delete raw reports (and descriptions) older than DAYS and expired idempotency keys.
 
     Hotspot aggregates are kept.
@@ -148,7 +137,6 @@ def purge(days: int | None) -> None:
     from .db import Database
     from .retention import purge as purge_reports
 
-    settings = resolved_settings()
     database = Database(settings.database_url)
     with database.session() as session:
         result = purge_reports(session, days or settings.retention_days)
@@ -180,7 +168,10 @@ def reports() -> None:
     help="Store the valid lines and write the refused ones, as they were, to this file.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def reports_load(file: Path, source: str | None, refused_path: Path | None, quiet: bool) -> None:
+@pass_settings
+def reports_load(
+    settings: Settings, file: Path, source: str | None, refused_path: Path | None, quiet: bool
+) -> None:
     """Load FILE (NDJSON: one POST /api/v1/reports body a line, occurred_at required).
 
     Every line is validated, snapped and aggregated as intake does, in one transaction: a
@@ -190,31 +181,16 @@ def reports_load(file: Path, source: str | None, refused_path: Path | None, quie
     import time
     from contextlib import nullcontext
 
-    from tqdm import tqdm
-
-    from .db import make_engine
-    from .reports.load import LoadRefused, check_source, count_lines, load_reports
+    from .reports.load import check_source
 
     try:
         source = check_source(source or file.stem)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--source") from None
-    settings = resolved_settings()
-    engine = make_engine(settings.database_url)
     began = time.perf_counter()
-    bar = tqdm(total=count_lines(file), desc=file.name, unit="report", disable=quiet)
     refused_to = refused_path.open("wb") if refused_path else nullcontext()
-    try:
-        # Two connections: the next batch is snapped on one while this one is inserted.
-        with bar, refused_to as refused_file, engine.connect() as snapper:
-            with engine.begin() as connection:
-                result = load_reports(
-                    connection, file, settings, source, refused_file, bar.update, snapper
-                )
-    except LoadRefused as exc:
-        raise click.ClickException(f"{exc}; nothing was stored") from None
-    finally:
-        engine.dispose()
+    with refused_to as refused_file:
+        result = _load_reports(settings, file, source, refused_file, quiet)
     seconds = time.perf_counter() - began
     click.echo(
         f"stored {result.stored:,} reports from {file} as source {source!r} in {seconds:.1f} s "
@@ -229,17 +205,31 @@ def reports_load(file: Path, source: str | None, refused_path: Path | None, quie
         )
 
 
-def _register_feature_commands() -> None:
-    """Add the command groups that live beside their features."""
-    from .hotspots.commands import seed_demo
-    from .team.cli import audit, teams
-    from .transit.cli import COMMANDS as transit_commands
+def _load_reports(
+    settings: Settings, file: Path, source: str, refused_file: IO[bytes] | None, quiet: bool
+) -> LoadResult:
+    """Load `file` in one transaction, with a progress bar; a refusal exits naming its line."""
+    from tqdm import tqdm
 
-    for command in (*transit_commands, seed_demo, teams, audit):
-        main.add_command(command)
+    from .db import make_engine
+    from .reports.load import LoadRefused, count_lines, load_reports
+
+    engine = make_engine(settings.database_url)
+    bar = tqdm(total=count_lines(file), desc=file.name, unit="report", disable=quiet)
+    try:
+        # Two connections: the next batch is snapped on one while this one is inserted.
+        with bar, engine.connect() as snapper, engine.begin() as connection:
+            return load_reports(
+                connection, file, settings, source, refused_file, bar.update, snapper
+            )
+    except LoadRefused as exc:
+        raise click.ClickException(f"{exc}; nothing was stored") from None
+    finally:
+        engine.dispose()
 
 
-_register_feature_commands()
+for _command in (*TRANSIT_COMMANDS, demo, seed_demo, teams, audit):
+    main.add_command(_command)
 
 
 def run() -> None:

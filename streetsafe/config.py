@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 MAX_H3_RES = 15
 
@@ -109,6 +110,8 @@ class Settings:
     )
     data_licence: str = "Open Government Licence v3.0"
     local_dir: str = ".local"
+    local_pg_port: int = 54329
+    local_redis_port: int = 63799
     env: str = "development"
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
@@ -126,60 +129,14 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every STREETSAFE_* variable plus DATABASE_URL and REDIS_URL."""
         env = os.environ if env is None else env
-        database_url = _url(env, "DATABASE_URL", DB_SCHEMES)
-        read_url = _url(env, "DATABASE_READ_URL", DB_SCHEMES)
-        secret = env.get("STREETSAFE_SECRET_KEY", "").strip()
-        if secret and len(secret) < 16:
-            raise ConfigError("STREETSAFE_SECRET_KEY", "must be at least 16 characters long")
-        k = _int(env, "STREETSAFE_MIN_PUBLISHED_COUNT", 5, 1, 1000)
-        run_env = env.get("STREETSAFE_ENV", "").strip() or "development"
-        if run_env not in ("development", "production"):
-            raise ConfigError(
-                "STREETSAFE_ENV", f"must be development or production, got {run_env!r}"
-            )
-        settings = cls(
-            database_url=normalise_database_url(database_url) if database_url else None,
-            database_read_url=normalise_database_url(read_url) if read_url else None,
-            redis_url=_url(env, "REDIS_URL", ("redis://", "rediss://", "unix://")),
-            secret_key=secret,
-            min_published_count=k,
-            public_rounding=_int(env, "STREETSAFE_PUBLIC_ROUNDING", 5, 1, 1000),
-            perturbation_max=_int(env, "STREETSAFE_PERTURBATION_MAX", 2, 0, 10),
-            h3_resolutions=_resolutions(env, "STREETSAFE_H3_RESOLUTIONS", (7, 8, 9, 10)),
-            rate_limits=_rate_limits(env),
-            at_stop_radius_m=_float(env, "STREETSAFE_AT_STOP_RADIUS_M", 150.0, 1.0, 2000.0),
-            on_vehicle_radius_m=_float(env, "STREETSAFE_ON_VEHICLE_RADIUS_M", 100.0, 1.0, 2000.0),
-            street_stop_radius_m=_float(env, "STREETSAFE_STREET_STOP_RADIUS_M", 50.0, 0.0, 2000.0),
-            retention_days=_int(env, "STREETSAFE_RETENTION_DAYS", 400, 1, 36500),
-            idempotency_ttl_hours=_int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
-            trusted_proxies=_int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
-            public_read_timeout_ms=_int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
-            tile_cache_s=_int(env, "STREETSAFE_TILE_CACHE_S", 60, 0, 3600),
-            basemap_url=env.get("STREETSAFE_BASEMAP_URL", "").strip() or cls.basemap_url,
-            basemap_attribution=env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip()
-            or cls.basemap_attribution,
-            data_licence=env.get("STREETSAFE_DATA_LICENCE", "").strip() or cls.data_licence,
-            local_dir=env.get("STREETSAFE_LOCAL_DIR", "").strip() or ".local",
-            env=run_env,
-            team_session_idle_minutes=_int(
-                env, "STREETSAFE_TEAM_SESSION_IDLE_MINUTES", 30, 1, 1440
-            ),
-            team_session_max_hours=_int(env, "STREETSAFE_TEAM_SESSION_MAX_HOURS", 12, 1, 168),
-            team_signin_window_minutes=_int(
-                env, "STREETSAFE_TEAM_SIGNIN_WINDOW_MINUTES", 15, 1, 1440
-            ),
-            team_signin_failures_per_network=_int(
-                env, "STREETSAFE_TEAM_SIGNIN_FAILURES_PER_NETWORK", 10, 1, 100_000
-            ),
-            team_signin_failures_global=_int(
-                env, "STREETSAFE_TEAM_SIGNIN_FAILURES_GLOBAL", 300, 1, 1_000_000
-            ),
-            public_url=_public_url(env),
-            allowed_hosts=_allowed_hosts(env),
-            map_centre=_map_centre(env),
-            map_zoom=_int(env, "STREETSAFE_MAP_ZOOM", 0, 3, 19) or None,
+        return cls(
+            **_servers(env),
+            **_disclosure(env),
+            **_intake(env),
+            **_reads_and_pages(env),
+            **_team(env),
+            **_local(env),
         )
-        return settings
 
     @property
     def production(self) -> bool:
@@ -189,6 +146,95 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and tools)."""
         return replace(self, **changes)
+
+
+def _servers(env: Mapping[str, str]) -> dict[str, Any]:
+    """The database, the replica, Redis, the secret key and the run environment."""
+    database_url = _url(env, "DATABASE_URL", DB_SCHEMES)
+    read_url = _url(env, "DATABASE_READ_URL", DB_SCHEMES)
+    secret = env.get("STREETSAFE_SECRET_KEY", "").strip()
+    if secret and len(secret) < 16:
+        raise ConfigError("STREETSAFE_SECRET_KEY", "must be at least 16 characters long")
+    run_env = env.get("STREETSAFE_ENV", "").strip() or "development"
+    if run_env not in ("development", "production"):
+        raise ConfigError("STREETSAFE_ENV", f"must be development or production, got {run_env!r}")
+    return {
+        "database_url": normalise_database_url(database_url) if database_url else None,
+        "database_read_url": normalise_database_url(read_url) if read_url else None,
+        "redis_url": _url(env, "REDIS_URL", ("redis://", "rediss://", "unix://")),
+        "secret_key": secret,
+        "env": run_env,
+    }
+
+
+def _disclosure(env: Mapping[str, str]) -> dict[str, Any]:
+    """What the public layers publish: K, rounding, perturbation, H3 resolutions, licence."""
+    return {
+        "min_published_count": _int(env, "STREETSAFE_MIN_PUBLISHED_COUNT", 5, 1, 1000),
+        "public_rounding": _int(env, "STREETSAFE_PUBLIC_ROUNDING", 5, 1, 1000),
+        "perturbation_max": _int(env, "STREETSAFE_PERTURBATION_MAX", 2, 0, 10),
+        "h3_resolutions": _resolutions(env, "STREETSAFE_H3_RESOLUTIONS", (7, 8, 9, 10)),
+        "data_licence": _text(env, "STREETSAFE_DATA_LICENCE", Settings.data_licence),
+    }
+
+
+def _intake(env: Mapping[str, str]) -> dict[str, Any]:
+    """Report intake: abuse limits, proxies, snapping radii, retention and idempotency."""
+    return {
+        "rate_limits": _rate_limits(env),
+        "trusted_proxies": _int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
+        "at_stop_radius_m": _float(env, "STREETSAFE_AT_STOP_RADIUS_M", 150.0, 1.0, 2000.0),
+        "on_vehicle_radius_m": _float(env, "STREETSAFE_ON_VEHICLE_RADIUS_M", 100.0, 1.0, 2000.0),
+        "street_stop_radius_m": _float(env, "STREETSAFE_STREET_STOP_RADIUS_M", 50.0, 0.0, 2000.0),
+        "retention_days": _int(env, "STREETSAFE_RETENTION_DAYS", 400, 1, 36500),
+        "idempotency_ttl_hours": _int(env, "STREETSAFE_IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
+    }
+
+
+def _reads_and_pages(env: Mapping[str, str]) -> dict[str, Any]:
+    """Public reads (time bound, tile cache), the page's basemap, and the service's URL."""
+    return {
+        "public_read_timeout_ms": _int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
+        "tile_cache_s": _int(env, "STREETSAFE_TILE_CACHE_S", 60, 0, 3600),
+        "basemap_url": _text(env, "STREETSAFE_BASEMAP_URL", Settings.basemap_url),
+        "basemap_attribution": _text(
+            env, "STREETSAFE_BASEMAP_ATTRIBUTION", Settings.basemap_attribution
+        ),
+        "public_url": _public_url(env),
+        "allowed_hosts": _allowed_hosts(env),
+        "map_centre": _map_centre(env),
+        "map_zoom": _int(env, "STREETSAFE_MAP_ZOOM", 0, 3, 19) or None,
+    }
+
+
+def _team(env: Mapping[str, str]) -> dict[str, Any]:
+    """Team sessions and the throttling of failed sign-ins."""
+    return {
+        "team_session_idle_minutes": _int(env, "STREETSAFE_TEAM_SESSION_IDLE_MINUTES", 30, 1, 1440),
+        "team_session_max_hours": _int(env, "STREETSAFE_TEAM_SESSION_MAX_HOURS", 12, 1, 168),
+        "team_signin_window_minutes": _int(
+            env, "STREETSAFE_TEAM_SIGNIN_WINDOW_MINUTES", 15, 1, 1440
+        ),
+        "team_signin_failures_per_network": _int(
+            env, "STREETSAFE_TEAM_SIGNIN_FAILURES_PER_NETWORK", 10, 1, 100_000
+        ),
+        "team_signin_failures_global": _int(
+            env, "STREETSAFE_TEAM_SIGNIN_FAILURES_GLOBAL", 300, 1, 1_000_000
+        ),
+    }
+
+
+def _local(env: Mapping[str, str]) -> dict[str, Any]:
+    """The project-local servers' folder and ports (used when no URL is set)."""
+    return {
+        "local_dir": _text(env, "STREETSAFE_LOCAL_DIR", Settings.local_dir),
+        "local_pg_port": _int(env, "STREETSAFE_LOCAL_PG_PORT", 54329, 1024, 65535),
+        "local_redis_port": _int(env, "STREETSAFE_LOCAL_REDIS_PORT", 63799, 1024, 65535),
+    }
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
 
 
 def _rate_limits(env: Mapping[str, str]) -> str:

@@ -3,7 +3,9 @@
 When DATABASE_URL (or REDIS_URL) is unset, the demo and the tests use a server of their own
 in a project-local folder that git ignores (`.local/` by default), on a private port, created
 on first use. On Debian or Ubuntu as root the missing Debian packages are installed; elsewhere
-the error names the exact packages to install.
+the error names the exact packages to install. The folder and the ports come from Settings
+(STREETSAFE_LOCAL_DIR, STREETSAFE_LOCAL_PG_PORT, STREETSAFE_LOCAL_REDIS_PORT); a function
+given no settings reads the environment when it is called, never at import.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_PORT = int(os.environ.get("STREETSAFE_LOCAL_PG_PORT", "54329"))
-REDIS_PORT = int(os.environ.get("STREETSAFE_LOCAL_REDIS_PORT", "63799"))
+from .config import Settings
+
 DATABASE_NAME = "streetsafe"
 
 
@@ -36,9 +38,14 @@ def project_root() -> Path:
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
-def local_dir(name: str | None = None) -> Path:
-    """The git-ignored folder holding the local servers' data."""
-    base = Path(name or os.environ.get("STREETSAFE_LOCAL_DIR") or ".local")
+def _settings(settings: Settings | None) -> Settings:
+    """`settings`, else the environment's (read now, not at import)."""
+    return settings if settings is not None else Settings.from_env()
+
+
+def local_dir(settings: Settings | None = None) -> Path:
+    """The git-ignored folder holding the local servers' data (STREETSAFE_LOCAL_DIR)."""
+    base = Path(_settings(settings).local_dir)
     if not base.is_absolute():
         base = project_root() / base
     base.mkdir(parents=True, exist_ok=True)
@@ -117,11 +124,11 @@ def _run_as_owner(args: list[str], **kwargs: object) -> subprocess.CompletedProc
     return subprocess.run(args, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
 
 
-def _postgres_data_dir() -> Path:
-    data = local_dir() / "postgres"
+def _postgres_data_dir(folder: Path) -> Path:
+    data = folder / "postgres"
     if os.geteuid() != 0:
         return data
-    probe = _run_as_owner(["test", "-x", str(local_dir())])
+    probe = _run_as_owner(["test", "-x", str(folder)])
     if probe.returncode != 0:
         # The checkout is not reachable by the postgres user (e.g. under /root): keep the
         # cluster in a folder named after the checkout that it can reach.
@@ -223,90 +230,87 @@ class Cluster:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def local_cluster() -> Cluster:
-    """The project's own cluster in .local/ on STREETSAFE_LOCAL_PG_PORT."""
-    return Cluster(_postgres_data_dir(), PG_PORT)
+def local_cluster(settings: Settings | None = None) -> Cluster:
+    """The project's own cluster in the local folder on STREETSAFE_LOCAL_PG_PORT."""
+    settings = _settings(settings)
+    return Cluster(_postgres_data_dir(local_dir(settings)), settings.local_pg_port)
 
 
-def ensure_postgres() -> str:
+def ensure_postgres(settings: Settings | None = None) -> str:
     """Start (creating on first use) the local cluster; return its SQLAlchemy URL."""
-    cluster = local_cluster()
-    with _lock(local_dir() / "postgres.lock"):
+    cluster = local_cluster(settings)
+    with _lock(local_dir(settings) / "postgres.lock"):
         cluster.ensure(DATABASE_NAME)
     return cluster.url(DATABASE_NAME)
 
 
-def stop_postgres() -> None:
+def stop_postgres(settings: Settings | None = None) -> None:
     """Stop the local cluster if it runs."""
-    cluster = local_cluster()
+    cluster = local_cluster(settings)
     if _pg_bindir() and cluster.running():
         cluster.stop()
 
 
-def ensure_redis() -> str:
-    """Start (installing on Debian if missing) a local Redis on a private port; return its URL."""
+def _redis_server() -> str:
+    """The redis-server program, installed from Debian when missing."""
     server = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )
     if server is None:
         _apt_install(["redis-server"])
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    url = f"redis://127.0.0.1:{REDIS_PORT}/0"
-    if _redis_ping():
+    return server
+
+
+def ensure_redis(settings: Settings | None = None) -> str:
+    """Start (installing on Debian if missing) a local Redis on a private port; return its URL."""
+    settings = _settings(settings)
+    server, port = _redis_server(), settings.local_redis_port
+    url = f"redis://127.0.0.1:{port}/0"
+    if _redis_ping(port):
         return url
-    folder = local_dir() / "redis"
+    folder = local_dir(settings) / "redis"
     folder.mkdir(exist_ok=True)
-    with _lock(local_dir() / "redis.lock"):
-        if not _redis_ping():
-            _say(f"starting local Redis on 127.0.0.1:{REDIS_PORT}")
-            subprocess.run(
-                [
-                    server,
-                    "--port",
-                    str(REDIS_PORT),
-                    "--bind",
-                    "127.0.0.1",
-                    "--daemonize",
-                    "yes",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(folder),
-                    "--pidfile",
-                    str(folder / "redis.pid"),
-                    "--logfile",
-                    str(folder / "redis.log"),
-                ],
-                check=True,
-            )
-            for _ in range(50):
-                if _redis_ping():
-                    break
-                time.sleep(0.1)
-            else:
-                raise LocalServiceError(
-                    f"Redis did not start on port {REDIS_PORT}; see {folder / 'redis.log'}"
-                )
+    with _lock(local_dir(settings) / "redis.lock"):
+        if not _redis_ping(port):
+            _start_redis(server, port, folder)
     return url
 
 
-def _redis_ping() -> bool:
+def _start_redis(server: str, port: int, folder: Path) -> None:
+    """Start redis-server on 127.0.0.1:port (no persistence) and wait until it answers."""
+    _say(f"starting local Redis on 127.0.0.1:{port}")
+    subprocess.run(
+        [
+            server, "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "yes",
+            "--save", "", "--appendonly", "no", "--dir", str(folder),
+            "--pidfile", str(folder / "redis.pid"), "--logfile", str(folder / "redis.log"),
+        ],
+        check=True,
+    )  # fmt: skip
+    for _ in range(50):
+        if _redis_ping(port):
+            return
+        time.sleep(0.1)
+    raise LocalServiceError(f"Redis did not start on port {port}; see {folder / 'redis.log'}")
+
+
+def _redis_ping(port: int) -> bool:
     import redis
 
     try:
-        return bool(redis.Redis(host="127.0.0.1", port=REDIS_PORT, socket_timeout=0.5).ping())
+        return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5).ping())
     except redis.RedisError:
         return False
 
 
-def stop_redis() -> None:
+def stop_redis(settings: Settings | None = None) -> None:
     """Stop the local Redis if it runs."""
     import redis
 
-    if _redis_ping():
+    port = _settings(settings).local_redis_port
+    if _redis_ping(port):
         try:
-            redis.Redis(host="127.0.0.1", port=REDIS_PORT).shutdown(nosave=True)
+            redis.Redis(host="127.0.0.1", port=port).shutdown(nosave=True)
         except redis.RedisError:
             pass

@@ -16,10 +16,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
+from .vocabulary import CONTEXTS, MAX_CATEGORIES
 
-MODES = ("bus", "tram", "metro", "rail", "ferry", "other")
-CONTEXTS = ("street", "at_stop", "on_vehicle")
 DESCRIPTION_STATUSES = ("pending", "approved", "rejected")
+
+CONTEXT_LIST = ", ".join(f"'{context}'" for context in CONTEXTS)  # as SQL literals
 
 tz_now = sa.func.now()
 
@@ -176,8 +177,10 @@ class Report(Base):
     )
 
     __table_args__ = (
-        sa.CheckConstraint("context IN ('street', 'at_stop', 'on_vehicle')", name="context"),
-        sa.CheckConstraint("cardinality(categories) BETWEEN 1 AND 6", name="categories_count"),
+        sa.CheckConstraint(f"context IN ({CONTEXT_LIST})", name="context"),
+        sa.CheckConstraint(
+            f"cardinality(categories) BETWEEN 1 AND {MAX_CATEGORIES}", name="categories_count"
+        ),
         sa.CheckConstraint("source IS NULL OR length(source) BETWEEN 1 AND 64", name="source"),
         sa.Index("ix_reports_occurred_at", "occurred_at"),
         sa.Index("ix_reports_received_on", "received_on"),

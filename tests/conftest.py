@@ -163,7 +163,7 @@ def shared_geodata() -> Path:
 @pytest.fixture
 def demo_feed(connection: sa.Connection) -> str:
     """The demo Hull GTFS feed ("demo") and neighbourhoods, inside the test's transaction."""
-    from streetsafe.transit.demo import DEMO_FEED, load_demo_transit_into
+    from streetsafe.demo.transit import DEMO_FEED, load_demo_transit_into
 
     load_demo_transit_into(connection)
     return DEMO_FEED

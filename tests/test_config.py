@@ -7,8 +7,15 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
+from streetsafe import localdb, migrate
+from streetsafe.cli import main
 from streetsafe.config import ConfigError, Settings
+from streetsafe.current import CommandSettings
+from streetsafe.team.cli import teams
+
+from .conftest import settings_for
 
 
 def test_defaults_match_the_documented_values() -> None:
@@ -46,6 +53,8 @@ def test_empty_rate_limits_turn_limits_off() -> None:
         ("STREETSAFE_AT_STOP_RADIUS_M", "far"),
         ("STREETSAFE_RETENTION_DAYS", "0"),
         ("STREETSAFE_ENV", "staging"),
+        ("STREETSAFE_LOCAL_PG_PORT", "80"),
+        ("STREETSAFE_LOCAL_REDIS_PORT", "sixty"),
     ],
 )
 def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
@@ -91,3 +100,48 @@ def test_invalid_variable_stops_the_cli_with_its_name() -> None:
     )
     assert result.returncode != 0
     assert "STREETSAFE_MIN_PUBLISHED_COUNT" in result.stderr
+
+
+def test_local_server_ports_come_from_settings() -> None:
+    settings = Settings.from_env(
+        {"STREETSAFE_LOCAL_PG_PORT": "55432", "STREETSAFE_LOCAL_REDIS_PORT": "56379"}
+    )
+    assert (settings.local_pg_port, settings.local_redis_port) == (55432, 56379)
+    assert localdb.local_cluster(settings).port == 55432
+    defaults = Settings.from_env({})
+    assert (defaults.local_pg_port, defaults.local_redis_port) == (54329, 63799)
+
+
+# A DATABASE_URL no server answers: a command that read the environment would fail.
+UNREACHABLE = "postgresql://nobody@127.0.0.1:9/none"
+
+
+def test_a_command_takes_its_settings_from_the_click_context(database_url, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    given = CommandSettings(settings_for(database_url))
+    result = CliRunner().invoke(main, ["db", "current"], obj=given)
+    assert result.exit_code == 0, result.output
+    assert f"current: {migrate.head_revision()}" in result.output
+
+
+def test_a_feature_group_runs_on_its_own_with_settings_on_the_context(
+    database_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    result = CliRunner().invoke(teams, ["list"], obj=CommandSettings(settings_for(database_url)))
+    assert result.exit_code == 0, result.output
+
+
+def test_without_settings_on_the_context_a_command_reads_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("STREETSAFE_MIN_PUBLISHED_COUNT", "lots")
+    result = CliRunner().invoke(main, ["db", "current"])
+    assert result.exit_code == 1
+    assert "STREETSAFE_MIN_PUBLISHED_COUNT" in result.output
+
+
+def test_help_resolves_no_settings() -> None:
+    refused = CommandSettings(Settings(env="production"))  # resolving it is an error
+    assert "DATABASE_URL" in CliRunner().invoke(main, ["db", "current"], obj=refused).output
+    for args in (["--help"], ["db", "--help"], ["local", "--help"], ["demo", "--help"]):
+        result = CliRunner().invoke(main, args, obj=refused)
+        assert result.exit_code == 0, (args, result.output)

@@ -7,6 +7,7 @@ import json
 
 from flask import Blueprint, Response, request
 
+from ..current import current_settings
 from ..db import db_read_session
 from ..errors import InvalidRequest
 from ..hotspots.disclosure import PublicLayer
@@ -15,7 +16,6 @@ from ..hotspots.formats import FORMATS, Download, render
 from ..hotspots.paging import page_links, parse_page
 from ..hotspots.schema import HotspotCollection, HotspotQuery
 from ..hotspots.service import public_layer
-from ..services import current_settings
 from .openapi import ErrorBody, operation
 
 bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")

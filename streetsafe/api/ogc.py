@@ -7,6 +7,7 @@ import json
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..current import current_settings
 from ..db import db_read_session
 from ..hotspots.ogc import (
     COLLECTIONS,
@@ -17,7 +18,6 @@ from ..hotspots.ogc import (
     items_doc,
     service_description,
 )
-from ..services import current_settings
 from .links import base_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")

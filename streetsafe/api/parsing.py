@@ -13,11 +13,6 @@ from ..reports.schema import field_of_error
 M = TypeVar("M", bound=BaseModel)
 
 
-def error_field(loc: tuple[int | str, ...]) -> str | None:
-    """pydantic's error location as a dotted path (`location.lat`, `categories.2`)."""
-    return ".".join(str(part) for part in loc) if loc else None
-
-
 def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
     """The first validation error as an InvalidRequest naming its field."""
     first = exc.errors(include_url=False)[0]

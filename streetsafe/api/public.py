@@ -11,14 +11,14 @@ from pydantic import BaseModel, RootModel, ValidationError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..current import current_settings
 from ..db import db_session, get_database
 from ..errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..reports import idempotency
-from ..reports.categories import CATEGORIES
 from ..reports.schema import MAX_BODY_BYTES, Receipt, ReportIn
 from ..reports.service import load_receipt, submit_batch, submit_report
 from ..reports.writer import writer_for
-from ..services import current_settings
+from ..vocabulary import CATEGORIES
 from .openapi import ErrorBody, operation
 from .parsing import invalid_from
 

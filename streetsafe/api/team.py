@@ -11,10 +11,10 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..current import current_settings
 from ..db import db_session
 from ..errors import InvalidRequest
 from ..hotspots.formats import FORMATS
-from ..services import current_settings
 from ..team import actions, areas, audit, insights, layers, moderation
 from ..team.auth import require_scope
 from ..team.service import TeamScope

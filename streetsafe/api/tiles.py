@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
+from ..current import current_settings
 from ..db import db_read_session
 from ..hotspots.filters import parse_filters
 from ..hotspots.schema import TileQuery
 from ..hotspots.tilecache import TileCache
 from ..hotspots.tiles import hotspot_tile
-from ..services import current_settings
 from .hotspots import TILE_MAX_AGE_S, cacheable
 from .openapi import ErrorBody, operation
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from ..db import db_read_session
 from ..errors import NotFound
-from ..models import MODES
 from ..transit import queries, search
+from ..vocabulary import MODES
 from .openapi import ErrorBody, operation
 from .parsing import parse_query
 

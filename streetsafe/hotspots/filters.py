@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InvalidRequest
-from ..models import CONTEXTS, MODES
 from ..validation import IsoDate
+from ..vocabulary import CONTEXTS, MODES
 from .rollups import CATEGORY_IDS, categories_to_mask
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

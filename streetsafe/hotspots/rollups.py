@@ -12,13 +12,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-# Bit i of a rollup's category_mask is CATEGORY_IDS[i] (same order as migration 0005).
-CATEGORY_IDS: tuple[str, ...] = (
-    "no_cctv", "badly_lit", "isolated", "poor_layout", "restricted_visibility", "rundown",
-    "drugs_alcohol", "verbal_harassment_single", "verbal_harassment_group", "followed",
-    "unwanted_sexual_behaviour", "intimidating_behaviour", "no_staff", "long_wait_after_dark",
-    "overcrowding", "other",
-)  # fmt: skip
+from ..vocabulary import CATEGORY_IDS
+
+# Bit i of a rollup's category_mask is CATEGORY_IDS[i] (the vocabulary's order, migration 0005).
 CATEGORY_BITS: dict[str, int] = {c: 1 << i for i, c in enumerate(CATEGORY_IDS)}
 ALL_CATEGORIES_MASK = (1 << len(CATEGORY_IDS)) - 1
 
@@ -35,11 +31,6 @@ def categories_to_mask(categories: Iterable[str]) -> int:
     for category in categories:
         mask |= CATEGORY_BITS[category]
     return mask
-
-
-def mask_to_categories(mask: int) -> list[str]:
-    """The category ids whose bits are set in `mask`, in CATEGORY_IDS order."""
-    return [c for i, c in enumerate(CATEGORY_IDS) if mask & (1 << i)]
 
 
 def rebuild_rollups(session: Session) -> None:

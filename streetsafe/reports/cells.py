@@ -20,9 +20,3 @@ def cell_to_int(cell: str) -> int:
 def int_to_cell(cell: int) -> str:
     """The hex string of a stored 64-bit H3 cell."""
     return h3.int_to_str(cell)
-
-
-def cell_to_point(cell: str) -> tuple[float, float]:
-    """The centre of a cell as (lon, lat)."""
-    lat, lon = h3.cell_to_latlng(cell)
-    return lon, lat

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from ..db import Executor, driver_rows
 from ..errors import Unprocessable
@@ -71,7 +70,6 @@ WHERE k.key_hash = r.key_hash
 _RELEASE_SQL = sa.text(
     "DELETE FROM idempotency_keys WHERE key_hash = ANY(CAST(:key_hash AS text[]))"
 )
-_PURGE_SQL = sa.text("DELETE FROM idempotency_keys WHERE expires_at <= now()")
 
 
 def claim(
@@ -115,8 +113,3 @@ def release(connection: Executor, hashed_keys: list[str]) -> None:
     """Give up claims whose requests were refused: the keys may be used again."""
     if hashed_keys:
         driver_rows(connection, _RELEASE_SQL, {"key_hash": hashed_keys})
-
-
-def purge_expired(session: Session) -> int:
-    """Delete expired keys; returns how many went."""
-    return session.execute(_PURGE_SQL).rowcount

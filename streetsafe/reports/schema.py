@@ -12,8 +12,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import MODES
-from .categories import CATEGORY_IDS, MAX_CATEGORIES
+from ..vocabulary import CATEGORY_IDS, MAX_CATEGORIES, MODES
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_DESCRIPTION_CHARS = 1000

@@ -22,10 +22,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
+from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
 from ..limits import WindowKey
-from ..services import current_settings
 from . import audit, sessions
 from .service import TeamScope, authenticate, scope_of
 from .throttle import SignInThrottle

@@ -7,15 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from ..config import Settings
+from ..current import pass_settings
+from ..db import Database
 from ..errors import ApiError
-
-
-def _database():
-    from ..cli import resolved_settings
-    from ..db import Database
-
-    settings = resolved_settings()
-    return Database(settings.database_url)
 
 
 @click.group()
@@ -28,11 +23,12 @@ def teams() -> None:
 @click.option(
     "--neighbourhood", "codes", multiple=True, required=True, help="A neighbourhood code (repeat)."
 )
-def teams_create(name: str, codes: tuple[str, ...]) -> None:
+@pass_settings
+def teams_create(settings: Settings, name: str, codes: tuple[str, ...]) -> None:
     """Create team NAME; prints its one-time sign-in token alone on the last line."""
     from .service import create_team
 
-    database = _database()
+    database = Database(settings.database_url)
     try:
         with database.session() as session:
             token = create_team(session, name, list(codes))
@@ -46,11 +42,12 @@ def teams_create(name: str, codes: tuple[str, ...]) -> None:
 
 
 @teams.command("list")
-def teams_list() -> None:
+@pass_settings
+def teams_list(settings: Settings) -> None:
     """List teams, their neighbourhoods and whether they are revoked."""
     from .service import list_teams
 
-    database = _database()
+    database = Database(settings.database_url)
     with database.session() as session:
         for team in list_teams(session):
             codes = ",".join(sorted(n.code for n in team.neighbourhoods))
@@ -61,11 +58,12 @@ def teams_list() -> None:
 
 @teams.command("revoke")
 @click.argument("name")
-def teams_revoke(name: str) -> None:
+@pass_settings
+def teams_revoke(settings: Settings, name: str) -> None:
     """Revoke team NAME's token: its sessions and API calls stop at once."""
     from .service import revoke_team
 
-    database = _database()
+    database = Database(settings.database_url)
     try:
         with database.session() as session:
             revoke_team(session, name)
@@ -81,14 +79,15 @@ def teams_revoke(name: str) -> None:
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def audit(team_name: str | None, days: int, limit: int, as_json: bool) -> None:
+@pass_settings
+def audit(settings: Settings, team_name: str | None, days: int, limit: int, as_json: bool) -> None:
     """Show team sign-ins, queries, downloads, decisions and refusals in words, newest first."""
     import sqlalchemy as sa
 
     from ..models import Team
     from .audit import events
 
-    database = _database()
+    database = Database(settings.database_url)
     with database.session() as session:
         team_id = None
         if team_name:

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
-from ..services import current_settings
 from . import audit
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
 from .throttle import TooManyAttempts

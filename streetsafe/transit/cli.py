@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..config import Settings
+from ..current import pass_settings
 from .loader import ImportDataError, ImportResult
 
 MAX_WARNINGS_SHOWN = 20
@@ -14,12 +16,11 @@ MAX_WARNINGS_SHOWN = 20
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 
 
-def _run(work: Callable, quiet: bool) -> ImportResult:
+def _run(settings: Settings, work: Callable, quiet: bool) -> ImportResult:
     """Run an import in one transaction; bad input exits non-zero with file, line and column."""
-    from ..cli import resolved_settings
     from ..db import make_engine
 
-    engine = make_engine(resolved_settings().database_url)
+    engine = make_engine(settings.database_url)
     try:
         with engine.begin() as connection:
             result = work(connection)
@@ -46,22 +47,30 @@ def _report(result: ImportResult, quiet: bool) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--feed", help="Feed name, the public id prefix (default: from the file name).")
 @quiet_option
-def import_gtfs_command(path: Path, feed: str | None, quiet: bool) -> None:
+@pass_settings
+def import_gtfs_command(settings: Settings, path: Path, feed: str | None, quiet: bool) -> None:
     """Import (or replace) a GTFS feed from a zip or folder at PATH."""
     from .gtfs import import_gtfs
 
-    _run(lambda connection: import_gtfs(connection, path, feed, quiet=quiet), quiet)
+    _run(settings, lambda connection: import_gtfs(connection, path, feed, quiet=quiet), quiet)
 
 
 @click.command("import-naptan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--feed", default="naptan", show_default=True, help="Feed name (id prefix).")
 @quiet_option
-def import_naptan_command(paths: tuple[Path, ...], feed: str, quiet: bool) -> None:
+@pass_settings
+def import_naptan_command(
+    settings: Settings, paths: tuple[Path, ...], feed: str, quiet: bool
+) -> None:
     """Import (or replace) NaPTAN stops from Stops.csv files (or folders / .tgz / .zip of them)."""
     from .naptan import import_naptan
 
-    _run(lambda connection: import_naptan(connection, list(paths), feed, quiet=quiet), quiet)
+    _run(
+        settings,
+        lambda connection: import_naptan(connection, list(paths), feed, quiet=quiet),
+        quiet,
+    )
 
 
 @click.command("import-boundaries")
@@ -71,7 +80,9 @@ def import_naptan_command(paths: tuple[Path, ...], feed: str, quiet: bool) -> No
 @click.option("--layer", help="Layer to read (GeoPackage, multi-layer files).")
 @click.option("--dissolve-by", help="Merge features sharing this field (e.g. LSOAs into wards).")
 @quiet_option
+@pass_settings
 def import_boundaries_command(
+    settings: Settings,
     path: Path,
     code_field: str,
     name_field: str,
@@ -83,6 +94,7 @@ def import_boundaries_command(
     from .boundaries import import_boundaries
 
     _run(
+        settings,
         lambda connection: import_boundaries(
             connection, path, code_field, name_field, layer=layer, dissolve_by=dissolve_by
         ),
@@ -96,13 +108,13 @@ def transit() -> None:
 
 
 @transit.command("stats")
-def transit_stats() -> None:
+@pass_settings
+def transit_stats(settings: Settings) -> None:
     """Stops and routes per feed and mode, shapes, shared stops, totals, neighbourhoods."""
-    from ..cli import resolved_settings
     from ..db import make_engine
     from .stats import feed_stats
 
-    engine = make_engine(resolved_settings().database_url)
+    engine = make_engine(settings.database_url)
     with engine.connect() as connection:
         lines = feed_stats(connection)
     engine.dispose()
@@ -111,13 +123,13 @@ def transit_stats() -> None:
 
 @transit.command("delete")
 @click.argument("feed")
-def transit_delete(feed: str) -> None:
+@pass_settings
+def transit_delete(settings: Settings, feed: str) -> None:
     """Delete FEED (its stops, routes and shapes); other feeds' stops take their places."""
-    from ..cli import resolved_settings
     from ..db import make_engine
     from .loader import delete_feed
 
-    engine = make_engine(resolved_settings().database_url)
+    engine = make_engine(settings.database_url)
     with engine.begin() as connection:
         deleted = delete_feed(connection, feed)
     engine.dispose()

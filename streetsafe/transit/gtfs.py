@@ -331,18 +331,6 @@ def _shape_point(
     return seq, lon, lat
 
 
-def read_feed(path: Path, name: str, quiet: bool = True) -> GtfsFeed:
-    """Parse and validate a whole GTFS feed; raises ImportDataError on bad input."""
-    source = GtfsSource(path)
-    feed = GtfsFeed()
-    read_stops(source, feed, name, quiet)
-    read_routes(source, feed, name)
-    read_trips(source, feed)
-    read_shapes(source, feed, quiet)  # the order import_gtfs reads them in
-    read_stop_times(source, feed, quiet)
-    return feed
-
-
 @dataclass(frozen=True)
 class Pattern:
     """A route direction's most common stop sequence, the shape its trips use, and one of

@@ -6,8 +6,8 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from flask import Blueprint, current_app, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 
+from ..current import current_settings
 from ..db import db_session
-from ..services import current_settings
 from .mapview import ViewCache
 
 bp = Blueprint(

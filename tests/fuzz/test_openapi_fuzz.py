@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from streetsafe import create_app
-from streetsafe.transit.demo import load_demo_transit
+from streetsafe.demo.transit import load_demo_transit
 
 from ..conftest import migrated_database, settings_for
 

@@ -11,7 +11,7 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
 from streetsafe.config import Settings
-from streetsafe.hotspots.seeding import SegmentRef, StopRef, new_report
+from streetsafe.demo.seeding import SegmentRef, StopRef, new_report
 from streetsafe.models import Feed, Neighbourhood, Route, RouteShape, RouteStop, Stop
 
 RESOLUTIONS = (7, 8, 9, 10)

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from streetsafe import create_app
 from streetsafe.config import Settings
-from streetsafe.hotspots.commands import seed_demo_reports
+from streetsafe.demo.seeding import seed_demo_reports
 from streetsafe.hotspots.ogc import COLLECTIONS
 from tests.resilience.servers import free_port
 
@@ -55,11 +55,15 @@ def server(seeded_settings: Settings) -> Iterator[str]:
     process = spawn.Process(target=serve, args=(seeded_settings, port))
     process.start()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # A spawned child imports the app afresh: 1-2 s idle, 10 s or more on a loaded machine.
+    deadline = time.monotonic() + 90
+    while True:
         try:
             urlopen(f"{base}/healthz", timeout=1).close()
             break
         except OSError:
+            if time.monotonic() > deadline or not process.is_alive():
+                raise
             time.sleep(0.1)
     yield base
     process.terminate()

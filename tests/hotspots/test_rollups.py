@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from streetsafe.hotspots.aggregate import cell_features
 from streetsafe.hotspots.filters import parse_filters
 from streetsafe.hotspots.rollups import CATEGORY_BITS, CATEGORY_IDS, rebuild_rollups
-from streetsafe.models import CONTEXTS
+from streetsafe.vocabulary import CONTEXTS
 
 from .conftest import STOP_LONLATS, Transit
 

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from geoalchemy2.elements import WKTElement
 
+from streetsafe.demo.seeding import SegmentRef, StopRef, new_report
 from streetsafe.hotspots.formats import csv_cell
-from streetsafe.hotspots.seeding import SegmentRef, StopRef, new_report
 from streetsafe.models import Neighbourhood, ReportDescription, Route, Stop
 from streetsafe.team.service import create_team
 from streetsafe.transit.gtfs import import_gtfs

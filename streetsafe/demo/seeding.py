@@ -13,12 +13,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import click
 import h3
 import sqlalchemy as sa
 from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from ..config import Settings
+from ..db import Database
 from ..models import Report, ReportCell
 from ..reports.store import to_hour
 
@@ -196,3 +199,16 @@ def seed_reports(
 def has_synthetic_reports(session: Session) -> bool:
     """True when synthetic reports were seeded already."""
     return bool(session.scalar(sa.text("SELECT EXISTS (SELECT 1 FROM reports WHERE synthetic)")))
+
+
+def seed_demo_reports(settings: Settings, count: int = 600, force: bool = False) -> int:
+    """Seed synthetic reports unless some exist (or `force`); returns how many were added."""
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            if has_synthetic_reports(session) and not force:
+                click.echo("synthetic reports already seeded; skipping", err=True)
+                return 0
+            return seed_reports(session, settings.h3_resolutions, count)
+    finally:
+        database.dispose()

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from ..config import Settings
 from ..localdb import project_root
-from .boundaries import import_boundaries
-from .gtfs import import_gtfs
+from ..transit.boundaries import import_boundaries
+from ..transit.gtfs import import_gtfs
 
 DEMO_FEED = "demo"
 
