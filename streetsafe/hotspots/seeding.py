@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from ..models import Report, ReportCell
-from ..reports.store import to_hour
+from ..reports.intake import to_hour
 
 
 @dataclass(frozen=True)
