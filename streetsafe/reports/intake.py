@@ -168,9 +168,8 @@ class Claims:
         for i, pair in enumerate(self.hashed):
             if i not in results:
                 assert pair is not None  # only a repeated key is neither decided nor fresh
-                first = self.first[pair[0]]
-                same_body = pair[1] == self.hashed[first][1]  # type: ignore[index]
-                results[i] = _as_retry(results[first], same_body)
+                first = self.first[pair[0]]  # same key, so the same body if the same pair
+                results[i] = _as_retry(results[first], pair == self.hashed[first])
         return [results[i] for i in range(len(self.hashed))]
 
 
@@ -178,10 +177,10 @@ def claim_keys(connection: sa.Connection, intakes: Sequence[Intake], settings: S
     """Claim the batch's keys in one statement (each key once) and decide the replays."""
     hashed = [_hashed(intake) for intake in intakes]
     first: dict[str, int] = {}
+    requests: dict[str, str] = {}  # key hash -> request hash, of the first to send the key
     for i, pair in enumerate(hashed):
-        if pair is not None:
-            first.setdefault(pair[0], i)
-    requests = {key: hashed[i][1] for key, i in first.items()}  # type: ignore[index]
+        if pair is not None and pair[0] not in first:
+            first[pair[0]], requests[pair[0]] = i, pair[1]
     claimed = (
         idempotency.claim(connection, requests, settings.idempotency_ttl_hours) if first else {}
     )

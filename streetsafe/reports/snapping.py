@@ -86,28 +86,60 @@ class Snap:
 def snap_report(connection: Executor, report_in: ReportIn, settings: Settings) -> Snap:
     """Tie the report to a stop and/or a route according to its context (or Unprocessable)."""
     transit = report_in.transit or TransitIn()
-    location = report_in.location
-    lon, lat = (location.lon, location.lat) if location else (None, None)
-    given_stop = None
-    if transit.stop_id is not None:
-        given_stop = stop_by_id(connection, transit.stop_id, lon, lat)
-        if given_stop is None:
-            raise Unprocessable(f"no stop with id {transit.stop_id!r}", "transit.stop_id")
-        if lon is None:
-            lon, lat = given_stop.lon, given_stop.lat
-    assert lon is not None and lat is not None  # the schema requires location or stop_id
+    given_stop, lon, lat = _given_stop(connection, report_in, transit)
     if report_in.context == "street":
         stop = None
         if settings.street_stop_radius_m > 0:
             stop = nearest_stop(connection, lon, lat, settings.street_stop_radius_m)
         return Snap(lon, lat, stop, None, transit.mode)
     if report_in.context == "at_stop":
-        stop = given_stop or nearest_stop(connection, lon, lat, settings.at_stop_radius_m)
-        route = None
-        if stop is not None and transit.route_id is not None:  # the named route, at the stop
-            route_id = _route_id(connection, transit.route_id)
-            route = snap_to_route(connection, route_id, stop.lon, stop.lat)
-        return _at_stop(stop, route, transit, settings)
+        return _snap_at_stop(connection, lon, lat, given_stop, transit, settings)
+    return _snap_on_vehicle(connection, lon, lat, given_stop, transit, settings)
+
+
+def _given_stop(
+    connection: Executor, report_in: ReportIn, transit: TransitIn
+) -> tuple[SnappedStop | None, float, float]:
+    """The stop the reporter named (or None), and the point: theirs, else the stop's."""
+    location = report_in.location
+    if transit.stop_id is None:
+        assert location is not None  # the schema requires location or stop_id
+        return None, location.lon, location.lat
+    lon, lat = (location.lon, location.lat) if location else (None, None)
+    given_stop = stop_by_id(connection, transit.stop_id, lon, lat)
+    if given_stop is None:
+        raise Unprocessable(f"no stop with id {transit.stop_id!r}", "transit.stop_id")
+    if lon is None or lat is None:
+        return given_stop, given_stop.lon, given_stop.lat
+    return given_stop, lon, lat
+
+
+def _snap_at_stop(
+    connection: Executor,
+    lon: float,
+    lat: float,
+    given_stop: SnappedStop | None,
+    transit: TransitIn,
+    settings: Settings,
+) -> Snap:
+    """at_stop: the named stop, else the nearest; a named route is snapped at that stop."""
+    stop = given_stop or nearest_stop(connection, lon, lat, settings.at_stop_radius_m)
+    route = None
+    if stop is not None and transit.route_id is not None:
+        route = snap_to_route(connection, _route_id(connection, transit.route_id), stop.lon,
+                              stop.lat)  # fmt: skip
+    return _at_stop(stop, route, transit, settings)
+
+
+def _snap_on_vehicle(
+    connection: Executor,
+    lon: float,
+    lat: float,
+    given_stop: SnappedStop | None,
+    transit: TransitIn,
+    settings: Settings,
+) -> Snap:
+    """on_vehicle: the named route (within 1 km), else the nearest route of the mode."""
     if transit.route_id is None:
         radius_m = settings.on_vehicle_radius_m
         route = snap_to_nearest_route(connection, lon, lat, radius_m, transit.mode)

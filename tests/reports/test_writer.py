@@ -8,6 +8,7 @@ import random
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
@@ -168,6 +169,25 @@ def test_concurrent_requests_share_batches_and_get_their_own_receipts(committed_
         assert receipt["context"] == body["context"]
         assert client.get(f"/api/v1/reports/{receipt['id']}").get_json() == receipt
     get_database(app).dispose()
+
+
+def test_each_app_owns_one_writer_that_runs_with_its_own_settings(committed_url):
+    # The writer is made with the app (init_app), not by the first request: two apps with
+    # different settings each store with their own, however their requests interleave.
+    # (Without res 10, not 9: the next test counts every report at res 9.)
+    coarse = create_app(replace(_settings(committed_url), h3_resolutions=(7, 8, 9)))
+    fine = create_app(_settings(committed_url))
+    writers = {app: report_writer(app) for app in (coarse, fine)}
+    assert writers[coarse] is not writers[fine]
+    for app, resolutions in ((fine, ["7", "8", "9", "10"]), (coarse, ["7", "8", "9"]),
+                             (fine, ["7", "8", "9", "10"])):  # fmt: skip
+        response = app.test_client().post("/api/v1/reports", json=STREET)
+        assert response.status_code == 201
+        assert sorted(response.get_json()["cells"], key=int) == resolutions
+        assert report_writer(app) is writers[app]
+    assert writers[coarse].reports == 1 and writers[fine].reports == 2
+    for app in (coarse, fine):
+        get_database(app).dispose()
 
 
 def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committed_url):
