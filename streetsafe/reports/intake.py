@@ -42,7 +42,7 @@ from ..errors import Unprocessable
 from . import idempotency
 from .cells import cell_to_int, int_to_cell, point_to_cells
 from .schema import Intake, PointOut, Receipt, ReportIn, RouteOut, SnappedOut, StopOut
-from .snapping import Snap, SnappedRoute, SnappedStop, snap_reports
+from .snapping import Snap, snap_reports
 from .writer import BatchWriter
 
 _WRITER = "streetsafe.report_writer"
@@ -386,12 +386,15 @@ def record_keys(connection: sa.Connection, claims: Claims, outcomes: Sequence[Ou
 
 def receipt_of(row: ReportRow) -> Receipt:
     """The receipt of a row just stored."""
-    snap = row.snap
-    return _receipt(
-        row.id, row.context, row.occurred_at, row.categories, snap.lon, snap.lat,
-        None if snap.stop is None else _stop_out(snap.stop),
-        None if snap.route is None else _route_out(snap.route), row.cells,
-    )  # fmt: skip
+    snap, stop, route = row.snap, row.snap.stop, row.snap.route
+    stop_out = None if stop is None else _stop_out(stop.public_id, stop.name, stop.distance_m)
+    route_out = None
+    if route is not None:
+        between = [route.between[0][1], route.between[1][1]] if route.between else None
+        route_out = _route_out(route.public_id, route.short_name, route.direction, between,
+                               route.along_m, route.distance_m)  # fmt: skip
+    return _receipt(row.id, row.context, row.occurred_at, row.categories, snap.lon, snap.lat,
+                    stop_out, route_out, row.cells)  # fmt: skip
 
 
 def receipt_code(report_id: uuid.UUID) -> str:
@@ -399,16 +402,20 @@ def receipt_code(report_id: uuid.UUID) -> str:
     return base64.b32encode(report_id.bytes)[:8].decode()
 
 
-def _stop_out(stop: SnappedStop) -> StopOut:
-    return StopOut(id=stop.public_id, name=stop.name, distance_m=_round(stop.distance_m))
+def _stop_out(public_id: str, name: str, distance_m: float | None) -> StopOut:
+    return StopOut(id=public_id, name=name, distance_m=_round(distance_m))
 
 
-def _route_out(route: SnappedRoute) -> RouteOut:
-    between = [route.between[0][1], route.between[1][1]] if route.between else None
-    return RouteOut(
-        id=route.public_id, short_name=route.short_name, direction=route.direction,
-        between=between, along_m=_round(route.along_m), distance_m=_round(route.distance_m),
-    )  # fmt: skip
+def _route_out(
+    public_id: str,
+    short_name: str | None,
+    direction: int | None,
+    between: list[str] | None,
+    along_m: float | None,
+    distance_m: float,
+) -> RouteOut:
+    return RouteOut(id=public_id, short_name=short_name, direction=direction, between=between,
+                    along_m=_round(along_m), distance_m=_round(distance_m))  # fmt: skip
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -457,18 +464,14 @@ def load_receipt(session: Session, report_id: uuid.UUID) -> Receipt | None:
         return None
     stop = None
     if row.stop_public_id is not None:
-        stop = StopOut(id=row.stop_public_id, name=row.stop_name,
-                       distance_m=_round(row.stop_distance_m))  # fmt: skip
+        stop = _stop_out(row.stop_public_id, row.stop_name, row.stop_distance_m)
     route = None
     if row.route_public_id is not None:
         between = None
         if row.segment_from_public_id is not None:
             between = [row.segment_from_name, row.segment_to_name]
-        route = RouteOut(
-            id=row.route_public_id, short_name=row.route_short_name,
-            direction=row.route_direction, between=between, along_m=_round(row.along_m),
-            distance_m=_round(row.route_distance_m),
-        )  # fmt: skip
+        route = _route_out(row.route_public_id, row.route_short_name, row.route_direction,
+                           between, row.along_m, row.route_distance_m)  # fmt: skip
     cells = {res: int_to_cell(cell) for res, cell in zip(row.res, row.cells, strict=True)}
     return _receipt(row.id, row.context, row.occurred_at, list(row.categories), row.lon,
                     row.lat, stop, route, cells)  # fmt: skip
