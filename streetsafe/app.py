@@ -12,6 +12,7 @@ from .config import Settings
 from .current import resolve_services
 from .errors import register_error_handlers
 from .hotspots.tilecache import TileCache
+from .reports import intake
 from .security import register_security_headers
 from .team import auth as team_auth
 from .team import pages as team_pages
@@ -39,12 +40,10 @@ def build_app(config: Settings | None = None) -> Flask:
     # Tests draw every tile afresh: their data change between two requests.
     tile_ttl_s = 0.0 if settings.testing else float(settings.tile_cache_s)
     app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=tile_ttl_s)
-    db.init_app(
-        app,
-        db.Database(
-            settings.database_url, settings.database_read_url, settings.public_read_timeout_ms
-        ),
-    )
+    database = db.Database(settings.database_url, settings.database_read_url,
+                           settings.public_read_timeout_ms)  # fmt: skip
+    db.init_app(app, database)
+    intake.init_app(app, settings)  # the report writer (group commit) on the app's engine
     register_error_handlers(app)
     register_security_headers(app, settings)
     register_guards(app)

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
 from flask import Blueprint, Request, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, RootModel
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..current import current_settings
-from ..db import db_session, get_database
+from ..db import db_session
 from ..errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..reports import idempotency
+from ..reports.intake import load_receipt, parse_report, report_writer, submit_report
 from ..reports.schema import MAX_BODY_BYTES, Receipt, ReportIn
-from ..reports.service import load_receipt, submit_batch, submit_report
-from ..reports.writer import writer_for
 from ..vocabulary import CATEGORIES
 from .openapi import ErrorBody, operation
-from .parsing import invalid_from
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1")
 
@@ -63,10 +60,7 @@ def parse_report_body(req: Request) -> ReportIn:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None) from None
     if len(data) > MAX_BODY_BYTES:  # a chunked body the guards read before the view
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None)
-    try:
-        return ReportIn.model_validate_json(data)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
+    return parse_report(data)
 
 
 def idempotency_key(headers: Headers) -> str | None:
@@ -85,10 +79,9 @@ def idempotency_key(headers: Headers) -> str | None:
     return key
 
 
-def _receipt_response(body: dict, status: int) -> Response:
+def _receipt_response(body: dict, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
-    response.headers["Location"] = url_for("public.report", report_id=body["id"])
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -112,10 +105,11 @@ def create_report() -> ResponseReturnValue:
     """Validate, snap, store; 201 with the receipt and its Location."""
     report_in = parse_report_body(request)
     key = idempotency_key(request.headers)
-    settings = current_settings()
-    writer = writer_for(get_database().engine, partial(submit_batch, settings=settings))
-    submission = submit_report(db_session(), report_in, settings, key, writer=writer)
+    submission = submit_report(
+        db_session(), report_in, current_settings(), key, writer=report_writer()
+    )
     response = _receipt_response(submission.body, submission.status)
+    response.headers["Location"] = url_for("public.report", report_id=submission.body["id"])
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -139,6 +133,4 @@ def report(report_id: str) -> ResponseReturnValue:
     receipt = load_receipt(db_session(), parsed)
     if receipt is None:
         raise NotFound("no report with this id", "report_id")
-    response = jsonify(receipt.model_dump(mode="json"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _receipt_response(receipt.model_dump(mode="json"))

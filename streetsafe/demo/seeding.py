@@ -23,7 +23,7 @@ from tqdm import tqdm
 from ..config import Settings
 from ..db import Database
 from ..models import Report, ReportCell
-from ..reports.store import to_hour
+from ..reports.intake import to_hour
 
 
 @dataclass(frozen=True)

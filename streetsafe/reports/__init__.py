@@ -1,1 +1,1 @@
-"""Report intake: parse (schema) -> snap (snapping) -> cells (H3) -> store (service)."""
+"""Report intake: intake.py runs parse -> claim keys -> snap -> cells -> insert -> receipts."""

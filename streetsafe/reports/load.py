@@ -1,9 +1,9 @@
 """Historic import: an NDJSON file of reports through intake's own pipeline, in bulk.
 
-Each line is one `POST /api/v1/reports` body with `occurred_at` required. The pipeline is
-intake's: parse (schema.ReportIn, the same strict validation) -> snap (contexts.snap_reports)
--> cells (store.to_row) -> store (store.insert_reports), on batches of thousands of lines, so
-snapping is two statements per batch and the insert (with its hotspot rollup triggers) one.
+Each line is one `POST /api/v1/reports` body with `occurred_at` required. The steps are
+intake's own (intake.py): parse_report -> snap_reports -> to_rows -> insert_reports, on
+batches of thousands of lines, so snapping is two statements per batch and the insert (with
+its hotspot rollup triggers) one. There are no Idempotency-Keys and no receipts.
 Everything runs in the caller's transaction: a refused line raises `LoadRefused` naming the
 file, the line and the field, and the caller's rollback stores nothing. With `refused_to`,
 refused lines are written there verbatim instead and the rest is stored.
@@ -13,20 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from pydantic import ValidationError
 
-from ..api.parsing import invalid_from
 from ..config import Settings
-from ..errors import ApiError, Unprocessable
-from .contexts import snap_reports
+from ..errors import ApiError, InvalidRequest, Unprocessable
+from .intake import ReportRow, insert_reports, parse_report, to_rows
 from .schema import ReportIn
-from .store import ReportRow, insert_reports, to_row
+from .snapping import snap_reports
 
 BATCH_SIZE = 20_000
 MAX_SOURCE_CHARS = 64
@@ -123,11 +121,12 @@ def prepare_batch(
             refused.append((number, raw, parsed))
     rows = []
     snaps = snap_reports(connection, reports, settings)
-    for (number, raw), report_in, snap in zip(kept, reports, snaps, strict=True):
-        if isinstance(snap, Unprocessable):
-            refused.append((number, raw, snap))
+    for (number, raw), row in zip(kept, to_rows(reports, snaps, settings, source=source),
+                                  strict=True):  # fmt: skip
+        if isinstance(row, Unprocessable):
+            refused.append((number, raw, row))
         else:
-            rows.append(replace(to_row(report_in, snap, settings, False), source=source))
+            rows.append(row)
     refused.sort(key=lambda item: item[0])
     return PreparedBatch(len(batch), rows, refused)
 
@@ -135,9 +134,9 @@ def prepare_batch(
 def parse_line(raw: bytes) -> ReportIn | ApiError:
     """One line as a report (the POST body's validation, occurred_at required), or why not."""
     try:
-        report_in = ReportIn.model_validate_json(raw)
-    except ValidationError as exc:
-        return invalid_from(exc)
+        report_in = parse_report(raw)
+    except InvalidRequest as error:
+        return error
     if report_in.occurred_at is None:
         return ApiError("occurred_at is required in a historic load", "occurred_at")
     return report_in

@@ -4,7 +4,7 @@ Each report costs PostgreSQL a snapping statement, an INSERT, a run of the hotsp
 and a commit; most of that is per statement, not per row (1.4 ms for one report stored
 alone, 0.45 ms each in a statement of eight, on the benchmark database). So a request
 thread validates its report and hands it to its process's writer thread, which takes every
-report waiting at that moment and submits them together (`service.submit_batch`: keys
+report waiting at that moment and submits them together (`intake.submit_batch`: keys
 claimed in one statement, two snapping statements, one INSERT, responses recorded in one
 statement). Nothing waits for a batch to fill: a lone request is written at once, as a
 batch of one; under load the reports that arrive while one batch is being written form the
@@ -15,14 +15,15 @@ Each request still gets its own answer: a report that does not snap gets its own
 batch that fails on one report's data (a stop deleted by a re-import in between, say) is
 retried report by report, so only that request sees the error. A lost database fails the
 whole batch with the same error (a 503).
+
+The app owns its writer: `intake.init_app` makes one per app (so one per gunicorn worker),
+and its thread starts with the first report.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,7 @@ class _Job:
 
 
 class BatchWriter:
-    """One writer thread per process and engine, submitting queued reports in batches."""
+    """A writer thread (started by the first report) submitting queued reports in batches."""
 
     def __init__(self, engine: sa.Engine, process: Process) -> None:
         self.engine = engine
@@ -126,22 +127,3 @@ class BatchWriter:
                 return [error]
             return [self.write_batch([intake])[0] for intake in intakes]
 
-
-_writers: weakref.WeakKeyDictionary[sa.Engine, tuple[int, BatchWriter]] = (
-    weakref.WeakKeyDictionary()
-)
-_writers_lock = threading.Lock()
-
-
-def writer_for(engine: sa.Engine, process: Process) -> BatchWriter:
-    """This process's writer for `engine` (a forked worker gets its own); the first caller's
-    `process` is the one it runs."""
-    pid = os.getpid()
-    entry = _writers.get(engine)
-    if entry is None or entry[0] != pid:
-        with _writers_lock:
-            entry = _writers.get(engine)
-            if entry is None or entry[0] != pid:
-                entry = (pid, BatchWriter(engine, process))
-                _writers[engine] = entry
-    return entry[1]

@@ -8,6 +8,7 @@ import random
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
@@ -19,10 +20,18 @@ from streetsafe import create_app
 from streetsafe.config import Settings
 from streetsafe.db import get_database
 from streetsafe.errors import Unprocessable
+from streetsafe.reports.intake import (
+    ReportRow,
+    Submission,
+    insert_reports,
+    load_receipt,
+    report_writer,
+    submit_batch,
+    to_rows,
+)
 from streetsafe.reports.schema import Intake, ReportIn
-from streetsafe.reports.service import Submission, load_receipt, submit_batch
-from streetsafe.reports.store import store_reports
-from streetsafe.reports.writer import BatchWriter, writer_for
+from streetsafe.reports.snapping import snap_reports
+from streetsafe.reports.writer import BatchWriter
 from tests.conftest import migrated_database, redis_url
 from tests.transit_fixture import LAT, make_small_feed
 
@@ -66,6 +75,14 @@ def _count(engine: sa.Engine, table: str) -> int:
 
 def _intakes(*bodies: dict, key: str | None = None) -> list[Intake]:
     return [Intake(ReportIn.model_validate(body), key) for body in bodies]
+
+
+def _store(connection: sa.Connection, reports: list[ReportIn], settings: Settings,
+           synthetic: bool = False) -> list[ReportRow]:
+    """Intake's snap, cells and insert steps, without keys or receipts."""
+    rows = to_rows(reports, snap_reports(connection, reports, settings), settings, synthetic)
+    insert_reports(connection, rows)
+    return [row for row in rows if isinstance(row, ReportRow)]
 
 
 def _stored_receipt(engine: sa.Engine, body: dict) -> dict:
@@ -140,7 +157,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_receipts(committed_
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         results = list(pool.map(post, bodies))
-    writer = writer_for(engine, app.extensions["streetsafe.settings"])
+    writer = report_writer(app)
     created = [(body, receipt) for body, status, receipt in results if status == 201]
     refused = [receipt for _, status, receipt in results if status == 422]
     assert len(created) == 48 and len(refused) == 1 and refused[0]["field"] == "location"
@@ -152,6 +169,25 @@ def test_concurrent_requests_share_batches_and_get_their_own_receipts(committed_
         assert receipt["context"] == body["context"]
         assert client.get(f"/api/v1/reports/{receipt['id']}").get_json() == receipt
     get_database(app).dispose()
+
+
+def test_each_app_owns_one_writer_that_runs_with_its_own_settings(committed_url):
+    # The writer is made with the app (init_app), not by the first request: two apps with
+    # different settings each store with their own, however their requests interleave.
+    # (Without res 10, not 9: the next test counts every report at res 9.)
+    coarse = create_app(replace(_settings(committed_url), h3_resolutions=(7, 8, 9)))
+    fine = create_app(_settings(committed_url))
+    writers = {app: report_writer(app) for app in (coarse, fine)}
+    assert writers[coarse] is not writers[fine]
+    for app, resolutions in ((fine, ["7", "8", "9", "10"]), (coarse, ["7", "8", "9"]),
+                             (fine, ["7", "8", "9", "10"])):  # fmt: skip
+        response = app.test_client().post("/api/v1/reports", json=STREET)
+        assert response.status_code == 201
+        assert sorted(response.get_json()["cells"], key=int) == resolutions
+        assert report_writer(app) is writers[app]
+    assert writers[coarse].reports == 1 and writers[fine].reports == 2
+    for app in (coarse, fine):
+        get_database(app).dispose()
 
 
 def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committed_url):
@@ -174,7 +210,7 @@ def test_concurrent_inserts_touching_the_same_rollup_rows_never_deadlock(committ
             for _ in range(15):
                 batch = chooser.sample(pool, chooser.randint(2, len(pool)))
                 with connection.begin():
-                    rows = store_reports(connection, batch, settings, synthetic=True)
+                    rows = _store(connection, batch, settings, synthetic=True)
                     connection.execute(sa.text("SELECT pg_sleep(0.01)"))
                 stored.append(len(rows))
 
@@ -200,7 +236,7 @@ def test_stored_values_are_exactly_those_sent(committed_url):
     engine = sa.create_engine(committed_url)
     with engine.connect() as connection, connection.begin():
         report_in = ReportIn.model_validate_json(json.dumps(body))
-        (row,) = store_reports(connection, [report_in], _settings(committed_url))
+        (row,) = _store(connection, [report_in], _settings(committed_url))
         stored = connection.execute(sa.text(
             "SELECT ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, r.categories, r.occurred_at, "
             "d.body, array(SELECT c.cell FROM report_cells c WHERE c.report_id = r.id "
