@@ -33,6 +33,7 @@ from .loader import (
     ImportResult,
     check_feed_name,
     copy_rows,
+    copy_text,
     parse_coordinate,
     progress,
     record_stats,
@@ -418,33 +419,71 @@ def measure_lines(lines: list[ShapeLine]) -> dict[str, Line]:
     """Each line's measures (planar and geodesic), by shape source id: where its pieces
     start, and where its stops lie along it."""
     return {line.source_id: Line.of(line.coords) for line in lines}
-    return lines
 
 
-def line_ewkb(coords: list[tuple[float, float]]) -> str:
-    """Hex EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
-    flat = [value for point in coords for value in point]
-    return struct.pack(f"<BIII{len(flat)}d", 1, 0x20000002, 4326, len(coords), *flat).hex()
+def line_ewkb(x: np.ndarray, y: np.ndarray) -> bytes:
+    """EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
+    header = struct.pack("<BIII", 1, 0x20000002, 4326, len(x))
+    return header + np.column_stack([x, y]).astype("<f8").tobytes()
 
 
-def piece_rows(
+# COPY's binary format (the signature, flags and header extension; the trailer), and a row of
+# route_shape_pieces holding a whole piece: five fields, each its length then its value,
+# big-endian; the geometry is the piece's EWKB (little-endian, as line_ewkb writes it).
+COPY_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)
+COPY_BINARY_TRAILER = b"\xff\xff"
+_PIECE_EWKB = [("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("n", "<u4"),
+               ("xy", "<f8", 2 * (SEGMENTS_PER_PIECE + 1))]  # fmt: skip
+_PIECE_ROW = np.dtype([
+    ("fields", ">i2"), ("shape_id_size", ">i4"), ("shape_id", ">i8"), ("seq_size", ">i4"),
+    ("seq", ">i4"), ("geom_size", ">i4"), ("geom", _PIECE_EWKB), ("start_m_size", ">i4"),
+    ("start_m", ">f8"), ("start_fraction_size", ">i4"), ("start_fraction", ">f8"),
+])  # fmt: skip
+
+
+def piece_row(shape_id: int, seq: int, ewkb: bytes, start_m: float, start: float) -> bytes:
+    """One row of route_shape_pieces in COPY's binary format."""
+    return struct.pack(f">hiqiii{len(ewkb)}sidid", 5, 8, shape_id, 4, seq, len(ewkb), ewkb, 8,
+                       start_m, 8, start)  # fmt: skip
+
+
+def shape_pieces(shape_id: int, measure: Line) -> bytes:
+    """The pieces of one shape as rows of route_shape_pieces in COPY's binary format
+    (exactly as the trigger of migrations 0007 and 0013 cuts them: piece k holds vertices 3k
+    to 3k + 3, 0-based, so neighbours share a vertex), whole pieces in one array: each starts
+    start_m geodesic metres along the shape, at start_fraction of its planar length."""
+    step, vertices = SEGMENTS_PER_PIECE, len(measure.x)
+    count = (vertices - 2) // step + 1
+    whole = (vertices - step - 1) // step + 1 if vertices > step else 0
+    total = measure.cum[-1]
+    starts_m = measure.cum_m[: count * step : step]
+    starts = measure.cum[: count * step : step] / total if total > 0 else np.zeros(count)
+    rows = np.zeros(whole, _PIECE_ROW)
+    rows["fields"], rows["shape_id_size"], rows["seq_size"] = 5, 8, 4
+    rows["geom_size"], rows["start_m_size"], rows["start_fraction_size"] = (
+        _PIECE_ROW["geom"].itemsize, 8, 8)  # fmt: skip
+    geom = rows["geom"]
+    geom["order"], geom["type"], geom["srid"], geom["n"] = 1, 0x20000002, 4326, step + 1
+    at = step * np.arange(whole)[:, None] + np.arange(step + 1)
+    geom["xy"] = np.stack([measure.x[at], measure.y[at]], axis=2).reshape(whole, 2 * step + 2)
+    rows["shape_id"], rows["seq"] = shape_id, np.arange(whole)
+    rows["start_m"], rows["start_fraction"] = starts_m[:whole], starts[:whole]
+    if count == whole:
+        return rows.tobytes()
+    tail = slice(step * whole, None)  # the last piece has two or three vertices
+    ewkb = line_ewkb(measure.x[tail], measure.y[tail])
+    return rows.tobytes() + piece_row(shape_id, whole, ewkb, float(starts_m[whole]),
+                                      float(starts[whole]))  # fmt: skip
+
+
+def pieces_binary(
     shape_ids: list[int], lines: list[ShapeLine], measured: dict[str, Line]
-) -> Iterator[tuple[int, int, str, float, float]]:
-    """(shape id, seq, EWKB, start_m, start_fraction) of each shape's pieces, exactly as the
-    trigger of migrations 0007 and 0013 cuts them: piece k holds vertices 3k to 3k + 3
-    (0-based), so neighbours share a vertex; it starts start_m geodesic metres along the
-    shape, at start_fraction of its planar length."""
-    step = SEGMENTS_PER_PIECE
+) -> Iterator[bytes]:
+    """Every shape's pieces as one COPY in binary format, a shape at a time."""
+    yield COPY_BINARY_SIGNATURE
     for shape_id, line in zip(shape_ids, lines, strict=True):
-        coords, measure = line.coords, measured[line.source_id]
-        count = (len(coords) - 2) // step + 1
-        total = measure.cum[-1]
-        starts_m = measure.cum_m[: count * step : step].tolist()
-        starts = (measure.cum[: count * step : step] / total if total > 0 else
-                  np.zeros(count)).tolist()  # fmt: skip
-        for seq, start_m, start in zip(range(count), starts_m, starts, strict=True):
-            at = seq * step
-            yield shape_id, seq, line_ewkb(coords[at : at + step + 1]), start_m, start
+        yield shape_pieces(shape_id, measured[line.source_id])
+    yield COPY_BINARY_TRAILER
 
 
 # Each stop of a pattern placed along its shapes.txt line: (planar fractions, geodesic metres).
@@ -481,14 +520,17 @@ def pattern_rows(
                    metres[seq - 1] if metres else None)  # fmt: skip
 
 
-def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> list[int]:
+def write_shapes(
+    connection: sa.Connection, lines: list[ShapeLine], measured: dict[str, Line]
+) -> list[int]:
     """Stage the shapes under ids taken from route_shapes' sequence and insert them (the
     insert trigger skips their pieces: the importer COPYs them, see migration 0008); their
     ids, in the order of `lines`."""
     shape_ids = list(connection.scalars(sa.text(gtfs_sql.NEXT_SHAPE_IDS), {"n": len(lines)}))
     temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
     rows = ((shape_id, line.route_public_id, line.direction, line.source_id,
-             line_ewkb(line.coords)) for shape_id, line in zip(shape_ids, lines, strict=True))
+             line_ewkb(measured[line.source_id].x, measured[line.source_id].y).hex())
+            for shape_id, line in zip(shape_ids, lines, strict=True))
     copy_rows(connection, "tmp_gtfs_shapes", ("id", "route_public_id", "direction", "source_id",
               "geom"), rows)  # fmt: skip
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
@@ -510,9 +552,10 @@ def write_geometry(
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    shape_ids = write_shapes(connection, lines)
-    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom", "start_m",
-              "start_fraction"), piece_rows(shape_ids, lines, measured))  # fmt: skip
+    shape_ids = write_shapes(connection, lines, measured)
+    copy_text(connection, "route_shape_pieces", ("shape_id", "seq", "geom", "start_m",
+              "start_fraction"), pieces_binary(shape_ids, lines, measured), queued=False,
+              binary=True)  # fmt: skip
 
 
 def write_sequences(
