@@ -243,9 +243,15 @@ def read_trips(source: GtfsSource, feed: GtfsFeed) -> None:
         feed.trips[trip_id] = (route_id, direction, _cell(row, positions, "shape_id"))
 
 
+STOP_TIME_COLUMNS = ("trip_id", "stop_id", "stop_sequence")
+
+
 def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
-    """Each trip's (stop_sequence, stop_id) pairs."""
-    columns = ("trip_id", "stop_id", "stop_sequence")
+    """Each trip's (stop_sequence, stop_id) pairs: in columns when every row is valid, else
+    row by row, which names the file, line and column of the first bad one."""
+    if source.has("stop_times.txt") and stop_time_columns(source, feed):
+        return
+    columns = STOP_TIME_COLUMNS
     positions, rows = source.rows("stop_times.txt", columns)
     label = source.label("stop_times.txt")
     trip_at, stop_at, seq_at = (positions[c] for c in columns)
@@ -266,6 +272,45 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
                 raise ImportDataError(label, f"stop {stop_id!r} is not a stop in stops.txt",
                                       line, "stop_id")  # fmt: skip
         feed.stop_times[trip_id].append((seq, stop_id))
+
+
+def known_ids(raw: np.ndarray, known: dict[str, object] | set[str]) -> list[str] | None:
+    """Each distinct raw id as the row path reads it (stripped only if it is not known as it
+    is), or None if one is unknown either way."""
+    values = raw.tolist()
+    if not all(isinstance(value, str) for value in values):  # a short row's missing field
+        return None
+    ids = [value if value in known else value.strip() for value in values]
+    return ids if all(value in known for value in ids) else None
+
+
+def stop_time_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
+    """Read stop_times.txt in columns (the row loop's own int() and lookups, on each distinct
+    id once) if every row is valid; False, with nothing read, sends it row by row."""
+    label = source.label("stop_times.txt")
+    columns = read_columns(label, source.data("stop_times.txt"), STOP_TIME_COLUMNS,
+                           STOP_TIME_COLUMNS, strip=False)  # fmt: skip
+    if columns is None:
+        return False
+    try:
+        seqs = np.fromiter(map(int, columns["stop_sequence"]), np.int64)
+    except (ValueError, OverflowError):
+        return False
+    trip_codes, trip_raw = pd.factorize(np.asarray(columns["trip_id"], dtype=object))
+    stop_codes, stop_raw = pd.factorize(np.asarray(columns["stop_id"], dtype=object))
+    trip_ids, stop_ids = known_ids(trip_raw, feed.trips), known_ids(stop_raw, feed.stop_ids)
+    if trip_ids is None or stop_ids is None:
+        return False
+    trips, trip_names = pd.factorize(np.asarray(trip_ids, dtype=object)[trip_codes])
+    order = np.argsort(trips, kind="stable")  # each trip's calls in the file's order
+    calls = list(zip(seqs[order].tolist(), np.asarray(stop_ids, dtype=object)[stop_codes][
+        order].tolist(), strict=True))  # fmt: skip
+    start = 0
+    for trip_id, end in zip(trip_names.tolist(), np.cumsum(np.bincount(trips)).tolist(),
+                            strict=True):  # fmt: skip
+        feed.stop_times[trip_id].extend(calls[start:end])
+        start = end
+    return True
 
 
 SHAPE_COLUMNS = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
@@ -486,15 +531,17 @@ def pieces_binary(
     yield COPY_BINARY_TRAILER
 
 
-# Each stop of a pattern placed along its shapes.txt line: (planar fractions, geodesic metres).
-Places = tuple[list[float], list[float]]
+# Each stop of a pattern placed along its shapes.txt line: planar fractions, geodesic metres
+# along the line, and geodesic metres from the stop to its place on the line.
+Places = tuple[list[float], list[float], list[float]]
 
 
 def pattern_places(
     patterns: list[Pattern], measured: dict[str, Line], feed: GtfsFeed
 ) -> list[Places | None]:
-    """Each pattern's stops as fractions of, and metres along, its shapes.txt line (None: no
-    such line, the server places them on a line built from the stops)."""
+    """Each pattern's stops as fractions of, and metres along, its shapes.txt line, and how far
+    each stop is from there (None: no such line, the server places them on a line built
+    from the stops)."""
     places: list[Places | None] = []
     for pattern in patterns:
         line = measured.get(pattern.shape_id) if pattern.shape_id is not None else None
@@ -503,7 +550,7 @@ def pattern_places(
             continue
         points = [feed.stop_points[stop_id] for stop_id in pattern.stop_ids]
         fractions = walk(line, points)
-        places.append((fractions, line.metres_at(fractions)))
+        places.append((fractions, *line.metres_at(fractions, np.asarray(points, dtype=float))))
     return places
 
 
@@ -513,11 +560,28 @@ def pattern_rows(
     """(route public id, direction, seq, stop public id, shape id, fraction along the shape,
     metres along it) for each pattern's stops."""
     for pattern, place in zip(patterns, places, strict=True):
-        fractions, metres = place or (None, None)
+        fractions, metres, _ = place or (None, None, None)
         for seq, stop_id in enumerate(pattern.stop_ids, start=1):
             yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
                    pattern.shape_id, fractions[seq - 1] if fractions else None,
                    metres[seq - 1] if metres else None)  # fmt: skip
+
+
+def far_candidates(
+    patterns: list[Pattern], places: list[Places | None], name: str
+) -> tuple[list[str], list[int], list[int]]:
+    """(route public ids, directions, seqs) of the route stops that may lie further than
+    FAR_FROM_ROUTE_M from their shapes.txt line: those not clearly nearer to their place
+    on it (the SQL check's own bound; by a centimetre's margin, it decides the rest)."""
+    limit_m = gtfs_sql.FAR_FROM_ROUTE_M - 0.01
+    found: tuple[list[str], list[int], list[int]] = ([], [], [])
+    for pattern, place in zip(patterns, places, strict=True):
+        for seq, off_m in enumerate(place[2] if place else [], start=1):
+            if off_m > limit_m:
+                found[0].append(f"{name}:{pattern.route_id}")
+                found[1].append(pattern.direction)
+                found[2].append(seq)
+    return found
 
 
 def write_shapes(
@@ -528,11 +592,12 @@ def write_shapes(
     ids, in the order of `lines`."""
     shape_ids = list(connection.scalars(sa.text(gtfs_sql.NEXT_SHAPE_IDS), {"n": len(lines)}))
     temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
-    rows = ((shape_id, line.route_public_id, line.direction, line.source_id,
-             line_ewkb(measured[line.source_id].x, measured[line.source_id].y).hex())
-            for shape_id, line in zip(shape_ids, lines, strict=True))
+    measures = (measured[line.source_id] for line in lines)
+    rows = ((shape_id, line.route_public_id, line.direction, line.source_id, measure.length_m,
+             line_ewkb(measure.x, measure.y).hex())
+            for shape_id, line, measure in zip(shape_ids, lines, measures, strict=True))
     copy_rows(connection, "tmp_gtfs_shapes", ("id", "route_public_id", "direction", "source_id",
-              "geom"), rows)  # fmt: skip
+              "length_m", "geom"), rows)  # fmt: skip
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
     connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
@@ -607,8 +672,8 @@ def import_gtfs(
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         trips = {(p.route_id, p.direction): p.trip_id for p in patterns}
-        result.warnings = gtfs_sql.warnings(connection, feed_id) + segments.suspect_segments(
-            connection, feed_id, trips)  # fmt: skip
+        result.warnings = gtfs_sql.warnings(connection, feed_id, far_candidates(
+            patterns, places, name)) + segments.suspect_segments(connection, feed_id, trips)
         segments.refresh_site_flags(connection, feed_id)
         record_stats(connection, feed_id, result)
     return result

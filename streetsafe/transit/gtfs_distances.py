@@ -67,41 +67,21 @@ class Line:
         along = min(max(position - cum[i], 0.0), cum[i + 1] - cum[i])
         return x[i] + along * per_x[i], y[i] + along * per_y[i]
 
-    def metres_at(self, fractions: list[float]) -> list[float]:
+    def metres_at(
+        self, fractions: list[float], stops: np.ndarray
+    ) -> tuple[list[float], list[float]]:
         """Geodesic metres along the line to the points at these planar fractions
-        (ST_Length(ST_LineSubstring(line, 0, fraction)::geography))."""
+        (ST_Length(ST_LineSubstring(line, 0, fraction)::geography)), and from each of
+        those points to its stop, an (n, 2) array of (lon, lat)."""
         if not fractions:
-            return []
+            return [], []
         cum = self.cum
         position = np.asarray(fractions, dtype=float) * cum[-1]
         i = np.clip(cum.searchsorted(position, "right") - 1, 0, len(cum) - 2)
         along = np.minimum(np.maximum(position - cum[i], 0.0), cum[i + 1] - cum[i])
         px, py = self.x[i] + along * self.per_x[i], self.y[i] + along * self.per_y[i]
-        return (self.cum_m[i] + GEOD.inv(self.x[i], self.y[i], px, py)[2]).tolist()
-
-    def locate(self, point: tuple[float, float], start: float, end: float) -> float:
-        """Planar fraction of the point between fractions start and end nearest to `point`
-        (ST_LineLocatePoint on that ST_LineSubstring, as a fraction of the whole line)."""
-        total = self.cum[-1]
-        if total == 0:
-            return start
-        low, high = start * total, end * total
-        first = max(int(self.cum.searchsorted(low, "right")) - 1, 0)
-        last = min(max(int(self.cum.searchsorted(high, "left")), first + 1), len(self.cum) - 1)
-        at = self.cum[first:last]
-        begin = np.maximum(at, low) - at  # the segments' parts inside [low, high], as lengths
-        finish = np.minimum(self.cum[first + 1 : last + 1], high) - at  # from each segment start
-        x, y = self.x[first:last], self.y[first:last]
-        per_x, per_y = self.per_x[first:last], self.per_y[first:last]
-        ax, ay = x + begin * per_x, y + begin * per_y
-        abx, aby = (finish - begin) * per_x, (finish - begin) * per_y
-        norm = abx * abx + aby * aby
-        t = ((point[0] - ax) * abx + (point[1] - ay) * aby) / np.where(norm > 0, norm, 1.0)
-        t = np.minimum(np.maximum(t, 0.0), 1.0)
-        gap_x, gap_y = ax + t * abx - point[0], ay + t * aby - point[1]
-        k = int((gap_x * gap_x + gap_y * gap_y).argmin())  # the first of equally near ones
-        along = at[k] + begin[k] + t[k] * (finish[k] - begin[k])
-        return float(min(along / total, 1.0))
+        metres_along = self.cum_m[i] + GEOD.inv(self.x[i], self.y[i], px, py)[2]
+        return metres_along.tolist(), GEOD.inv(px, py, stops[:, 0], stops[:, 1])[2].tolist()
 
 
 WGS84_A = 6378137.0
@@ -201,7 +181,9 @@ class Projections:
         return gap_x * gap_x + gap_y * gap_y, self.cum[i] + along
 
     def locate(self, k: int, start: float, end: float) -> float:
-        """Line.locate for stop k, from the projections."""
+        """Planar fraction of the point between fractions start and end nearest to stop k
+        (ST_LineLocatePoint on that ST_LineSubstring, as a fraction of the whole line; of
+        equally near points, the first)."""
         cum, total = self.cum, self.cum[-1]
         if total == 0:
             return start
