@@ -163,9 +163,9 @@ class GtfsFeed:
     routes: dict[str, tuple] = field(default_factory=dict)
     trips: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     stop_times: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
-    shapes: dict[str, list[tuple[int, float, float]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    # Each shape's (lon, lat) points, an (n, 2) array in the order of (shape_pt_sequence, lon,
+    # lat), repeats kept.
+    shapes: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: Counter = field(default_factory=Counter)
 
 
@@ -325,7 +325,7 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
     label = source.label("shapes.txt")
     shape_at, lat_at, lon_at, seq_at = (positions[c] for c in SHAPE_COLUMNS)
     width = max(shape_at, lat_at, lon_at, seq_at) + 1
-    shapes = feed.shapes
+    shapes: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
         try:  # the common case; anything else takes the exact checks and their messages
             seq, lat, lon = int(row[seq_at]), float(row[lat_at]), float(row[lon_at])
@@ -335,6 +335,9 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
         shapes[row[shape_at].strip()].append((seq, lon, lat))
+    for shape_id, points in shapes.items():
+        ordered = [(lon, lat) for _, lon, lat in sorted(points)]
+        feed.shapes[shape_id] = np.array(ordered, dtype=float).reshape(-1, 2)
 
 
 def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
@@ -347,21 +350,21 @@ def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
     if columns is None:
         return False
     try:
-        seqs = list(map(int, columns["shape_pt_sequence"]))
+        seqs = np.fromiter(map(int, columns["shape_pt_sequence"]), np.int64)
         lats = np.fromiter(map(float, columns["shape_pt_lat"]), float)
         lons = np.fromiter(map(float, columns["shape_pt_lon"]), float)
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
     if not (((lats >= -90) & (lats <= 90)).all() and ((lons >= -180) & (lons <= 180)).all()):
         return False
-    codes, ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))  # first-seen order
-    order = np.argsort(codes, kind="stable")
-    seq_of, lon_of, lat_of = (np.asarray(v, object)[order].tolist() for v in (seqs, lons, lats))
-    points = list(zip(seq_of, lon_of, lat_of, strict=True))
-    start = 0
-    for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
-        feed.shapes[shape_id.strip()].extend(points[start:end])  # ids equal once stripped merge
-        start = end
+    raw_codes, raw_ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))
+    stripped = np.asarray([shape_id.strip() for shape_id in raw_ids.tolist()], dtype=object)
+    codes, ids = pd.factorize(stripped[raw_codes])  # ids equal once stripped merge
+    order = np.lexsort((lats, lons, seqs, codes))  # stable: the row path's sorted() per shape
+    points = np.column_stack([lons[order], lats[order]])
+    ends = np.cumsum(np.bincount(codes)).tolist()
+    for shape_id, start, end in zip(ids.tolist(), [0, *ends[:-1]], ends, strict=True):
+        feed.shapes[shape_id] = points[start:end]
     return True
 
 
@@ -439,7 +442,7 @@ class ShapeLine:
     route_public_id: str
     direction: int
     source_id: str
-    coords: list[tuple[float, float]]
+    coords: np.ndarray  # (n, 2) (lon, lat)
 
 
 def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLine]:
@@ -451,8 +454,7 @@ def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLi
         if owner is None:
             result.skipped["shapes no trip uses"] += 1
             continue
-        coords = [(lon, lat) for _, lon, lat in sorted(points)]
-        coords = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+        coords = points[np.r_[True, (points[1:] != points[:-1]).any(axis=1)]]
         if len(coords) < 2:
             result.skipped["shapes with fewer than two points"] += 1
             continue

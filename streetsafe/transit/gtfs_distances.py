@@ -43,8 +43,8 @@ class Line:
     length_m: float
 
     @classmethod
-    def of(cls, coords: list[tuple[float, float]]) -> Line:
-        """The Line of (lon, lat) vertices without consecutive repeats."""
+    def of(cls, coords: np.ndarray) -> Line:
+        """The Line of (n, 2) (lon, lat) vertices without consecutive repeats."""
         x, y = np.asarray(coords, dtype=float).T.copy()
         dx, dy = x[1:] - x[:-1], y[1:] - y[:-1]
         steps = np.hypot(dx, dy)

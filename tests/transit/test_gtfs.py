@@ -484,3 +484,20 @@ def test_stop_times_with_an_unknown_id_are_refused_naming_the_line(tmp_path: Pat
     with pytest.raises(ImportDataError) as refused:
         gtfs.read_feed(folder, "tiny")
     assert refused.value.line == 4 and refused.value.column == "stop_id"
+
+
+@pytest.mark.parametrize("feed", ["tiny", "southampton"])
+def test_shapes_read_in_columns_are_the_points_read_one_by_one(
+    feed: str, shared_geodata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = WITH_SHAPES if feed == "tiny" else (
+        shared_geodata / "gtfs" / "southampton-bluestar-2025.zip")  # fmt: skip
+    source, columns = gtfs.GtfsSource(path), gtfs.GtfsFeed()
+    assert gtfs.shape_columns(source, columns)  # the file takes the column path
+    monkeypatch.setattr(gtfs, "shape_columns", lambda source, feed: False)
+    rows = gtfs.GtfsFeed()
+    gtfs.read_shapes(source, rows, quiet=True)
+    assert list(columns.shapes) == list(rows.shapes)
+    for shape_id, points in rows.shapes.items():
+        assert points.tobytes() == columns.shapes[shape_id].tobytes()
+    assert sum(map(len, rows.shapes.values())) > (10 if feed == "tiny" else 190_000)
