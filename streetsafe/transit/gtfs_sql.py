@@ -194,7 +194,7 @@ WHERE r.feed_id = :feed_id AND NOT sh.from_stops
   AND CASE WHEN ST_DWithin(s.geom::geography, ST_LineInterpolatePoint(sh.geom,
                  least(1.0, rs.fraction))::geography, :far_m) THEN false
            ELSE NOT ST_DWithin(s.geom::geography, sh.geom::geography, :far_m) END
-ORDER BY s.public_id, r.public_id
+ORDER BY s.public_id, r.public_id, rs.direction, rs.seq
 """
 
 
