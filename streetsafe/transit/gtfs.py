@@ -1,7 +1,10 @@
 """Import a GTFS feed (zip or folder): stops, stations, routes, shapes and stop sequences.
 
-Parsing and validation happen in Python with the csv module; rows stream into PostgreSQL with
-COPY; PostGIS builds the lines, measures them and places every stop along its route's shape.
+Parsing and validation happen in Python (whole columns with pandas' C reader where a file
+allows it, else row by row with the csv module, which names the line of a bad value); rows
+stream into PostgreSQL with COPY. The importer measures shapes.txt lines and places their
+patterns' stops along them (gtfs_distances); PostGIS builds lines from the stop sequences of
+the other patterns and places their stops.
 """
 
 from __future__ import annotations
