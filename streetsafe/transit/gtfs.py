@@ -1,7 +1,10 @@
 """Import a GTFS feed (zip or folder): stops, stations, routes, shapes and stop sequences.
 
-Parsing and validation happen in Python with the csv module; rows stream into PostgreSQL with
-COPY; PostGIS builds the lines, measures them and places every stop along its route's shape.
+Parsing and validation happen in Python (whole columns with pandas' C reader where a file
+allows it, else row by row with the csv module, which names the line of a bad value); rows
+stream into PostgreSQL with COPY. The importer measures shapes.txt lines and places their
+patterns' stops along them (gtfs_distances); PostGIS builds lines from the stop sequences of
+the other patterns and places their stops.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .loader import (
     ImportResult,
     check_feed_name,
     copy_rows,
+    copy_text,
     parse_coordinate,
     progress,
     record_stats,
@@ -162,9 +166,9 @@ class GtfsFeed:
     routes: dict[str, tuple] = field(default_factory=dict)
     trips: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     stop_times: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
-    shapes: dict[str, list[tuple[int, float, float]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    # Each shape's (lon, lat) points, an (n, 2) array in the order of (shape_pt_sequence, lon,
+    # lat), repeats kept.
+    shapes: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: Counter = field(default_factory=Counter)
 
 
@@ -242,9 +246,15 @@ def read_trips(source: GtfsSource, feed: GtfsFeed) -> None:
         feed.trips[trip_id] = (route_id, direction, _cell(row, positions, "shape_id"))
 
 
+STOP_TIME_COLUMNS = ("trip_id", "stop_id", "stop_sequence")
+
+
 def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
-    """Each trip's (stop_sequence, stop_id) pairs."""
-    columns = ("trip_id", "stop_id", "stop_sequence")
+    """Each trip's (stop_sequence, stop_id) pairs: in columns when every row is valid, else
+    row by row, which names the file, line and column of the first bad one."""
+    if source.has("stop_times.txt") and stop_time_columns(source, feed):
+        return
+    columns = STOP_TIME_COLUMNS
     positions, rows = source.rows("stop_times.txt", columns)
     label = source.label("stop_times.txt")
     trip_at, stop_at, seq_at = (positions[c] for c in columns)
@@ -267,6 +277,45 @@ def read_stop_times(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         feed.stop_times[trip_id].append((seq, stop_id))
 
 
+def known_ids(raw: np.ndarray, known: dict[str, object] | set[str]) -> list[str] | None:
+    """Each distinct raw id as the row path reads it (stripped only if it is not known as it
+    is), or None if one is unknown either way."""
+    values = raw.tolist()
+    if not all(isinstance(value, str) for value in values):  # a short row's missing field
+        return None
+    ids = [value if value in known else value.strip() for value in values]
+    return ids if all(value in known for value in ids) else None
+
+
+def stop_time_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
+    """Read stop_times.txt in columns (the row loop's own int() and lookups, on each distinct
+    id once) if every row is valid; False, with nothing read, sends it row by row."""
+    label = source.label("stop_times.txt")
+    columns = read_columns(label, source.data("stop_times.txt"), STOP_TIME_COLUMNS,
+                           STOP_TIME_COLUMNS, strip=False)  # fmt: skip
+    if columns is None:
+        return False
+    try:
+        seqs = np.fromiter(map(int, columns["stop_sequence"]), np.int64)
+    except (ValueError, OverflowError):
+        return False
+    trip_codes, trip_raw = pd.factorize(np.asarray(columns["trip_id"], dtype=object))
+    stop_codes, stop_raw = pd.factorize(np.asarray(columns["stop_id"], dtype=object))
+    trip_ids, stop_ids = known_ids(trip_raw, feed.trips), known_ids(stop_raw, feed.stop_ids)
+    if trip_ids is None or stop_ids is None:
+        return False
+    trips, trip_names = pd.factorize(np.asarray(trip_ids, dtype=object)[trip_codes])
+    order = np.argsort(trips, kind="stable")  # each trip's calls in the file's order
+    calls = list(zip(seqs[order].tolist(), np.asarray(stop_ids, dtype=object)[stop_codes][
+        order].tolist(), strict=True))  # fmt: skip
+    start = 0
+    for trip_id, end in zip(trip_names.tolist(), np.cumsum(np.bincount(trips)).tolist(),
+                            strict=True):  # fmt: skip
+        feed.stop_times[trip_id].extend(calls[start:end])
+        start = end
+    return True
+
+
 SHAPE_COLUMNS = ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
 
 
@@ -279,7 +328,7 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
     label = source.label("shapes.txt")
     shape_at, lat_at, lon_at, seq_at = (positions[c] for c in SHAPE_COLUMNS)
     width = max(shape_at, lat_at, lon_at, seq_at) + 1
-    shapes = feed.shapes
+    shapes: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for line, row in progress(rows, quiet, desc="shapes.txt", unit=" points"):
         try:  # the common case; anything else takes the exact checks and their messages
             seq, lat, lon = int(row[seq_at]), float(row[lat_at]), float(row[lon_at])
@@ -289,6 +338,9 @@ def read_shapes(source: GtfsSource, feed: GtfsFeed, quiet: bool) -> None:
         if not usual:
             seq, lon, lat = _shape_point(row, positions, label, line)
         shapes[row[shape_at].strip()].append((seq, lon, lat))
+    for shape_id, points in shapes.items():
+        ordered = [(lon, lat) for _, lon, lat in sorted(points)]
+        feed.shapes[shape_id] = np.array(ordered, dtype=float).reshape(-1, 2)
 
 
 def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
@@ -301,21 +353,21 @@ def shape_columns(source: GtfsSource, feed: GtfsFeed) -> bool:
     if columns is None:
         return False
     try:
-        seqs = list(map(int, columns["shape_pt_sequence"]))
+        seqs = np.fromiter(map(int, columns["shape_pt_sequence"]), np.int64)
         lats = np.fromiter(map(float, columns["shape_pt_lat"]), float)
         lons = np.fromiter(map(float, columns["shape_pt_lon"]), float)
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
     if not (((lats >= -90) & (lats <= 90)).all() and ((lons >= -180) & (lons <= 180)).all()):
         return False
-    codes, ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))  # first-seen order
-    order = np.argsort(codes, kind="stable")
-    seq_of, lon_of, lat_of = (np.asarray(v, object)[order].tolist() for v in (seqs, lons, lats))
-    points = list(zip(seq_of, lon_of, lat_of, strict=True))
-    start = 0
-    for shape_id, end in zip(ids.tolist(), np.cumsum(np.bincount(codes)).tolist(), strict=True):
-        feed.shapes[shape_id.strip()].extend(points[start:end])  # ids equal once stripped merge
-        start = end
+    raw_codes, raw_ids = pd.factorize(np.asarray(columns["shape_id"], dtype=object))
+    stripped = np.asarray([shape_id.strip() for shape_id in raw_ids.tolist()], dtype=object)
+    codes, ids = pd.factorize(stripped[raw_codes])  # ids equal once stripped merge
+    order = np.lexsort((lats, lons, seqs, codes))  # stable: the row path's sorted() per shape
+    points = np.column_stack([lons[order], lats[order]])
+    ends = np.cumsum(np.bincount(codes)).tolist()
+    for shape_id, start, end in zip(ids.tolist(), [0, *ends[:-1]], ends, strict=True):
+        feed.shapes[shape_id] = points[start:end]
     return True
 
 
@@ -381,7 +433,7 @@ class ShapeLine:
     route_public_id: str
     direction: int
     source_id: str
-    coords: list[tuple[float, float]]
+    coords: np.ndarray  # (n, 2) (lon, lat)
 
 
 def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLine]:
@@ -393,8 +445,7 @@ def shape_lines(feed: GtfsFeed, name: str, result: ImportResult) -> list[ShapeLi
         if owner is None:
             result.skipped["shapes no trip uses"] += 1
             continue
-        coords = [(lon, lat) for _, lon, lat in sorted(points)]
-        coords = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+        coords = points[np.r_[True, (points[1:] != points[:-1]).any(axis=1)]]
         if len(coords) < 2:
             result.skipped["shapes with fewer than two points"] += 1
             continue
@@ -406,44 +457,84 @@ def measure_lines(lines: list[ShapeLine]) -> dict[str, Line]:
     """Each line's measures (planar and geodesic), by shape source id: where its pieces
     start, and where its stops lie along it."""
     return {line.source_id: Line.of(line.coords) for line in lines}
-    return lines
 
 
-def line_ewkb(coords: list[tuple[float, float]]) -> str:
-    """Hex EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
-    flat = [value for point in coords for value in point]
-    return struct.pack(f"<BIII{len(flat)}d", 1, 0x20000002, 4326, len(coords), *flat).hex()
+def line_ewkb(x: np.ndarray, y: np.ndarray) -> bytes:
+    """EWKB of a WGS84 LineString (exact doubles, cheaper than EWKT at both ends)."""
+    header = struct.pack("<BIII", 1, 0x20000002, 4326, len(x))
+    return header + np.column_stack([x, y]).astype("<f8").tobytes()
 
 
-def piece_rows(
+# COPY's binary format (the signature, flags and header extension; the trailer), and a row of
+# route_shape_pieces holding a whole piece: five fields, each its length then its value,
+# big-endian; the geometry is the piece's EWKB (little-endian, as line_ewkb writes it).
+COPY_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)
+COPY_BINARY_TRAILER = b"\xff\xff"
+_PIECE_EWKB = [("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("n", "<u4"),
+               ("xy", "<f8", 2 * (SEGMENTS_PER_PIECE + 1))]  # fmt: skip
+_PIECE_ROW = np.dtype([
+    ("fields", ">i2"), ("shape_id_size", ">i4"), ("shape_id", ">i8"), ("seq_size", ">i4"),
+    ("seq", ">i4"), ("geom_size", ">i4"), ("geom", _PIECE_EWKB), ("start_m_size", ">i4"),
+    ("start_m", ">f8"), ("start_fraction_size", ">i4"), ("start_fraction", ">f8"),
+])  # fmt: skip
+
+
+def piece_row(shape_id: int, seq: int, ewkb: bytes, start_m: float, start: float) -> bytes:
+    """One row of route_shape_pieces in COPY's binary format."""
+    return struct.pack(f">hiqiii{len(ewkb)}sidid", 5, 8, shape_id, 4, seq, len(ewkb), ewkb, 8,
+                       start_m, 8, start)  # fmt: skip
+
+
+def shape_pieces(shape_id: int, measure: Line) -> bytes:
+    """The pieces of one shape as rows of route_shape_pieces in COPY's binary format
+    (exactly as the trigger of migrations 0007 and 0013 cuts them: piece k holds vertices 3k
+    to 3k + 3, 0-based, so neighbours share a vertex), whole pieces in one array: each starts
+    start_m geodesic metres along the shape, at start_fraction of its planar length."""
+    step, vertices = SEGMENTS_PER_PIECE, len(measure.x)
+    count = (vertices - 2) // step + 1
+    whole = (vertices - step - 1) // step + 1 if vertices > step else 0
+    total = measure.cum[-1]
+    starts_m = measure.cum_m[: count * step : step]
+    starts = measure.cum[: count * step : step] / total if total > 0 else np.zeros(count)
+    rows = np.zeros(whole, _PIECE_ROW)
+    rows["fields"], rows["shape_id_size"], rows["seq_size"] = 5, 8, 4
+    rows["geom_size"], rows["start_m_size"], rows["start_fraction_size"] = (
+        _PIECE_ROW["geom"].itemsize, 8, 8)  # fmt: skip
+    geom = rows["geom"]
+    geom["order"], geom["type"], geom["srid"], geom["n"] = 1, 0x20000002, 4326, step + 1
+    at = step * np.arange(whole)[:, None] + np.arange(step + 1)
+    geom["xy"] = np.stack([measure.x[at], measure.y[at]], axis=2).reshape(whole, 2 * step + 2)
+    rows["shape_id"], rows["seq"] = shape_id, np.arange(whole)
+    rows["start_m"], rows["start_fraction"] = starts_m[:whole], starts[:whole]
+    if count == whole:
+        return rows.tobytes()
+    tail = slice(step * whole, None)  # the last piece has two or three vertices
+    ewkb = line_ewkb(measure.x[tail], measure.y[tail])
+    return rows.tobytes() + piece_row(shape_id, whole, ewkb, float(starts_m[whole]),
+                                      float(starts[whole]))  # fmt: skip
+
+
+def pieces_binary(
     shape_ids: list[int], lines: list[ShapeLine], measured: dict[str, Line]
-) -> Iterator[tuple[int, int, str, float, float]]:
-    """(shape id, seq, EWKB, start_m, start_fraction) of each shape's pieces, exactly as the
-    trigger of migrations 0007 and 0013 cuts them: piece k holds vertices 3k to 3k + 3
-    (0-based), so neighbours share a vertex; it starts start_m geodesic metres along the
-    shape, at start_fraction of its planar length."""
-    step = SEGMENTS_PER_PIECE
+) -> Iterator[bytes]:
+    """Every shape's pieces as one COPY in binary format, a shape at a time."""
+    yield COPY_BINARY_SIGNATURE
     for shape_id, line in zip(shape_ids, lines, strict=True):
-        coords, measure = line.coords, measured[line.source_id]
-        count = (len(coords) - 2) // step + 1
-        total = measure.cum[-1]
-        starts_m = measure.cum_m[: count * step : step].tolist()
-        starts = (measure.cum[: count * step : step] / total if total > 0 else
-                  np.zeros(count)).tolist()  # fmt: skip
-        for seq, start_m, start in zip(range(count), starts_m, starts, strict=True):
-            at = seq * step
-            yield shape_id, seq, line_ewkb(coords[at : at + step + 1]), start_m, start
+        yield shape_pieces(shape_id, measured[line.source_id])
+    yield COPY_BINARY_TRAILER
 
 
-# Each stop of a pattern placed along its shapes.txt line: (planar fractions, geodesic metres).
-Places = tuple[list[float], list[float]]
+# Each stop of a pattern placed along its shapes.txt line: planar fractions, geodesic metres
+# along the line, and geodesic metres from the stop to its place on the line.
+Places = tuple[list[float], list[float], list[float]]
 
 
 def pattern_places(
     patterns: list[Pattern], measured: dict[str, Line], feed: GtfsFeed
 ) -> list[Places | None]:
-    """Each pattern's stops as fractions of, and metres along, its shapes.txt line (None: no
-    such line, the server places them on a line built from the stops)."""
+    """Each pattern's stops as fractions of, and metres along, its shapes.txt line, and how far
+    each stop is from there (None: no such line, the server places them on a line built
+    from the stops)."""
     places: list[Places | None] = []
     for pattern in patterns:
         line = measured.get(pattern.shape_id) if pattern.shape_id is not None else None
@@ -452,7 +543,7 @@ def pattern_places(
             continue
         points = [feed.stop_points[stop_id] for stop_id in pattern.stop_ids]
         fractions = walk(line, points)
-        places.append((fractions, line.metres_at(fractions)))
+        places.append((fractions, *line.metres_at(fractions, np.asarray(points, dtype=float))))
     return places
 
 
@@ -462,23 +553,44 @@ def pattern_rows(
     """(route public id, direction, seq, stop public id, shape id, fraction along the shape,
     metres along it) for each pattern's stops."""
     for pattern, place in zip(patterns, places, strict=True):
-        fractions, metres = place or (None, None)
+        fractions, metres, _ = place or (None, None, None)
         for seq, stop_id in enumerate(pattern.stop_ids, start=1):
             yield (f"{name}:{pattern.route_id}", pattern.direction, seq, f"{name}:{stop_id}",
                    pattern.shape_id, fractions[seq - 1] if fractions else None,
                    metres[seq - 1] if metres else None)  # fmt: skip
 
 
-def write_shapes(connection: sa.Connection, lines: list[ShapeLine]) -> list[int]:
+def far_candidates(
+    patterns: list[Pattern], places: list[Places | None], name: str
+) -> tuple[list[str], list[int], list[int]]:
+    """(route public ids, directions, seqs) of the route stops that may lie further than
+    FAR_FROM_ROUTE_M from their shapes.txt line: those not clearly nearer to their place
+    on it (the SQL check's own bound; by a centimetre's margin, it decides the rest)."""
+    limit_m = gtfs_sql.FAR_FROM_ROUTE_M - 0.01
+    found: tuple[list[str], list[int], list[int]] = ([], [], [])
+    for pattern, place in zip(patterns, places, strict=True):
+        for seq, off_m in enumerate(place[2] if place else [], start=1):
+            if off_m > limit_m:
+                found[0].append(f"{name}:{pattern.route_id}")
+                found[1].append(pattern.direction)
+                found[2].append(seq)
+    return found
+
+
+def write_shapes(
+    connection: sa.Connection, lines: list[ShapeLine], measured: dict[str, Line]
+) -> list[int]:
     """Stage the shapes under ids taken from route_shapes' sequence and insert them (the
     insert trigger skips their pieces: the importer COPYs them, see migration 0008); their
     ids, in the order of `lines`."""
     shape_ids = list(connection.scalars(sa.text(gtfs_sql.NEXT_SHAPE_IDS), {"n": len(lines)}))
     temp_table(connection, "tmp_gtfs_shapes", gtfs_sql.SHAPES_STAGING)
-    rows = ((shape_id, line.route_public_id, line.direction, line.source_id,
-             line_ewkb(line.coords)) for shape_id, line in zip(shape_ids, lines, strict=True))
+    measures = (measured[line.source_id] for line in lines)
+    rows = ((shape_id, line.route_public_id, line.direction, line.source_id, measure.length_m,
+             line_ewkb(measure.x, measure.y).hex())
+            for shape_id, line, measure in zip(shape_ids, lines, measures, strict=True))
     copy_rows(connection, "tmp_gtfs_shapes", ("id", "route_public_id", "direction", "source_id",
-              "geom"), rows)  # fmt: skip
+              "length_m", "geom"), rows)  # fmt: skip
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": "written"})
     connection.execute(sa.text(gtfs_sql.INSERT_SHAPES))
     connection.execute(sa.text(gtfs_sql.SKIP_PIECES_TRIGGER), {"value": ""})
@@ -498,9 +610,10 @@ def write_geometry(
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip
-    shape_ids = write_shapes(connection, lines)
-    copy_rows(connection, "route_shape_pieces", ("shape_id", "seq", "geom", "start_m",
-              "start_fraction"), piece_rows(shape_ids, lines, measured))  # fmt: skip
+    shape_ids = write_shapes(connection, lines, measured)
+    copy_text(connection, "route_shape_pieces", ("shape_id", "seq", "geom", "start_m",
+              "start_fraction"), pieces_binary(shape_ids, lines, measured), queued=False,
+              binary=True)  # fmt: skip
 
 
 def write_sequences(
@@ -552,8 +665,8 @@ def import_gtfs(
         result.skipped = Counter(parsed.skipped) + Counter(result.skipped)
         result.counts = gtfs_sql.counts(connection, feed_id)
         trips = {(p.route_id, p.direction): p.trip_id for p in patterns}
-        result.warnings = gtfs_sql.warnings(connection, feed_id) + segments.suspect_segments(
-            connection, feed_id, trips)  # fmt: skip
+        result.warnings = gtfs_sql.warnings(connection, feed_id, far_candidates(
+            patterns, places, name)) + segments.suspect_segments(connection, feed_id, trips)
         segments.refresh_site_flags(connection, feed_id)
         record_stats(connection, feed_id, result)
     return result

@@ -146,16 +146,25 @@ def copy_line(row: Sequence[str | int | None]) -> str:
 
 
 def copy_text(
-    connection: sa.Connection, table: str, columns: Sequence[str], chunks: Iterable[str]
+    connection: sa.Connection,
+    table: str,
+    columns: Sequence[str],
+    chunks: Iterable[str] | Iterable[bytes],
+    queued: bool = True,
+    binary: bool = False,
 ) -> None:
-    """COPY blocks of ready COPY text into `table` (trusted identifiers only).
+    """COPY blocks of ready COPY text (or binary COPY data, from its signature to its trailer)
+    into `table` (trusted identifiers only).
 
-    A psycopg writer thread sends each block while the caller prepares the next one: the
-    server loads one file's rows while Python reads the next file.
+    Queued, a psycopg writer thread sends each block while the caller prepares the next one:
+    the server loads one file's rows while Python reads the next file. A caller that already
+    runs in a thread beside other Python work sends them itself (one thread less for the GIL).
     """
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    statement += " (FORMAT BINARY)" if binary else ""
     with driver_connection(connection).cursor() as cursor:
-        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        writer = QueuedLibpqWriter(cursor) if queued else None
+        with cursor.copy(statement, writer=writer) as copy:
             for chunk in chunks:
                 copy.write(chunk)
 

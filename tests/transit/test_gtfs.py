@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pyproj import Geod
 from shapely import LineString, Point
 
-from streetsafe.transit import gtfs_sql
+from streetsafe.transit import gtfs, gtfs_sql
 from streetsafe.transit.gtfs import import_gtfs, route_type_mode
 from streetsafe.transit.loader import ImportDataError
 
@@ -232,6 +232,13 @@ def test_stop_far_from_its_route_is_listed_as_a_warning(
     result = import_gtfs(connection, folder, "tiny")
     assert [w.public_id for w in result.warnings] == ["tiny:S2", "tiny:S2"]
     assert "from route tiny:BUS" in str(result.warnings[0])
+    # The importer names the route stops that may be far; the check of every route stop
+    # finds the same ones.
+    every = _rows(connection, "SELECT r.public_id, rs.direction, rs.seq FROM route_stops rs "
+                  "JOIN routes r ON r.id = rs.route_id")  # fmt: skip
+    feed_id = connection.scalar(sa.text("SELECT id FROM feeds WHERE name = 'tiny'"))
+    checked = gtfs_sql.warnings(connection, feed_id, tuple(map(list, zip(*every, strict=True))))
+    assert [str(w) for w in checked] == [str(w) for w in result.warnings]
 
 
 @pytest.mark.realdata
@@ -436,6 +443,11 @@ def test_southampton_distances_are_geodesic_metres_along_the_shape_as_postgis_me
     rows = _rows(connection, METRES_ALONG)
     assert len(rows) == 5851
     assert max(abs(row.ours - row.postgis) for row in rows) < 1.0
+    # The importer's geodesic length of each shapes.txt line is PostGIS's.
+    lengths = _rows(connection, "SELECT length_m, ST_Length(geom::geography) AS postgis "
+                    "FROM route_shapes WHERE NOT from_stops")  # fmt: skip
+    assert len(lengths) == 269
+    assert max(abs(row.length_m - row.postgis) for row in lengths) < 1e-3
     # Where the walk kept the stop's projection on the whole shape (most stops: the others
     # are on a road the route passes twice), PostGIS measures the same metres from scratch.
     alike = [row for row in rows if row.same_place]
@@ -444,3 +456,48 @@ def test_southampton_distances_are_geodesic_metres_along_the_shape_as_postgis_me
     # The old measure was off by a median of about 130 m here.
     off = sorted(abs(row.ours - row.planar) for row in rows)
     assert off[len(off) // 2] > 50
+
+
+@pytest.mark.parametrize("feed", ["tiny", "southampton"])
+def test_stop_times_read_in_columns_are_the_rows_read_one_by_one(
+    feed: str, shared_geodata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = WITH_SHAPES if feed == "tiny" else (
+        shared_geodata / "gtfs" / "southampton-bluestar-2025.zip")  # fmt: skip
+    parsed = gtfs.read_feed(path, feed)
+    source, columns = gtfs.GtfsSource(path), gtfs.GtfsFeed(trips=parsed.trips,
+                                                           stop_ids=parsed.stop_ids)
+    assert gtfs.stop_time_columns(source, columns)  # the file takes the column path
+    monkeypatch.setattr(gtfs, "stop_time_columns", lambda source, feed: False)
+    rows = gtfs.read_feed(path, feed)
+    assert list(columns.stop_times.items()) == list(rows.stop_times.items())
+    assert sum(map(len, rows.stop_times.values())) > (10 if feed == "tiny" else 200_000)
+
+
+def test_stop_times_with_an_unknown_id_are_refused_naming_the_line(tmp_path: Path) -> None:
+    folder = tmp_path / "feed"
+    shutil.copytree(WITH_SHAPES, folder)
+    with open(folder / "stop_times.txt", encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    lines[3] = lines[3].replace(",S", ",NOWHERE", 1)
+    (folder / "stop_times.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportDataError) as refused:
+        gtfs.read_feed(folder, "tiny")
+    assert refused.value.line == 4 and refused.value.column == "stop_id"
+
+
+@pytest.mark.parametrize("feed", ["tiny", "southampton"])
+def test_shapes_read_in_columns_are_the_points_read_one_by_one(
+    feed: str, shared_geodata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = WITH_SHAPES if feed == "tiny" else (
+        shared_geodata / "gtfs" / "southampton-bluestar-2025.zip")  # fmt: skip
+    source, columns = gtfs.GtfsSource(path), gtfs.GtfsFeed()
+    assert gtfs.shape_columns(source, columns)  # the file takes the column path
+    monkeypatch.setattr(gtfs, "shape_columns", lambda source, feed: False)
+    rows = gtfs.GtfsFeed()
+    gtfs.read_shapes(source, rows, quiet=True)
+    assert list(columns.shapes) == list(rows.shapes)
+    for shape_id, points in rows.shapes.items():
+        assert points.tobytes() == columns.shapes[shape_id].tobytes()
+    assert sum(map(len, rows.shapes.values())) > (10 if feed == "tiny" else 190_000)
