@@ -193,7 +193,8 @@ def read_stops(source: GtfsSource, feed: GtfsFeed, name: str, quiet: bool) -> No
         feed.stop_points[stop_id] = (lon, lat)
         feed.stops.append((
             f"{name}:{stop_id}", stop_id, _cell(row, positions, "stop_name") or stop_id, kind,
-            f"{name}:{parent}" if parent else None, f"SRID=4326;POINT({lon!r} {lat!r})",
+            f"{name}:{parent}" if parent else None, _cell(row, positions, "stop_code") or None,
+            f"SRID=4326;POINT({lon!r} {lat!r})",
         ))  # fmt: skip
 
 
@@ -606,7 +607,8 @@ def write_geometry(
 ) -> None:
     """COPY stops, routes, shapes and their pieces (everything but the stop sequences)."""
     copy_rows(connection, "stops", ("feed_id", "public_id", "source_id", "name", "location_type",
-              "parent_public_id", "geom"), ((feed_id, *row) for row in feed.stops))  # fmt: skip
+              "parent_public_id", "code", "geom"),
+              ((feed_id, *row) for row in feed.stops))  # fmt: skip
     copy_rows(connection, "routes", ("feed_id", "public_id", "source_id", "short_name",
               "long_name", "mode", "route_type", "agency", "color"),
               ((feed_id, *row) for row in feed.routes.values()))  # fmt: skip

@@ -147,7 +147,8 @@ class NaptanState:
 
 # The columns the import reads, in the order `_picker` returns them.
 COLUMNS = ("ATCOCode", "CommonName", "StopType", "Status", "LocalityName", "NptgLocalityCode",
-           "Longitude", "Latitude", "Easting", "Northing")  # fmt: skip
+           "Longitude", "Latitude", "Easting", "Northing", "NaptanCode")  # fmt: skip
+SIGN_CODE = COLUMNS.index("NaptanCode")  # the SMS code printed on the stop, for stop search
 LOCATION_TYPES = {**dict.fromkeys(STATION_TYPES, 1), **dict.fromkeys(ENTRANCE_TYPES, 2)}
 # A point as hex EWKB (little endian, type Point with an SRID, 4326): exact, like the EWKT
 # it replaces, and cheaper for both ends of the COPY to write and read.
@@ -193,7 +194,8 @@ def stop_row(values: list[str], lon: float, lat: float, state: NaptanState) -> t
     state.lats.append(lat)
     return (
         f"{state.feed}:{atco}", atco, name or atco, STOP_TYPE_MODES.get(stop_type, "other"),
-        LOCATION_TYPES.get(stop_type, 0), locality or None, point_ewkb(lon, lat),
+        LOCATION_TYPES.get(stop_type, 0), locality or None, values[SIGN_CODE] or None,
+        point_ewkb(lon, lat),
     )  # fmt: skip
 
 
@@ -316,6 +318,7 @@ class ColumnStops:
     stop_type: list[str]
     locality: list[str]
     code: list[str]
+    sign_code: list[str]
     lons: list[float]
     lats: list[float]
 
@@ -339,12 +342,12 @@ def column_stops(label: str, data: bytes, state: NaptanState) -> ColumnStops | N
         grid_lons, grid_lats = _to_wgs84.transform(eastings, northings)
         lons, lats = np.concatenate([lons, grid_lons]), np.concatenate([lats, grid_lats])
     order = np.concatenate([np.flatnonzero(direct), np.flatnonzero(~direct)])
-    picked = {name: cell[name][order].tolist() for name in COLUMNS[:6]}
+    picked = {name: cell[name][order].tolist() for name in (*COLUMNS[:6], "NaptanCode")}
     state.seen.update(picked["ATCOCode"])
     state.skipped.update(skipped)
     return ColumnStops(picked["ATCOCode"], picked["CommonName"], picked["StopType"],
-                       picked["LocalityName"], picked["NptgLocalityCode"], lons.tolist(),
-                       lats.tolist())  # fmt: skip
+                       picked["LocalityName"], picked["NptgLocalityCode"], picked["NaptanCode"],
+                       lons.tolist(), lats.tolist())  # fmt: skip
 
 
 def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> str | None:
@@ -364,12 +367,13 @@ def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> s
     atco = escaped(stops.atco, data)
     names = [name or code for name, code in zip(escaped(stops.name, data), atco, strict=True)]
     places = [place or "\\N" for place in escaped(stops.locality, data)]
+    signs = [sign or "\\N" for sign in escaped(stops.sign_code, data)]
     points = point_hex(np.asarray(stops.lons), np.asarray(stops.lats))
     prefix = f"{feed_id}\t{copy_escape(state.feed)}:"
     return "".join(
-        f"{prefix}{code}\t{code}\t{name}\t{mode}\t{kind}\t{place}\t{point}\n"
-        for code, name, mode, kind, place, point in zip(atco, names, modes, kinds, places, points,
-                                                        strict=True)
+        f"{prefix}{code}\t{code}\t{name}\t{mode}\t{kind}\t{place}\t{sign}\t{point}\n"
+        for code, name, mode, kind, place, sign, point in zip(atco, names, modes, kinds, places,
+                                                              signs, points, strict=True)
     )  # fmt: skip
 
 
@@ -422,7 +426,7 @@ def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], qu
     state = NaptanState(feed=name)
     with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
-                   "locality", "geom")  # fmt: skip
+                   "locality", "code", "geom")  # fmt: skip
         result = ImportResult(feed=name)
         text = text_then_warnings(sources, state, feed_id, quiet, in_archive_order, result)
         copy_text(connection, "stops", columns, text)

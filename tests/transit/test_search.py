@@ -140,3 +140,36 @@ def test_stop_search_treats_punctuation_and_sql_as_plain_text(client, small_feed
         response = client.get("/api/v1/transit/stops", query_string={"q": q})
         assert response.status_code == 200, q
         assert response.get_json()["features"] == [], q
+
+
+def _first_active_with_a_sign_code(path) -> dict[str, str]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Status"].strip().lower() == "active" and row["NaptanCode"].strip():
+                return row
+    raise AssertionError(f"no active stop with a NaptanCode in {path}")
+
+
+@pytest.mark.parametrize("path_kind", ["columns", "rows"])
+def test_naptan_sign_codes_are_imported_and_found(
+    client, connection, shared_geodata, tmp_path, path_kind
+):
+    from streetsafe.transit.naptan import import_naptan
+
+    source = shared_geodata / "naptan" / "humberside" / "229Stops.csv"
+    if path_kind == "rows":  # a quote inside a field sends the file down the row path
+        spoilt = tmp_path / "229Stops.csv"
+        spoilt.write_bytes(source.read_bytes().replace(b"Paragon", b'Para"gon', 1))
+        source = spoilt
+    import_naptan(connection, [source], feed="naptan")
+    row = _first_active_with_a_sign_code(source)
+    stored = connection.scalar(
+        sa.text("SELECT code FROM stops WHERE public_id = :id"),
+        {"id": "naptan:" + row["ATCOCode"].strip()},
+    )
+    assert stored == row["NaptanCode"].strip()
+    body = client.get(f"/api/v1/transit/stops?q={row['NaptanCode'].strip().lower()}").get_json()
+    assert body["features"][0]["id"] == "naptan:" + row["ATCOCode"].strip()
+    assert body["features"][0]["properties"]["code"] == stored
