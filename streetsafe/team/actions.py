@@ -86,7 +86,7 @@ def list_actions(session: Session, scope: TeamScope) -> list[dict[str, Any]]:
 def impact(
     session: Session, scope: TeamScope, action_id: int, today: date, weeks: int = 12
 ) -> dict[str, Any]:
-    """Reports per week inside the action's place for `weeks` weeks before and after it started."""
+    """Reports per week in the action's place within the team's own area, before and after."""
     action = session.get(TeamAction, action_id)
     if action is None or action.team_id != scope.team_id:
         raise NotFound("no such action for this team", "action_id")
@@ -97,8 +97,12 @@ def impact(
             """
             SELECT floor(((r.occurred_at AT TIME ZONE :tz)::date - :started) / 7.0)::int AS week,
                    count(*) AS n
-            FROM reports r JOIN team_actions a ON a.id = :action
-            WHERE ST_Covers(a.geom, r.geom)
+            FROM reports r,
+                 (SELECT ST_Intersection(a.geom, ST_Union(n.geom)) AS geom
+                  FROM team_actions a, neighbourhoods n
+                  WHERE a.id = :action AND n.id = ANY(:ids)
+                  GROUP BY a.geom) AS place
+            WHERE ST_Covers(place.geom, r.geom)
               AND (r.occurred_at AT TIME ZONE :tz)::date >= :start
               AND (r.occurred_at AT TIME ZONE :tz)::date < :end
             GROUP BY week ORDER BY week
@@ -108,6 +112,7 @@ def impact(
             "tz": TIMEZONE,
             "started": action.started_on,
             "action": action_id,
+            "ids": list(scope.neighbourhood_ids),
             "start": start,
             "end": end,
         },
