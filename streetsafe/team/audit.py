@@ -67,6 +67,26 @@ def _filters(detail: dict[str, Any]) -> str:
     return f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items())})" if filters else ""
 
 
+def place_in_words(detail: dict[str, Any]) -> str:
+    """An action's place as the audit recorded it, in words."""
+    if isinstance(detail.get("lat"), int | float) and isinstance(detail.get("lon"), int | float):
+        return (
+            f"within {detail.get('radius_m', 0):g} m of "
+            f"lat {detail['lat']:.5f}, lon {detail['lon']:.5f}"
+        )
+    place = detail.get("place") or {}
+    if place.get("type") == "stop":
+        return f"within {place.get('radius_m', 0):g} m of stop {place.get('stop_id')}"
+    if place.get("type") == "segment":
+        return (
+            f"along route {place.get('route_id')} from stop {place.get('from_stop_id')} "
+            f"to stop {place.get('to_stop_id')}"
+        )
+    if place.get("type") == "polygon":
+        return "in an area drawn on the map"
+    return "in an unrecorded place"
+
+
 def describe(action: str, detail: dict[str, Any]) -> str:
     """One audit event in words."""
     detail = detail or {}
@@ -88,13 +108,17 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "reports":
         return f"downloaded individual reports as {fmt}{_filters(detail)}"
     if action == "action_created":
+        kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
         return (
-            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r} from "
-            f"{detail.get('started_on')}, within {detail.get('radius_m', 0):g} m of "
-            f"lat {detail.get('lat'):.5f}, lon {detail.get('lon'):.5f}"
-            if isinstance(detail.get("lat"), int | float)
-            else "recorded an action"
+            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
+            f"{detail.get('started_on')}, {place_in_words(detail)}"
         )
+    if action == "action_updated":
+        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or "nothing"
+        return f"changed action {detail.get('action_id')} ({changed})"
+    if action == "action_deleted":
+        title = (detail.get("was") or {}).get("title", "")
+        return f"deleted action {detail.get('action_id')} {title!r}"
     if action == "action_impact":
         return f"viewed the effect of action {detail.get('action_id')}"
     if action == "moderation_queue":
