@@ -80,7 +80,7 @@ def wdq(response: Series, buffer: Series, control: Series) -> tuple[float | None
     if success >= 0:
         return None, "the place did not fall relative to the comparison area"
     displacement = buffer.after / control.after - buffer.before / control.before
-    return round(displacement / success, 4), None
+    return round(displacement / success, 4) + 0.0, None  # + 0.0: never -0.0
 
 
 def _design(areas: dict[str, Series]) -> tuple[np.ndarray, np.ndarray, list[str]]:
