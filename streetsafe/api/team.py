@@ -192,7 +192,7 @@ def _format() -> str:
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
-    note(format=fmt)
+    note(format=fmt, download="format" in request.args)  # without one: the dashboard's view
     return fmt
 
 

@@ -8,6 +8,7 @@ download's format, an action's place and radius, a moderation decision). Refused
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,33 @@ def _filters(detail: dict[str, Any]) -> str:
     return f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items())})" if filters else ""
 
 
+_REQUESTS: tuple[tuple[str, str, str], ...] = (
+    (r"/api/v1/team/actions/(\d+)/impact", "", "the effect of action {0}"),
+    (r"/api/v1/team/actions/(\d+)", "PATCH", "a change to action {0}"),
+    (r"/api/v1/team/actions/(\d+)", "DELETE", "deleting action {0}"),
+    (r"/api/v1/team/actions", "POST", "recording an action"),
+    (r"/api/v1/team/actions", "", "the list of actions"),
+    (r"/api/v1/team/hotspots/([\w-]+)", "", "hotspot {0}"),
+    (r"/api/v1/team/moderation/(.+)", "", "a decision on the description of report {0}"),
+    (r"/api/v1/team/moderation", "", "the moderation queue"),
+    (r"/api/v1/team/me", "", "who is signed in"),
+    (r"/api/v1/team/reports", "", "individual reports"),
+    (r"/api/v1/team/neighbourhoods", "", "the neighbourhood outlines"),
+    (r"/api/v1/team/audit", "", "the audit trail"),
+    (r"/api/v1/team/insights", "", "insights"),
+    (r"/team/?", "", "the dashboard"),
+)
+
+
+def requested(method: str, path: str) -> str:
+    """What a request asked for, in words (its method and path when nothing matches)."""
+    for pattern, verb, words in _REQUESTS:
+        match = re.fullmatch(pattern, path)
+        if match and verb in ("", method):
+            return words.format(*match.groups())
+    return f"{method} {path}".strip()
+
+
 def place_in_words(detail: dict[str, Any]) -> str:
     """An action's place as the audit recorded it, in words."""
     if isinstance(detail.get("lat"), int | float) and isinstance(detail.get("lon"), int | float):
@@ -99,13 +127,17 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"failed sign-in with a wrong, unknown or revoked token ({detail.get('via', '?')})"
     if action == "refused":
         reason = f": {detail['reason']}" if detail.get("reason") else ""
-        where = f"{detail.get('method', '')} {detail.get('path', '')}".strip()
-        return f"refused ({detail.get('status')}) {where}{reason}"
+        what = requested(detail.get("method", ""), detail.get("path", ""))
+        return f"refused access to {what} ({detail.get('status')}){reason}"
     if action == "insights":
         return f"viewed insights{_filters(detail)}"
     if action == "hotspots":
+        if detail.get("download") is False:
+            return f"viewed hotspot {detail.get('layer', '?')} on the map{_filters(detail)}"
         return f"downloaded hotspot {detail.get('layer', '?')} as {fmt}{_filters(detail)}"
     if action == "reports":
+        if detail.get("download") is False:
+            return f"viewed the latest individual reports{_filters(detail)}"
         return f"downloaded individual reports as {fmt}{_filters(detail)}"
     if action == "action_created":
         kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""

@@ -2,7 +2,7 @@
 "use strict";
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
-const state = { map: null, layers: null, charts: {}, clicked: null };
+const state = { map: null, layers: null, charts: {}, clicked: null, categoryLabels: {} };
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -71,6 +71,15 @@ function colourFor(count, max) {
   return shades[Math.min(shades.length - 1, Math.floor(share * shades.length))];
 }
 
+// The route-segments layer names its route and stops `route`, `from_stop` and `to_stop`.
+function segmentName(p) {
+  return `${p.route ? `route ${p.route}` : "route"}: ${p.from_stop} → ${p.to_stop}`;
+}
+
+function categoryLabel(id) {
+  return state.categoryLabels[id] || id.replaceAll("_", " ");
+}
+
 function drawLayers(cells, stops, segments, areas) {
   state.layers.clearLayers();
   const outline = L.geoJSON(areas, { style: { color: "#1d3557", weight: 2, fill: false } });
@@ -89,7 +98,7 @@ function drawLayers(cells, stops, segments, areas) {
   L.geoJSON(segments, {
     style: { color: "#264653", weight: 5, opacity: 0.8 },
     onEachFeature: (f, layer) => layer.bindTooltip(textTip(
-      `${f.properties.route_short_name || ""} ${f.properties.from_name} → ${f.properties.to_name}: ${f.properties.count}`)),
+      `${segmentName(f.properties)}: ${f.properties.count}`)),
   }).addTo(state.layers);
   L.geoJSON(stops, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 6, color: "#2a9d8f", weight: 2 }),
@@ -102,7 +111,7 @@ function drawRanked(stops, segments) {
   const rows = [
     ...stops.features.map((f) => [f.properties.name, "stop", f.properties.count]),
     ...segments.features.map((f) => [
-      `${f.properties.route_short_name || "route"}: ${f.properties.from_name} → ${f.properties.to_name}`,
+      segmentName(f.properties),
       "route segment", f.properties.count]),
   ].sort((a, b) => b[2] - a[2]).slice(0, 15);
   const body = document.querySelector("#ranked tbody");
@@ -217,7 +226,7 @@ function drawReports(reports) {
     const item = el("li");
     const where = p.stop_name || (p.route_short_name ? `route ${p.route_short_name}` : p.neighbourhood);
     item.append(el("p", `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${p.context.replace("_", " ")} · ${where}`, { class: "meta" }));
-    item.append(el("p", p.categories.map((c) => c.replaceAll("_", " ")).join(", ")));
+    item.append(el("p", p.categories.map(categoryLabel).join(", ")));
     if (p.description) item.append(el("blockquote", p.description));
     return item;
   }));
@@ -254,7 +263,7 @@ async function loadAll() {
     drawInsights(insight.summary);
     drawChart("trend", "line", insight.trend.map((w) => w.week), insight.trend.map((w) => w.count), "Reports");
     const categories = Object.entries(insight.categories);
-    drawChart("categories", "bar", categories.map(([c]) => c.replaceAll("_", " ")), categories.map(([, n]) => n), "Reports");
+    drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), "Reports");
     drawDownloads(params);
     say(`${cells.features.length} hexagons, ${stops.features.length} stops, ${segments.features.length} segments.`);
   } catch (error) {
@@ -267,7 +276,16 @@ async function loadAll() {
 async function loadCategories() {
   const categories = await api("/api/v1/categories").catch(() => []);
   const select = document.getElementById("category-filter");
-  select.replaceChildren(...categories.map((c) => el("option", `${c.group}: ${c.label}`, { value: c.id })));
+  const groups = new Map();
+  for (const c of categories) {
+    state.categoryLabels[c.id] = c.label;
+    if (!groups.has(c.group)) {
+      const name = c.group.charAt(0).toUpperCase() + c.group.slice(1);
+      groups.set(c.group, el("optgroup", null, { label: name }));
+    }
+    groups.get(c.group).append(el("option", c.label, { value: c.id }));
+  }
+  select.replaceChildren(...groups.values());
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
