@@ -63,6 +63,7 @@ class ImpactQuery(_Strict):
     weeks: int = Field(12, ge=2, le=52)
     buffer_m: float | None = Field(None, gt=0, le=5000, allow_inf_nan=False)
     control: str = Field("auto", min_length=1, max_length=64)
+    format: str = Field("json", pattern="^(json|csv)$")
 
 
 class ModerationQuery(_Strict):
@@ -148,11 +149,16 @@ def delete_action(scope: TeamScope, action_id: int) -> ResponseReturnValue:
 def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     """The action's response, buffer and control series, WDD, WDQ, rate ratio and verdict."""
     query = parse_query(ImpactQuery, request.args)
-    note(action_id=action_id)
+    note(action_id=action_id, format=query.format)
     result = impact.impact(
         db_session(), scope, action_id, None, query.weeks, query.buffer_m, query.control
     )
-    return jsonify(result)
+    if query.format == "json":
+        return jsonify(result)
+    response = Response(impact.impact_to_csv(result), mimetype="text/csv")
+    name = f"streetsafe-action-{action_id}-evaluation.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/moderation")

@@ -152,6 +152,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         title = (detail.get("was") or {}).get("title", "")
         return f"deleted action {detail.get('action_id')} {title!r}"
     if action == "action_impact":
+        if detail.get("format") == "csv":
+            return f"downloaded the evaluation of action {detail.get('action_id')} as CSV"
         return f"viewed the effect of action {detail.get('action_id')}"
     if action == "moderation_queue":
         return f"read the moderation queue ({detail.get('status', 'pending')})"

@@ -15,6 +15,8 @@ Weeks are 7-day periods from the start date in the database's local time zone
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -224,3 +226,19 @@ def _legacy(series: Series) -> dict[str, Any]:
         "mean_before": round(sum(before) / len(before), 2) if before else None,
         "mean_after": round(sum(after) / len(after), 2) if after else None,
     }
+
+
+def impact_to_csv(result: dict[str, Any]) -> str:
+    """The evaluation's weekly series as CSV: one row a week, the three areas as columns."""
+    started = date.fromisoformat(result["action"]["started_on"])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["week", "week_starts_on", "period", "response", "buffer", "control"])
+    for period in ("before", "after"):
+        series = [result[area][f"weekly_{period}"] for area in ("response", "buffer", "control")]
+        first = -len(series[0]) if period == "before" else 0
+        for i, counts in enumerate(zip(*series, strict=True)):
+            week = first + i
+            starts = (started + timedelta(weeks=week)).isoformat()
+            writer.writerow([week, starts, period, *counts])
+    return out.getvalue()

@@ -279,3 +279,28 @@ def test_a_bad_impact_query_is_400_naming_the_parameter(
         f"/api/v1/team/actions/{action_id}/impact?{query}", headers=bearer(area.token)
     )
     assert response.status_code == 400 and response.get_json()["field"] == field
+
+
+def test_the_evaluation_downloads_as_csv_week_by_week(client, db_session, area) -> None:
+    r, b, c = draws(41, 12, 6), draws(42, 5, 5), draws(43, 14, 14)
+    for point, weekly in ((CENTRE, r), (RING, b), (CONTROL, c)):
+        seed(db_session, area.started, point, weekly)
+    action_id = evaluate(client, db_session, area)["action"]["id"]
+    download = client.get(
+        f"/api/v1/team/actions/{action_id}/impact?weeks={WEEKS}&format=csv",
+        headers=bearer(area.token),
+    )
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert "attachment" in download.headers["Content-Disposition"]
+    lines = download.get_data(as_text=True).splitlines()
+    assert lines[0] == "week,week_starts_on,period,response,buffer,control"
+    rows = [line.split(",") for line in lines[1:]]
+    assert [int(row[0]) for row in rows] == list(range(-WEEKS, WEEKS))
+    assert rows[WEEKS][1] == area.started.isoformat()
+    assert [int(row[3]) for row in rows] == r
+    assert [int(row[4]) for row in rows] == b
+    assert [int(row[5]) for row in rows] == c
+    trail = client.get("/api/v1/team/audit", headers=bearer(area.token)).get_json()["events"]
+    assert f"downloaded the evaluation of action {action_id} as CSV" in [
+        event["summary"] for event in trail
+    ]
