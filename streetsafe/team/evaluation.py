@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import statsmodels.api as sm
 from scipy.stats import norm
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 OVERDISPERSION_LIMIT = 1.5
 MIN_REPORTS = 10
@@ -100,7 +101,10 @@ def _design(areas: dict[str, Series]) -> tuple[np.ndarray, np.ndarray, list[str]
 def fit_counts(areas: dict[str, Series]) -> tuple[Any, str]:
     """Poisson GLM of the weekly counts, or NB2 when Pearson chi2/df > 1.5; (result, model)."""
     y, x, _ = _design(areas)
-    poisson = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+    with warnings.catch_warnings():
+        # Weeks with identical counts fit exactly; the estimates stay finite and right.
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        poisson = sm.GLM(y, x, family=sm.families.Poisson()).fit()
     if poisson.df_resid <= 0 or poisson.pearson_chi2 / poisson.df_resid <= OVERDISPERSION_LIMIT:
         return poisson, "poisson"
     with warnings.catch_warnings():
