@@ -5,9 +5,11 @@ Only the team's own neighbourhoods count: every report is first kept only if the
 the team's neighbourhood geometries covers it, then classed by PostGIS as response (the
 action's polygon covers it), buffer (the polygon widened by `buffer_m` covers it) or outside.
 
-`control=auto` picks, among H3 cells (resolution 9) of the team's reports outside response
-and buffer, the cells whose pre-period counts are closest to the response's, adding them in
-that order until their pre-period total reaches the response's (at least one cell).
+`control=auto` takes the H3 cells (resolution 9) of the team's reports outside response and
+buffer nearest the place first (by the cells' centres), adding them until their pre-period
+total reaches the response's (at least one cell): a control of similar pre-period volume,
+chosen by distance rather than by its own counts, so its noise does not pick it (choosing
+cells by how close their counts are to the response's picks lucky highs, which then fall).
 `control=CODE` is one of the team's neighbourhoods, outside response and buffer.
 Weeks are 7-day periods from the start date in the database's local time zone
 (hotspot_timezone()); the after period counts complete weeks only.
@@ -38,7 +40,7 @@ CONTROL_RES = 9
 _CLASSED = sa.text(
     """
     WITH team AS (SELECT ST_Union(geom) AS geom FROM neighbourhoods WHERE id = ANY(:ids)),
-    place AS (
+    place AS MATERIALIZED (  -- once, not once a report (inlined, the buffer is per row)
         SELECT a.geom AS inner_geom,
                ST_Buffer(a.geom::geography, :buffer_m)::geometry AS outer_geom
         FROM team_actions a WHERE a.id = :action
@@ -121,7 +123,7 @@ def impact(
     response_weeks, buffer_weeks, control_weeks, cells = _split(rows, control_id is not None)
     response, around = window.series(response_weeks), window.series(buffer_weeks)
     if control_id is None:
-        cells = _closest_cells(cells, response.before)
+        cells = _nearest_cells(cells, response.before, _centre(session, action.id))
         control_weeks = _sum_weeks(cells.values())
     compared = window.series(control_weeks)
     return {
@@ -187,18 +189,32 @@ def _split(rows: list, by_code: bool) -> tuple[dict, dict, dict, dict[int, dict[
     return response, ring, coded, cells
 
 
-def _closest_cells(cells: dict[int, dict[int, int]], target: int) -> dict[int, dict[int, int]]:
-    """Cells by closeness of their pre-period count to `target`, until their total reaches it."""
-    before = {
-        cell: sum(n for week, n in weeks.items() if week < 0) for cell, weeks in cells.items()
-    }
+def _centre(session: Session, action_id: int) -> tuple[float, float]:
+    """The place's centroid as (lat, lng), H3's order."""
+    return session.execute(
+        sa.text(
+            "SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(geom) AS c FROM team_actions "
+            "WHERE id = :id) AS p"
+        ),
+        {"id": action_id},
+    ).one()
+
+
+def _nearest_cells(
+    cells: dict[int, dict[int, int]], target: int, centre: tuple[float, float]
+) -> dict[int, dict[int, int]]:
+    """Cells nearest `centre` first, until their pre-period total reaches `target`."""
+
+    def distance(cell: int) -> tuple[float, int]:
+        return h3.great_circle_distance(h3.cell_to_latlng(h3.int_to_str(cell)), centre), cell
+
     chosen: dict[int, dict[int, int]] = {}
     total = 0
-    for cell in sorted(before, key=lambda c: (abs(before[c] - target), c)):
+    for cell in sorted(cells, key=distance):
         if chosen and total >= target:
             break
         chosen[cell] = cells[cell]
-        total += before[cell]
+        total += sum(n for week, n in cells[cell].items() if week < 0)
     return chosen
 
 

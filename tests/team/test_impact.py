@@ -1,8 +1,8 @@
 """Impact as analysts measure it, each figure checked against an independent computation.
 
 Reports are seeded week by week into a team's own area: at the action's centre (response),
-220 m east of it (buffer: 150-300 m), and at two control points over 500 m away whose
-pre-period volumes differ, so `control=auto` must pick the one closer to the response's.
+220 m east of it (buffer: 150-300 m), and at two control points 410 m and 715 m away:
+`control=auto` takes the nearer, whose pre-period volume already reaches the response's.
 The test then recomputes WDD and WDQ from the formulas written out here, and the rate ratio
 with statsmodels' formula interface on the same counts.
 """
@@ -33,8 +33,8 @@ from .conftest import bearer
 WEEKS = 6
 CENTRE = Point(-0.29, 53.745)
 RING = Point(-0.28666, 53.745)  # 220 m east
-CONTROL = Point(-0.297, 53.742)  # about 570 m south-west
-BUSY = Point(-0.283, 53.7485)  # about 590 m north-east, three times as busy
+CONTROL = Point(-0.2945, 53.7425)  # about 410 m south-west
+BUSY = Point(-0.2815, 53.749)  # about 715 m north-east, three times as busy
 ELSEWHERE = Point(-0.27, 53.745)  # in the team's second neighbourhood, HUL-E2
 
 

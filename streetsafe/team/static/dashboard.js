@@ -406,7 +406,12 @@ async function loadModeration() {
     for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
       const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
       button.addEventListener("click", async () => {
-        await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
+        try {
+          await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
+        } catch (error) {
+          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          return;
+        }
         li.replaceChildren(el("p", `${label}d.`));
         if (decision === "approve") loadAll();
       });
@@ -469,9 +474,11 @@ async function loadAll() {
     drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), "Reports");
     drawDownloads(params);
     say(`${cells.features.length} hexagons, ${stops.features.length} stops, ${segments.features.length} segments.`);
+    document.getElementById("filter-error").textContent = "";
   } catch (error) {
     if (load !== latestLoad) return;
-    say(`Could not load: ${error.message}`);
+    say("Could not load: see the filters above.");
+    document.getElementById("filter-error").textContent = `Could not load: ${error.message}`;
   }
   await Promise.all([loadActions(), loadModeration(), loadAudit()]).catch((error) => say(error.message));
 }
