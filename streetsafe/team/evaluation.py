@@ -189,6 +189,11 @@ def verdict(
 ) -> str:
     """One plain sentence a sergeant can repeat."""
     if not enough_data(response, control):
+        if response.before >= MIN_REPORTS and response.weekly_after:
+            return (
+                f"Too few reports in the comparison area to tell: at least {MIN_REPORTS} are "
+                "needed there before and after (try a narrower buffer or another control)."
+            )
         return f"Too few reports to tell: at least {MIN_REPORTS} are needed before and after."
     if main is None:
         return (

@@ -304,3 +304,11 @@ def test_the_evaluation_downloads_as_csv_week_by_week(client, db_session, area) 
     assert f"downloaded the evaluation of action {action_id} as CSV" in [
         event["summary"] for event in trail
     ]
+
+
+def test_an_empty_comparison_area_is_named_as_the_reason(client, db_session, area) -> None:
+    seed(db_session, area.started, CENTRE, draws(51, 12, 6))
+    result = evaluate(client, db_session, area)
+    assert result["control"]["before"] == result["control"]["after"] == 0
+    assert result["did"] is None and result["did_reason"]
+    assert result["verdict"].startswith("Too few reports in the comparison area to tell")
