@@ -115,6 +115,27 @@ def place_in_words(detail: dict[str, Any]) -> str:
     return "in an unrecorded place"
 
 
+def _describe_action(action: str, detail: dict[str, Any]) -> str:
+    """An action's creation, change, deletion or evaluation in words."""
+    if action == "action_created":
+        kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
+        return (
+            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
+            f"{detail.get('started_on')}, {place_in_words(detail)}"
+        )
+    if action == "action_updated":
+        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or "nothing"
+        return f"changed action {detail.get('action_id')} ({changed})"
+    if action == "action_deleted":
+        title = (detail.get("was") or {}).get("title", "")
+        return f"deleted action {detail.get('action_id')} {title!r}"
+    if action == "action_impact":
+        if detail.get("format") == "csv":
+            return f"downloaded the evaluation of action {detail.get('action_id')} as CSV"
+        return f"viewed the effect of action {detail.get('action_id')}"
+    return action.replace("_", " ")
+
+
 def describe(action: str, detail: dict[str, Any]) -> str:
     """One audit event in words."""
     detail = detail or {}
@@ -139,22 +160,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         if detail.get("download") is False:
             return f"viewed the latest individual reports{_filters(detail)}"
         return f"downloaded individual reports as {fmt}{_filters(detail)}"
-    if action == "action_created":
-        kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
-        return (
-            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
-            f"{detail.get('started_on')}, {place_in_words(detail)}"
-        )
-    if action == "action_updated":
-        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or "nothing"
-        return f"changed action {detail.get('action_id')} ({changed})"
-    if action == "action_deleted":
-        title = (detail.get("was") or {}).get("title", "")
-        return f"deleted action {detail.get('action_id')} {title!r}"
-    if action == "action_impact":
-        if detail.get("format") == "csv":
-            return f"downloaded the evaluation of action {detail.get('action_id')} as CSV"
-        return f"viewed the effect of action {detail.get('action_id')}"
+    if action.startswith("action_"):
+        return _describe_action(action, detail)
     if action == "moderation_queue":
         return f"read the moderation queue ({detail.get('status', 'pending')})"
     if action == "moderation_decision":
