@@ -274,9 +274,25 @@ class TeamAction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(sa.Text)
+    # One of streetsafe.team.actions.ACTION_KINDS (migration 0020).
+    kind: Mapped[str] = mapped_column(sa.Text, server_default="other")
     started_on: Mapped[date] = mapped_column(sa.Date)
+    ended_on: Mapped[date | None] = mapped_column(sa.Date)
+    dosage_amount: Mapped[float | None] = mapped_column(sa.Float)
+    dosage_unit: Mapped[str | None] = mapped_column(sa.Text)
+    # How the place was given: circle, polygon, stop or segment; place_ref keeps the stop or
+    # the route and its two stops; radius_m is the default buffer width (NULL: from the area).
+    place_kind: Mapped[str] = mapped_column(sa.Text, server_default="circle")
+    place_ref: Mapped[dict | None] = mapped_column(JSONB)
+    radius_m: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
     geom = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=False), nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "ended_on IS NULL OR ended_on >= started_on", name="ended_after_started"
+        ),
+    )
 
 
 class AuditEvent(Base):

@@ -83,12 +83,6 @@ def _walk(node: object):
         yield from _walk(child)
 
 
-@pytest.mark.xfail(
-    reason="team/insights.py and team/actions.py still spell Europe/London (their rewrite for "
-    "issue 20 is another helper's): SQL should use vocabulary.TIME_ZONE_SQL "
-    "(hotspot_timezone()), Python vocabulary.local_time_zone(connection)",
-    strict=False,
-)
 def test_the_time_zone_is_spelled_only_in_the_vocabulary() -> None:
     spelled = [
         str(path.relative_to(PACKAGE))

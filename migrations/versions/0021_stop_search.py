@@ -8,7 +8,7 @@ codes need none: they are the tail of the unique public id. Words inside names a
 only near a point, through the stops' spatial index (search.py says why).
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

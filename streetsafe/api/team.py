@@ -15,7 +15,8 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import InvalidRequest
 from ..hotspots.formats import FORMATS
-from ..team import actions, areas, audit, insights, layers, moderation
+from ..team import actions, areas, audit, impact, insights, layers, moderation
+from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
 from ..team.service import TeamScope
 from ..validation import IsoDate
@@ -58,12 +59,11 @@ class InsightsQuery(_Strict):
     days: int = Field(28, ge=7, le=366)
 
 
-class ActionIn(_Strict):
-    title: str = Field(min_length=3, max_length=200)
-    started_on: IsoDate
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    radius_m: float = Field(200, gt=0, le=5000, allow_inf_nan=False)
+class ImpactQuery(_Strict):
+    weeks: int = Field(12, ge=2, le=52)
+    buffer_m: float | None = Field(None, gt=0, le=5000, allow_inf_nan=False)
+    control: str = Field("auto", min_length=1, max_length=64)
+    format: str = Field("json", pattern="^(json|csv)$")
 
 
 class ModerationQuery(_Strict):
@@ -87,8 +87,8 @@ def get_insights(scope: TeamScope) -> ResponseReturnValue:
     """Period summary, 52-week trend and category breakdown for the team's area."""
     query = parse_query(InsightsQuery, request.args)
     ids = scope.ids_for(query.neighbourhood)
-    until = query.until or date.today()
     session = db_session()
+    until = query.until or insights.local_today(session)
     summary = insights.period_summary(session, ids, until, query.days)
     since = date.fromisoformat(summary["period"]["from"])
     return jsonify(
@@ -108,28 +108,57 @@ def get_actions(scope: TeamScope) -> ResponseReturnValue:
 @bp.post("/actions")
 @audited("action_created")
 def post_action(scope: TeamScope) -> ResponseReturnValue:
-    """Record an action in a place from a date."""
+    """Record an action: its kind, dates, dosage and place."""
     body = parse_json(ActionIn, request.get_json(silent=True))
-    action_id = actions.record_action(
-        db_session(), scope, body.title, body.started_on, body.lon, body.lat, body.radius_m
-    )
-    note(
-        action_id=action_id,
-        title=body.title,
-        started_on=body.started_on.isoformat(),
-        lon=body.lon,
-        lat=body.lat,
-        radius_m=body.radius_m,
-    )
-    return jsonify(id=action_id), 201
+    action = actions.record_action(db_session(), scope, body)
+    facts = body.model_dump(mode="json", include={"kind", "started_on", "ended_on", "dosage"})
+    note(action_id=action.id, title=action.title, **_place_note(body), **facts)
+    return jsonify(id=action.id), 201
+
+
+def _place_note(body: ActionIn) -> dict[str, Any]:
+    """The place for the audit: the older body's lon, lat and radius, or the place given."""
+    place = body.the_place().model_dump(mode="json")
+    if place["type"] == "circle":
+        return {"lon": place["lon"], "lat": place["lat"], "radius_m": place["radius_m"]}
+    return {"place": place}
+
+
+@bp.patch("/actions/<int:action_id>")
+@audited("action_updated")
+def patch_action(scope: TeamScope, action_id: int) -> ResponseReturnValue:
+    """Change some fields of one of the team's actions."""
+    patch = parse_json(ActionPatch, request.get_json(silent=True))
+    was = actions.update_action(db_session(), scope, action_id, patch)
+    note(action_id=action_id, was=was,
+         changed=patch.model_dump(mode="json", include=patch.model_fields_set))  # fmt: skip
+    return jsonify(id=action_id)
+
+
+@bp.delete("/actions/<int:action_id>")
+@audited("action_deleted")
+def delete_action(scope: TeamScope, action_id: int) -> ResponseReturnValue:
+    """Delete one of the team's actions."""
+    was = actions.delete_action(db_session(), scope, action_id)
+    note(action_id=action_id, was=was)
+    return "", 204
 
 
 @bp.get("/actions/<int:action_id>/impact")
 @audited("action_impact")
 def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
-    """Reports per week before and after the action, inside its place."""
-    note(action_id=action_id)
-    return jsonify(actions.impact(db_session(), scope, action_id, date.today()))
+    """The action's response, buffer and control series, WDD, WDQ, rate ratio and verdict."""
+    query = parse_query(ImpactQuery, request.args)
+    note(action_id=action_id, format=query.format)
+    result = impact.impact(
+        db_session(), scope, action_id, None, query.weeks, query.buffer_m, query.control
+    )
+    if query.format == "json":
+        return jsonify(result)
+    response = Response(impact.impact_to_csv(result), mimetype="text/csv")
+    name = f"streetsafe-action-{action_id}-evaluation.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/moderation")
@@ -169,7 +198,7 @@ def _format() -> str:
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
-    note(format=fmt)
+    note(format=fmt, download="format" in request.args)  # without one: the dashboard's view
     return fmt
 
 

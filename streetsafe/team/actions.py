@@ -1,8 +1,8 @@
-"""Benefits tracking: a team records an action in a place from a date, then sees before/after."""
+"""Benefits tracking: a team records what it did (kind, dates, dosage) in a place, edits it,
+deletes it. The evaluation of an action is in impact.py."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,120 +10,109 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, Unprocessable
 from ..models import TeamAction
+from .action_schema import ActionIn, ActionPatch
+from .places import Place, check_in_area, resolve_place
 from .service import TeamScope
 
-TIMEZONE = "Europe/London"
 
-
-def record_action(
-    session: Session,
-    scope: TeamScope,
-    title: str,
-    started_on: date,
-    lon: float,
-    lat: float,
-    radius_m: float,
-) -> int:
-    """Store an action as a circle of `radius_m` around (lon, lat) touching the team's area."""
-    inside = session.scalar(
-        sa.text(
-            "SELECT EXISTS (SELECT 1 FROM neighbourhoods WHERE id = ANY(:ids) AND "
-            "ST_DWithin(geom::geography, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r))"
-        ),
-        {"ids": list(scope.neighbourhood_ids), "lon": lon, "lat": lat, "r": radius_m},
-    )
-    if not inside:
-        raise Unprocessable("the place is outside this team's neighbourhoods", "location")
+def record_action(session: Session, scope: TeamScope, body: ActionIn) -> TeamAction:
+    """Store a new action whose place touches the team's area (else 422 naming the place)."""
+    place = resolve_place(session, body.the_place())
+    check_in_area(session, scope, place.ewkt, "place" if body.place else "location")
     action = TeamAction(
         team_id=scope.team_id,
-        title=title,
-        started_on=started_on,
-        geom=sa.func.ST_Buffer(
-            sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326).cast(_geography()), radius_m
-        ).cast(_geometry()),
+        title=body.the_title(),
+        kind=body.kind,
+        started_on=body.started_on,
+        ended_on=body.ended_on,
+        dosage_amount=body.dosage.amount if body.dosage else None,
+        dosage_unit=body.dosage.unit if body.dosage else None,
     )
+    _set_place(action, place)
     session.add(action)
     session.flush()
-    return action.id
+    return action
 
 
-def _geography() -> Any:
-    from geoalchemy2 import Geography
+def _set_place(action: TeamAction, place: Place) -> None:
+    action.geom = sa.func.ST_GeomFromEWKT(place.ewkt)
+    action.place_kind = place.kind
+    action.place_ref = place.ref
+    action.radius_m = place.radius_m
 
-    return Geography(srid=4326)
+
+def own_action(session: Session, scope: TeamScope, action_id: int) -> TeamAction:
+    """The team's action `action_id`; 404 for another team's or a missing one."""
+    action = session.get(TeamAction, action_id)
+    if action is None or action.team_id != scope.team_id:
+        raise NotFound("no such action for this team", "action_id")
+    return action
 
 
-def _geometry() -> Any:
-    from geoalchemy2 import Geometry
+def update_action(
+    session: Session, scope: TeamScope, action_id: int, patch: ActionPatch
+) -> dict[str, Any]:
+    """Change the fields given; return them as they were before (for the audit)."""
+    action = own_action(session, scope, action_id)
+    given = patch.model_fields_set
+    was = {name: _plain(getattr(action, name)) for name in ("title", "kind", "started_on",
+                                                             "ended_on", "place_kind")}  # fmt: skip
+    for name in given & {"title", "kind", "started_on", "ended_on"}:
+        setattr(action, name, getattr(patch, name))
+    if "dosage" in given:
+        action.dosage_amount = patch.dosage.amount if patch.dosage else None
+        action.dosage_unit = patch.dosage.unit if patch.dosage else None
+    if action.ended_on is not None and action.ended_on < action.started_on:
+        raise Unprocessable("must be on or after started_on", "ended_on")
+    if patch.place is not None:
+        place = resolve_place(session, patch.place)
+        check_in_area(session, scope, place.ewkt, "place")
+        _set_place(action, place)
+    session.flush()
+    return was
 
-    return Geometry("POLYGON", srid=4326)
+
+def delete_action(session: Session, scope: TeamScope, action_id: int) -> dict[str, Any]:
+    """Delete the team's action; return what it was (for the audit)."""
+    action = own_action(session, scope, action_id)
+    was = {"title": action.title, "kind": action.kind, "started_on": _plain(action.started_on)}
+    session.delete(action)
+    session.flush()
+    return was
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def list_actions(session: Session, scope: TeamScope) -> list[dict[str, Any]]:
     """The team's actions, newest first, with their place as GeoJSON."""
     rows = session.execute(
-        sa.select(
-            TeamAction.id,
-            TeamAction.title,
-            TeamAction.started_on,
-            sa.func.ST_AsGeoJSON(TeamAction.geom, 6).label("geometry"),
-        )
+        sa.select(TeamAction, sa.func.ST_AsGeoJSON(TeamAction.geom, 6).label("geometry"))
         .where(TeamAction.team_id == scope.team_id)
         .order_by(TeamAction.started_on.desc(), TeamAction.id.desc())
     )
-    return [
-        {
-            "id": r.id,
-            "title": r.title,
-            "started_on": r.started_on.isoformat(),
-            "geometry": r.geometry,
-        }
-        for r in rows
-    ]
+    return [action_to_json(action, geometry) for action, geometry in rows]
 
 
-def impact(
-    session: Session, scope: TeamScope, action_id: int, today: date, weeks: int = 12
-) -> dict[str, Any]:
-    """Reports per week inside the action's place for `weeks` weeks before and after it started."""
-    action = session.get(TeamAction, action_id)
-    if action is None or action.team_id != scope.team_id:
-        raise NotFound("no such action for this team", "action_id")
-    start = action.started_on - timedelta(weeks=weeks)
-    end = min(action.started_on + timedelta(weeks=weeks), today + timedelta(days=1))  # exclusive
-    rows = session.execute(
-        sa.text(
-            """
-            SELECT floor(((r.occurred_at AT TIME ZONE :tz)::date - :started) / 7.0)::int AS week,
-                   count(*) AS n
-            FROM reports r JOIN team_actions a ON a.id = :action
-            WHERE ST_Covers(a.geom, r.geom)
-              AND (r.occurred_at AT TIME ZONE :tz)::date >= :start
-              AND (r.occurred_at AT TIME ZONE :tz)::date < :end
-            GROUP BY week ORDER BY week
-            """
-        ),
-        {
-            "tz": TIMEZONE,
-            "started": action.started_on,
-            "action": action_id,
-            "start": start,
-            "end": end,
-        },
+def action_to_json(action: TeamAction, geometry: str | None = None) -> dict[str, Any]:
+    """An action as the API shows it (`geometry` is GeoJSON text, kept as text)."""
+    dosage = (
+        {"amount": action.dosage_amount, "unit": action.dosage_unit}
+        if action.dosage_amount is not None
+        else None
     )
-    counts = dict(rows.all())
-    weeks_after = max(0, -(-(end - action.started_on).days // 7))  # the current week counts
-    before = [counts.get(w, 0) for w in range(-weeks, 0)]
-    after = [counts.get(w, 0) for w in range(0, weeks_after)]
     return {
-        "action": {
-            "id": action.id,
-            "title": action.title,
-            "started_on": action.started_on.isoformat(),
-        },
-        "weeks_before": before,
-        "weeks_after": after,
-        "mean_before": round(sum(before) / len(before), 2) if before else None,
-        "mean_after": round(sum(after) / len(after), 2) if after else None,
+        "id": action.id,
+        "title": action.title,
+        "kind": action.kind,
+        "started_on": action.started_on.isoformat(),
+        "ended_on": action.ended_on.isoformat() if action.ended_on else None,
+        "dosage": dosage,
+        "place": {
+            "kind": action.place_kind,
+            **(action.place_ref or {}),
+            "radius_m": action.radius_m,
+        },  # fmt: skip
+        "geometry": geometry,
     }

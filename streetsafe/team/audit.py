@@ -8,6 +8,7 @@ download's format, an action's place and radius, a moderation decision). Refused
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,74 @@ def _filters(detail: dict[str, Any]) -> str:
     return f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items())})" if filters else ""
 
 
+_REQUESTS: tuple[tuple[str, str, str], ...] = (
+    (r"/api/v1/team/actions/(\d+)/impact", "", "the effect of action {0}"),
+    (r"/api/v1/team/actions/(\d+)", "PATCH", "a change to action {0}"),
+    (r"/api/v1/team/actions/(\d+)", "DELETE", "deleting action {0}"),
+    (r"/api/v1/team/actions", "POST", "recording an action"),
+    (r"/api/v1/team/actions", "", "the list of actions"),
+    (r"/api/v1/team/hotspots/([\w-]+)", "", "hotspot {0}"),
+    (r"/api/v1/team/moderation/(.+)", "", "a decision on the description of report {0}"),
+    (r"/api/v1/team/moderation", "", "the moderation queue"),
+    (r"/api/v1/team/me", "", "who is signed in"),
+    (r"/api/v1/team/reports", "", "individual reports"),
+    (r"/api/v1/team/neighbourhoods", "", "the neighbourhood outlines"),
+    (r"/api/v1/team/audit", "", "the audit trail"),
+    (r"/api/v1/team/insights", "", "insights"),
+    (r"/team/?", "", "the dashboard"),
+)
+
+
+def requested(method: str, path: str) -> str:
+    """What a request asked for, in words (its method and path when nothing matches)."""
+    for pattern, verb, words in _REQUESTS:
+        match = re.fullmatch(pattern, path)
+        if match and verb in ("", method):
+            return words.format(*match.groups())
+    return f"{method} {path}".strip()
+
+
+def place_in_words(detail: dict[str, Any]) -> str:
+    """An action's place as the audit recorded it, in words."""
+    if isinstance(detail.get("lat"), int | float) and isinstance(detail.get("lon"), int | float):
+        return (
+            f"within {detail.get('radius_m', 0):g} m of "
+            f"lat {detail['lat']:.5f}, lon {detail['lon']:.5f}"
+        )
+    place = detail.get("place") or {}
+    if place.get("type") == "stop":
+        return f"within {place.get('radius_m', 0):g} m of stop {place.get('stop_id')}"
+    if place.get("type") == "segment":
+        return (
+            f"along route {place.get('route_id')} from stop {place.get('from_stop_id')} "
+            f"to stop {place.get('to_stop_id')}"
+        )
+    if place.get("type") == "polygon":
+        return "in an area drawn on the map"
+    return "in an unrecorded place"
+
+
+def _describe_action(action: str, detail: dict[str, Any]) -> str:
+    """An action's creation, change, deletion or evaluation in words."""
+    if action == "action_created":
+        kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
+        return (
+            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
+            f"{detail.get('started_on')}, {place_in_words(detail)}"
+        )
+    if action == "action_updated":
+        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or "nothing"
+        return f"changed action {detail.get('action_id')} ({changed})"
+    if action == "action_deleted":
+        title = (detail.get("was") or {}).get("title", "")
+        return f"deleted action {detail.get('action_id')} {title!r}"
+    if action == "action_impact":
+        if detail.get("format") == "csv":
+            return f"downloaded the evaluation of action {detail.get('action_id')} as CSV"
+        return f"viewed the effect of action {detail.get('action_id')}"
+    return action.replace("_", " ")
+
+
 def describe(action: str, detail: dict[str, Any]) -> str:
     """One audit event in words."""
     detail = detail or {}
@@ -79,24 +148,20 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"failed sign-in with a wrong, unknown or revoked token ({detail.get('via', '?')})"
     if action == "refused":
         reason = f": {detail['reason']}" if detail.get("reason") else ""
-        where = f"{detail.get('method', '')} {detail.get('path', '')}".strip()
-        return f"refused ({detail.get('status')}) {where}{reason}"
+        what = requested(detail.get("method", ""), detail.get("path", ""))
+        return f"refused access to {what} ({detail.get('status')}){reason}"
     if action == "insights":
         return f"viewed insights{_filters(detail)}"
     if action == "hotspots":
+        if detail.get("download") is False:
+            return f"viewed hotspot {detail.get('layer', '?')} on the map{_filters(detail)}"
         return f"downloaded hotspot {detail.get('layer', '?')} as {fmt}{_filters(detail)}"
     if action == "reports":
+        if detail.get("download") is False:
+            return f"viewed the latest individual reports{_filters(detail)}"
         return f"downloaded individual reports as {fmt}{_filters(detail)}"
-    if action == "action_created":
-        return (
-            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r} from "
-            f"{detail.get('started_on')}, within {detail.get('radius_m', 0):g} m of "
-            f"lat {detail.get('lat'):.5f}, lon {detail.get('lon'):.5f}"
-            if isinstance(detail.get("lat"), int | float)
-            else "recorded an action"
-        )
-    if action == "action_impact":
-        return f"viewed the effect of action {detail.get('action_id')}"
+    if action.startswith("action_"):
+        return _describe_action(action, detail)
     if action == "moderation_queue":
         return f"read the moderation queue ({detail.get('status', 'pending')})"
     if action == "moderation_decision":

@@ -12,7 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-TIMEZONE = "Europe/London"
+
+def local_today(session: Session) -> date:
+    """Today in the database's time zone (hotspot_timezone(), the one the layers use)."""
+    return session.scalar(sa.text("SELECT hotspot_local_day(now())"))
+
 
 _WEEKLY = sa.text(
     """
@@ -25,7 +29,7 @@ _WEEKLY = sa.text(
     SELECT weeks.week, count(r.id) AS n
     FROM weeks
     LEFT JOIN reports r
-      ON date_trunc('week', r.occurred_at AT TIME ZONE :tz)::date = weeks.week
+      ON date_trunc('week', r.occurred_at AT TIME ZONE hotspot_timezone())::date = weeks.week
      AND r.neighbourhood_id = ANY(:ids)
      AND (CAST(:area AS geometry) IS NULL OR ST_Covers(CAST(:area AS geometry), r.geom))
     GROUP BY weeks.week ORDER BY weeks.week
@@ -43,7 +47,7 @@ def weekly_trend(
     """Reports per ISO week (Monday start, local time) for `weeks` weeks ending with `until`'s."""
     rows = session.execute(
         _WEEKLY,
-        {"until": until, "weeks": weeks, "ids": list(ids), "tz": TIMEZONE, "area": area_wkb},
+        {"until": until, "weeks": weeks, "ids": list(ids), "area": area_wkb},
     )
     return [{"week": week.isoformat(), "count": n} for week, n in rows]
 
@@ -57,11 +61,11 @@ def category_breakdown(
             """
             SELECT c, count(*) FROM reports r, unnest(r.categories) AS c
             WHERE r.neighbourhood_id = ANY(:ids)
-              AND (r.occurred_at AT TIME ZONE :tz)::date BETWEEN :since AND :until
+              AND hotspot_local_day(r.occurred_at) BETWEEN :since AND :until
             GROUP BY c ORDER BY count(*) DESC, c
             """
         ),
-        {"ids": list(ids), "tz": TIMEZONE, "since": since, "until": until},
+        {"ids": list(ids), "since": since, "until": until},
     )
     return {category: n for category, n in rows}
 
@@ -72,7 +76,7 @@ def period_summary(
     """Volume against the previous period, the share involving transport, and peak hours."""
     since = until - timedelta(days=days - 1)
     before = since - timedelta(days=days)
-    params = {"ids": list(ids), "tz": TIMEZONE, "since": since, "until": until, "before": before}
+    params = {"ids": list(ids), "since": since, "until": until, "before": before}
     totals = session.execute(
         sa.text(
             """
@@ -81,7 +85,7 @@ def period_summary(
               count(*) FILTER (WHERE d >= :before AND d < :since) AS previous,
               count(*) FILTER (WHERE d BETWEEN :since AND :until
                                AND context IN ('at_stop', 'on_vehicle')) AS transport
-            FROM (SELECT (occurred_at AT TIME ZONE :tz)::date AS d, context
+            FROM (SELECT hotspot_local_day(occurred_at) AS d, context
                   FROM reports WHERE neighbourhood_id = ANY(:ids)
                     AND occurred_at >= CAST(:before AS date) - interval '1 day') AS r
             """
@@ -91,9 +95,9 @@ def period_summary(
     hours = session.execute(
         sa.text(
             """
-            SELECT extract(hour FROM occurred_at AT TIME ZONE :tz)::int AS h, count(*) AS n
+            SELECT hotspot_local_hour(occurred_at)::int AS h, count(*) AS n
             FROM reports WHERE neighbourhood_id = ANY(:ids)
-              AND (occurred_at AT TIME ZONE :tz)::date BETWEEN :since AND :until
+              AND hotspot_local_day(occurred_at) BETWEEN :since AND :until
             GROUP BY h ORDER BY n DESC, h LIMIT 3
             """
         ),

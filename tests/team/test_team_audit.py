@@ -108,7 +108,13 @@ def test_each_moderation_decision_is_recorded(client, world, db_session, decisio
             "gpkg",
             "downloaded hotspot cells as GeoPackage",
         ),
-        ("/api/v1/team/reports", "geojson", "downloaded individual reports as GeoJSON"),
+        (
+            "/api/v1/team/reports?format=geojson",
+            "geojson",
+            "downloaded individual reports as GeoJSON",
+        ),
+        ("/api/v1/team/reports", "geojson", "viewed the latest individual reports"),
+        ("/api/v1/team/hotspots/cells", "geojson", "viewed hotspot cells on the map"),
     ],
 )
 def test_each_download_records_its_format(client, world, db_session, path, fmt, words) -> None:
@@ -124,7 +130,7 @@ def test_the_trail_reads_in_words(client, world, db_session) -> None:
     trail = client.get("/api/v1/team/audit", headers=bearer(world.token_a)).get_json()["events"]
     summaries = [event["summary"] for event in trail]
     assert summaries[:2] == [
-        "refused (403) GET /api/v1/team/insights: neighbourhood 'HUL-B' is not one of this team's",
+        "refused access to insights (403): neighbourhood 'HUL-B' is not one of this team's",
         "viewed insights (filters: days=14)",
     ]
     every = events(db_session, since=None)

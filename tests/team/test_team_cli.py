@@ -90,5 +90,5 @@ def test_the_cli_prints_the_trail_in_words(cli_database) -> None:
     engine.dispose()
     result = run_streetsafe(cli_database, "audit")
     assert result.returncode == 0, result.stderr
-    assert "(no team)\trefused (401) GET /api/v1/team/me" in result.stdout
+    assert "(no team)\trefused access to who is signed in (401)" in result.stdout
 

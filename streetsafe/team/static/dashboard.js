@@ -2,7 +2,7 @@
 "use strict";
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
-const state = { map: null, layers: null, charts: {}, clicked: null };
+const state = { map: null, layers: null, charts: {}, clicked: null, corners: [], categoryLabels: {} };
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -59,9 +59,16 @@ function initMap() {
     }).addTo(state.map);
   }
   state.layers = L.layerGroup().addTo(state.map);
+  state.actionLayer = L.layerGroup().addTo(state.map);
+  state.draftLayer = L.layerGroup().addTo(state.map);
   state.map.on("click", (event) => {
-    state.clicked = event.latlng;
-    say(`Action place set to ${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`);
+    if (placeKind() === "polygon") {
+      state.corners.push(event.latlng);
+    } else {
+      state.clicked = event.latlng;
+      say(`Action place set to ${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`);
+    }
+    drawDraft();
   });
 }
 
@@ -69,6 +76,15 @@ function colourFor(count, max) {
   const share = max ? count / max : 0;
   const shades = ["#fde0c5", "#facba6", "#f8b58b", "#f59e72", "#f2855d", "#ef6a4c", "#eb4a40"];
   return shades[Math.min(shades.length - 1, Math.floor(share * shades.length))];
+}
+
+// The route-segments layer names its route and stops `route`, `from_stop` and `to_stop`.
+function segmentName(p) {
+  return `${p.route ? `route ${p.route}` : "route"}: ${p.from_stop} → ${p.to_stop}`;
+}
+
+function categoryLabel(id) {
+  return state.categoryLabels[id] || id.replaceAll("_", " ");
 }
 
 function drawLayers(cells, stops, segments, areas) {
@@ -89,7 +105,7 @@ function drawLayers(cells, stops, segments, areas) {
   L.geoJSON(segments, {
     style: { color: "#264653", weight: 5, opacity: 0.8 },
     onEachFeature: (f, layer) => layer.bindTooltip(textTip(
-      `${f.properties.route_short_name || ""} ${f.properties.from_name} → ${f.properties.to_name}: ${f.properties.count}`)),
+      `${segmentName(f.properties)}: ${f.properties.count}`)),
   }).addTo(state.layers);
   L.geoJSON(stops, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 6, color: "#2a9d8f", weight: 2 }),
@@ -102,7 +118,7 @@ function drawRanked(stops, segments) {
   const rows = [
     ...stops.features.map((f) => [f.properties.name, "stop", f.properties.count]),
     ...segments.features.map((f) => [
-      `${f.properties.route_short_name || "route"}: ${f.properties.from_name} → ${f.properties.to_name}`,
+      segmentName(f.properties),
       "route segment", f.properties.count]),
   ].sort((a, b) => b[2] - a[2]).slice(0, 15);
   const body = document.querySelector("#ranked tbody");
@@ -164,21 +180,216 @@ function drawDownloads(params) {
   }));
 }
 
+const KIND_NAMES = { lighting: "Lighting", cctv: "CCTV", patrol: "Patrol", staffing: "Staffing",
+  environmental: "Environmental", outreach: "Outreach", other: "Other" };
+
+function placeWords(place) {
+  if (place.kind === "stop") return `stop ${place.stop_id}`;
+  if (place.kind === "segment") return `route ${place.route_id}: ${place.from_stop_id} → ${place.to_stop_id}`;
+  if (place.kind === "polygon") return "an area drawn on the map";
+  return `a circle of ${Math.round(place.radius_m || 0)} m`;
+}
+
+function actionWords(action) {
+  const until = action.ended_on ? ` until ${action.ended_on}` : "";
+  const dosage = action.dosage ? ` · ${action.dosage.amount} ${action.dosage.unit}` : "";
+  return `${KIND_NAMES[action.kind] || action.kind} from ${action.started_on}${until} · ${placeWords(action.place)}${dosage}`;
+}
+
+function drawActionPlaces(actions) {
+  state.actionLayer.clearLayers();
+  for (const action of actions) {
+    if (!action.geometry) continue;
+    const area = L.geoJSON(JSON.parse(action.geometry), {
+      style: { color: "#6a4c93", weight: 2, dashArray: "4 3", fillOpacity: 0.08 },
+    }).addTo(state.actionLayer);
+    const centre = area.getBounds().getCenter();
+    L.marker(centre, { title: action.title, alt: action.title }).addTo(state.actionLayer)
+      .bindTooltip(textTip(`${action.title}: ${actionWords(action)}`));
+  }
+}
+
 async function loadActions() {
   const { actions } = await api("/api/v1/team/actions");
+  drawActionPlaces(actions);
   const list = document.getElementById("actions");
+  if (!actions.length) {
+    list.replaceChildren(el("li", "No actions recorded yet."));
+    return;
+  }
   list.replaceChildren(...actions.map((action) => {
-    const item = el("li", `${action.started_on}: ${action.title} `);
-    const button = el("button", "Show effect", { type: "button", class: "secondary" });
-    button.addEventListener("click", async () => {
-      const impact = await api(`/api/v1/team/actions/${action.id}/impact`);
-      const result = el("p", `Mean reports per week: ${impact.mean_before ?? "–"} in the ${impact.weeks_before.length} weeks before, `
-        + `${impact.mean_after ?? "–"} in the ${impact.weeks_after.length} weeks after.`);
-      button.replaceWith(result);
+    const item = el("li", null, { "data-action": action.id });
+    item.append(el("strong", action.title), el("p", actionWords(action), { class: "meta" }));
+    const verdict = el("p", null, { class: "verdict-line" });
+    const show = el("button", "Show effect", { type: "button", class: "secondary" });
+    show.addEventListener("click", () => showEffect(action, verdict));
+    const remove = el("button", "Delete", { type: "button", class: "secondary" });
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(`Delete the action "${action.title}"?`)) return;
+      await api(`/api/v1/team/actions/${action.id}`, { method: "DELETE", body: "{}" });
+      await Promise.all([loadActions(), loadAudit()]);
     });
-    item.append(button);
+    item.append(verdict, show, document.createTextNode(" "), remove);
     return item;
   }));
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+}
+
+function drawFigures(impact) {
+  const did = impact.did;
+  const items = [
+    ["Reports in the place", `${impact.response.before} before, ${impact.response.after} after`],
+    [`In the ring of ${Math.round(impact.buffer_m)} m`, `${impact.buffer.before} before, ${impact.buffer.after} after`],
+    ["In the comparison area", `${impact.control.before} before, ${impact.control.after} after`
+      + (impact.control.neighbourhood ? ` (${impact.control.neighbourhood})` : ` (${impact.control.cells.length} similar hexagons)`)],
+    ["Rate ratio against the comparison area", did
+      ? `${did.rate_ratio.toFixed(2)} (95% CI ${did.ci_low.toFixed(2)}–${did.ci_high.toFixed(2)}, p = ${did.p.toFixed(3)}, ${did.model.replace("_", " ")})`
+      : impact.did_reason],
+    ["Weighted displacement difference", impact.wdd.se === null ? "–"
+      : `${impact.wdd.estimate} (z = ${impact.wdd.z.toFixed(2)}, p = ${impact.wdd.p.toFixed(3)})`],
+    ["Weighted displacement quotient", impact.wdq === null ? impact.wdq_reason : impact.wdq.toFixed(2)],
+  ];
+  document.getElementById("figures").replaceChildren(
+    ...items.flatMap(([term, value]) => [el("dt", term), el("dd", value)]));
+}
+
+// Chart.js has no built-in marker for one x value: this plugin draws the start as a line.
+const startLine = {
+  id: "startLine",
+  afterDatasetsDraw(chart, _args, options) {
+    const x = chart.scales.x.getPixelForValue(options.index);
+    const { top, bottom } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.strokeStyle = "#1b1b1b";
+    ctx.setLineDash([5, 4]);
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, bottom);
+    ctx.stroke();
+    ctx.fillText("start", x + 4, top + 10);
+    ctx.restore();
+  },
+};
+
+function drawEvaluationChart(impact) {
+  const before = impact.response.weekly_before.length;
+  const started = new Date(`${impact.action.started_on}T00:00:00Z`);
+  const weeks = before + impact.response.weekly_after.length;
+  const labels = Array.from({ length: weeks }, (_, i) => new Date(started.getTime()
+    + (i - before) * 7 * 86400000).toISOString().slice(0, 10));
+  const series = (area, colour) => ({
+    label: { response: "The place", buffer: `Ring of ${Math.round(impact.buffer_m)} m`, control: "Comparison area" }[area],
+    data: [...impact[area].weekly_before, ...impact[area].weekly_after],
+    borderColor: colour, backgroundColor: colour, tension: 0.2,
+  });
+  if (state.charts.evaluation) state.charts.evaluation.destroy();
+  state.charts.evaluation = new Chart(document.getElementById("evaluation-chart"), {
+    type: "line",
+    data: { labels, datasets: [series("response", "#e76f51"), series("buffer", "#2a9d8f"), series("control", "#264653")] },
+    options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } },
+      plugins: { startLine: { index: before } } },
+    plugins: [startLine],
+  });
+}
+
+async function showEffect(action, verdictLine) {
+  try {
+    const impact = await api(`/api/v1/team/actions/${action.id}/impact`);
+    verdictLine.textContent = impact.verdict;
+    document.getElementById("evaluation").hidden = false;
+    document.getElementById("evaluation-title").textContent = `${action.title}: ${actionWords(action)}`;
+    document.getElementById("verdict").textContent = impact.verdict;
+    drawFigures(impact);
+    drawEvaluationChart(impact);
+    document.getElementById("evaluation-csv").href = `/api/v1/team/actions/${action.id}/impact?format=csv`;
+    document.getElementById("evaluation-png").download = `streetsafe-action-${action.id}-chart.png`;
+    await loadAudit();
+  } catch (error) {
+    verdictLine.textContent = `Could not evaluate: ${error.message}`;
+  }
+}
+
+function placeKind() {
+  return document.querySelector('input[name="place_kind"]:checked').value;
+}
+
+function showPlaceFields() {
+  const kind = placeKind();
+  for (const node of document.querySelectorAll("#action-form [data-for]")) node.hidden = node.dataset.for !== kind;
+  drawDraft();
+}
+
+function drawDraft() {
+  state.draftLayer.clearLayers();
+  const kind = placeKind();
+  if (kind === "circle" && state.clicked) {
+    const radius = Number(document.querySelector('#action-form [name="radius_m"]').value) || 200;
+    L.circle(state.clicked, { radius, color: "#6a4c93" }).addTo(state.draftLayer);
+  }
+  if (kind === "polygon" && state.corners.length) {
+    L.polygon(state.corners, { color: "#6a4c93" }).addTo(state.draftLayer);
+  }
+  document.getElementById("corner-count").textContent = `${state.corners.length} corners`;
+}
+
+function fillPlaceChoices(stops, segments) {
+  document.getElementById("stop-choice").replaceChildren(...stops.features.map((f) =>
+    el("option", `${f.properties.name} (${f.properties.count})`, { value: f.properties.stop_id })));
+  document.getElementById("segment-choice").replaceChildren(...segments.features.map((f) =>
+    el("option", `${segmentName(f.properties)} (${f.properties.count})`, {
+      value: JSON.stringify([f.properties.route_id, f.properties.from_stop_id, f.properties.to_stop_id]) })));
+}
+
+function placeOf(form) {
+  const kind = placeKind();
+  if (kind === "polygon") {
+    if (state.corners.length < 3) throw new Error("click at least three corners of the area on the map");
+    const ring = state.corners.map((p) => [p.lng, p.lat]);
+    return { type: "polygon", geometry: { type: "Polygon", coordinates: [[...ring, ring[0]]] } };
+  }
+  if (kind === "stop") {
+    if (!form.elements.stop_id.value) throw new Error("no stop with reports to choose under these filters");
+    return { type: "stop", stop_id: form.elements.stop_id.value };
+  }
+  if (kind === "segment") {
+    if (!form.elements.segment.value) throw new Error("no segment with reports to choose under these filters");
+    const [route_id, from_stop_id, to_stop_id] = JSON.parse(form.elements.segment.value);
+    return { type: "segment", route_id, from_stop_id, to_stop_id };
+  }
+  const centre = state.clicked || state.map.getCenter();
+  return { type: "circle", lon: centre.lng, lat: centre.lat, radius_m: Number(form.elements.radius_m.value) };
+}
+
+function actionBody(form) {
+  const body = { kind: form.elements.kind.value, started_on: form.elements.started_on.value, place: placeOf(form) };
+  if (form.elements.title.value.trim()) body.title = form.elements.title.value.trim();
+  if (form.elements.ended_on.value) body.ended_on = form.elements.ended_on.value;
+  if (form.elements.dosage_amount.value) {
+    body.dosage = { amount: Number(form.elements.dosage_amount.value), unit: form.elements.dosage_unit.value.trim() };
+  }
+  return body;
+}
+
+async function recordAction(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById("action-error");
+  error.textContent = "";
+  try {
+    await api("/api/v1/team/actions", { method: "POST", body: JSON.stringify(actionBody(form)) });
+    form.reset();
+    state.corners = [];
+    state.clicked = null;
+    showPlaceFields();
+    say("Action recorded.");
+    await Promise.all([loadActions(), loadAudit()]);
+  } catch (failure) {
+    error.textContent = `Could not record the action: ${failure.message}`;
+  }
 }
 
 async function loadModeration() {
@@ -195,7 +406,12 @@ async function loadModeration() {
     for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
       const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
       button.addEventListener("click", async () => {
-        await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
+        try {
+          await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
+        } catch (error) {
+          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          return;
+        }
         li.replaceChildren(el("p", `${label}d.`));
         if (decision === "approve") loadAll();
       });
@@ -217,7 +433,7 @@ function drawReports(reports) {
     const item = el("li");
     const where = p.stop_name || (p.route_short_name ? `route ${p.route_short_name}` : p.neighbourhood);
     item.append(el("p", `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${p.context.replace("_", " ")} · ${where}`, { class: "meta" }));
-    item.append(el("p", p.categories.map((c) => c.replaceAll("_", " ")).join(", ")));
+    item.append(el("p", p.categories.map(categoryLabel).join(", ")));
     if (p.description) item.append(el("blockquote", p.description));
     return item;
   }));
@@ -250,16 +466,19 @@ async function loadAll() {
     if (load !== latestLoad) return;
     drawLayers(cells, stops, segments, areas);
     drawRanked(stops, segments);
+    fillPlaceChoices(stops, segments);
     drawReports(reports);
     drawInsights(insight.summary);
     drawChart("trend", "line", insight.trend.map((w) => w.week), insight.trend.map((w) => w.count), "Reports");
     const categories = Object.entries(insight.categories);
-    drawChart("categories", "bar", categories.map(([c]) => c.replaceAll("_", " ")), categories.map(([, n]) => n), "Reports");
+    drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), "Reports");
     drawDownloads(params);
     say(`${cells.features.length} hexagons, ${stops.features.length} stops, ${segments.features.length} segments.`);
+    document.getElementById("filter-error").textContent = "";
   } catch (error) {
     if (load !== latestLoad) return;
-    say(`Could not load: ${error.message}`);
+    say("Could not load: see the filters above.");
+    document.getElementById("filter-error").textContent = `Could not load: ${error.message}`;
   }
   await Promise.all([loadActions(), loadModeration(), loadAudit()]).catch((error) => say(error.message));
 }
@@ -267,7 +486,16 @@ async function loadAll() {
 async function loadCategories() {
   const categories = await api("/api/v1/categories").catch(() => []);
   const select = document.getElementById("category-filter");
-  select.replaceChildren(...categories.map((c) => el("option", `${c.group}: ${c.label}`, { value: c.id })));
+  const groups = new Map();
+  for (const c of categories) {
+    state.categoryLabels[c.id] = c.label;
+    if (!groups.has(c.group)) {
+      const name = c.group.charAt(0).toUpperCase() + c.group.slice(1);
+      groups.set(c.group, el("optgroup", null, { label: name }));
+    }
+    groups.get(c.group).append(el("option", c.label, { value: c.id }));
+  }
+  select.replaceChildren(...groups.values());
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -276,24 +504,23 @@ document.addEventListener("DOMContentLoaded", async () => {
     event.preventDefault();
     loadAll();
   });
-  document.getElementById("action-form").addEventListener("submit", async (event) => {
+  document.getElementById("action-form").addEventListener("submit", recordAction);
+  for (const radio of document.querySelectorAll('input[name="place_kind"]')) radio.addEventListener("change", showPlaceFields);
+  document.querySelector('#action-form [name="radius_m"]').addEventListener("input", drawDraft);
+  document.getElementById("clear-corners").addEventListener("click", () => {
+    state.corners = [];
+    drawDraft();
+  });
+  document.getElementById("evaluation-png").addEventListener("click", (event) => {
+    const link = event.currentTarget;
+    if (link.dataset.ready) return;  // the second, synthetic click downloads the blob
     event.preventDefault();
-    const form = event.target;
-    const place = state.clicked || state.map.getCenter();
-    try {
-      await api("/api/v1/team/actions", {
-        method: "POST",
-        body: JSON.stringify({
-          title: form.elements.title.value, started_on: form.elements.started_on.value,
-          radius_m: Number(form.elements.radius_m.value), lon: place.lng, lat: place.lat,
-        }),
-      });
-      form.reset();
-      say("Action recorded.");
-      await loadActions();
-    } catch (error) {
-      say(`Could not record the action: ${error.message}`);
-    }
+    state.charts.evaluation.canvas.toBlob((blob) => {
+      link.href = URL.createObjectURL(blob);
+      link.dataset.ready = "1";
+      link.click();
+      delete link.dataset.ready;
+    }, "image/png");
   });
   await loadCategories();
   await loadAll();
