@@ -195,6 +195,18 @@ class RouteCollection(BaseModel):
     features: list[ShapeFeature | RouteStopFeature]
 
 
+def _point_features(items: list, feature: type[BaseModel], properties: type[BaseModel]) -> list:
+    """GeoJSON point features of dataclasses with `id`, `lon`, `lat` and the properties' fields."""
+    return [
+        feature(
+            id=item.id,
+            geometry=PointGeometry(coordinates=(item.lon, item.lat)),
+            properties=properties(**{key: getattr(item, key) for key in properties.model_fields}),
+        )
+        for item in items
+    ]
+
+
 @bp.get("/stops/nearby")
 @operation(
     "/api/v1/transit/stops/nearby",
@@ -210,22 +222,7 @@ def stops_nearby() -> ResponseReturnValue:
     stops = queries.nearby_stops(
         db_read_session(), query.lon, query.lat, query.radius_m, query.limit, query.mode
     )
-    collection = StopCollection(
-        features=[
-            StopFeature(
-                id=stop.id,
-                geometry=PointGeometry(coordinates=(stop.lon, stop.lat)),
-                properties=StopProperties(
-                    id=stop.id,
-                    name=stop.name,
-                    mode=stop.mode,
-                    distance_m=stop.distance_m,
-                    routes=stop.routes,
-                ),
-            )
-            for stop in stops
-        ]
-    )
+    collection = StopCollection(features=_point_features(stops, StopFeature, StopProperties))
     return jsonify(collection.model_dump(mode="json"))
 
 
@@ -243,16 +240,7 @@ def stops_search() -> ResponseReturnValue:
     query = parse_query(StopSearchQuery, request.args)
     found = search.search_stops(db_read_session(), query.q, query.limit, query.mode, _near(query))
     collection = FoundStopCollection(
-        features=[
-            FoundStopFeature(
-                id=stop.id,
-                geometry=PointGeometry(coordinates=(stop.lon, stop.lat)),
-                properties=FoundStopProperties(
-                    **{k: v for k, v in vars(stop).items() if k not in ("lon", "lat")}
-                ),
-            )
-            for stop in found
-        ]
+        features=_point_features(found, FoundStopFeature, FoundStopProperties)
     )
     return jsonify(collection.model_dump(mode="json"))
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from .near import within_box
 from .places import place_of, serving
-from .search import RouteSummary, natural_key
+from .search import RouteSummary, row_to
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
 
@@ -67,18 +67,7 @@ def nearby_stops(
         _NEARBY_SQL,
         {"lon": lon, "lat": lat, "radius_m": radius_m, "limit": limit, "mode": mode},
     )
-    return [
-        NearbyStop(
-            id=row.public_id,
-            name=row.name,
-            mode=row.mode,
-            lon=row.lon,
-            lat=row.lat,
-            distance_m=round(row.distance_m, 1),
-            routes=sorted(row.routes, key=natural_key),
-        )
-        for row in rows
-    ]
+    return [row_to(NearbyStop, row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ first among equals when the caller gives a point, then by name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,6 +43,28 @@ def _stop_mode(stop: str) -> str:
     """SQL: a stop's own mode (NaPTAN), else that of a route serving it (GTFS has none)."""
     return f"""coalesce({stop}.mode, (SELECT min(r.mode) FROM route_stops rs
                JOIN routes r ON r.id = rs.route_id WHERE {serving("rs.stop_id", stop)}))"""
+
+
+Found = TypeVar("Found")
+
+
+def row_to(cls: type[Found], row: sa.Row) -> Found:
+    """A dataclass from a row whose columns are named as its fields (its `id` is `public_id`):
+    route names sorted as people sort them, distances to a tenth of a metre."""
+    values = {**row._mapping, "id": row.public_id}
+    if "routes" in values:
+        values["routes"] = sorted(values["routes"], key=natural_key)
+    if values.get("distance_m") is not None:
+        values["distance_m"] = round(values["distance_m"], 1)
+    return cls(**{field.name: values[field.name] for field in fields(cls)})  # type: ignore[arg-type]
+
+
+def _search_params(
+    exact: str, prefix: str, mode: str | None, near: tuple[float, float] | None
+) -> dict[str, Any]:
+    lon, lat = near if near else (None, None)
+    return {"exact": exact, "prefix": _like_escape(prefix) + "%", "mode": mode, "lon": lon,
+            "lat": lat}  # fmt: skip
 
 
 def words_of(text: str) -> list[str]:
@@ -129,36 +152,10 @@ def search_stops(
     """Stops whose code is `text`, or whose name or locality has words starting with its words."""
     words = words_of(text)
     condition, params = _word_starts(_STOP_TEXT, words)
-    lon, lat = near if near else (None, None)
     exact = "".join(text.split()).lower()
-    rows = session.execute(
-        _stops_sql(condition),
-        {
-            **params,
-            "exact": exact,
-            "codes": sorted({exact, exact.upper(), "".join(text.split())}),
-            "prefix": _like_escape(text.strip().lower()) + "%",
-            "mode": mode,
-            "lon": lon,
-            "lat": lat,
-            "limit": limit,
-        },
-    )
-    return [
-        FoundStop(
-            id=row.public_id,
-            name=row.name,
-            locality=row.locality,
-            mode=row.mode,
-            atco_code=row.atco_code,
-            code=row.code,
-            lon=row.lon,
-            lat=row.lat,
-            routes=sorted(row.routes, key=natural_key),
-            distance_m=None if row.distance_m is None else round(row.distance_m, 1),
-        )
-        for row in rows
-    ]
+    params |= _search_params(exact, text.strip().lower(), mode, near)
+    params |= {"codes": sorted({exact, exact.upper(), "".join(text.split())}), "limit": limit}
+    return [row_to(FoundStop, row) for row in session.execute(_stops_sql(condition), params)]
 
 
 def natural_key(name: str) -> tuple[int, str]:
@@ -216,27 +213,6 @@ def search_routes(
     words = words_of(text)
     # No text lists every route; text without a letter or digit (say "%") matches none.
     condition, params = _word_starts(_ROUTE_TEXT, words) if text.strip() else ("true", {})
-    lon, lat = near if near else (None, None)
-    rows = session.execute(
-        _routes_sql(condition),
-        {
-            **params,
-            "exact": " ".join(words),
-            "prefix": _like_escape(" ".join(words)) + "%",
-            "mode": mode,
-            "lon": lon,
-            "lat": lat,
-            "limit": limit,
-        },
-    )
-    return [
-        RouteSummary(
-            id=row.public_id,
-            short_name=row.short_name,
-            long_name=row.long_name,
-            mode=row.mode,
-            feed=row.feed,
-            distance_m=None if row.distance_m is None else round(row.distance_m, 1),
-        )
-        for row in rows
-    ]
+    params |= _search_params(" ".join(words), " ".join(words), mode, near)
+    params["limit"] = limit
+    return [row_to(RouteSummary, row) for row in session.execute(_routes_sql(condition), params)]
