@@ -55,7 +55,7 @@ def server(seeded_settings: Settings) -> Iterator[str]:
     process = spawn.Process(target=serve, args=(seeded_settings, port))
     process.start()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(600):  # a spawned child imports the app: over 10 s on a loaded machine
         try:
             urlopen(f"{base}/healthz", timeout=1).close()
             break
