@@ -395,10 +395,9 @@ def stop_features(
         "s.stop_public_id",
     )
     rows = session.execute(sa.text(sql), params)
-    make = lambda row: HotspotFeature(  # noqa: E731
+    return list(_collect(rows, lambda row: HotspotFeature(
         row[0], shapely.from_wkb(row[3]), properties=_stop_properties(*row[:3])
-    )
-    return list(_collect(rows, make).values())
+    )).values())  # fmt: skip
 
 
 def _stop_properties(stop_id: str, name: str, mode: str) -> dict[str, object]:
@@ -437,10 +436,9 @@ def segment_features(
         f"WHERE {' AND '.join(site_where) or 'true'}) AS f WHERE f.feature_total >= :min_count"
     )
     rows = session.execute(sa.text(sql), params)
-    make = lambda row: HotspotFeature(  # noqa: E731
+    return list(_collect(rows, lambda row: HotspotFeature(
         row[0], shapely.from_wkb(row[9]), properties=_segment_properties(row)
-    )
-    return list(_collect(rows, make).values())
+    )).values())  # fmt: skip
 
 
 SEGMENT_NAMES = ("route_id", "route", "direction", "from_stop_id", "from_stop", "to_stop_id",
