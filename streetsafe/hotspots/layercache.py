@@ -5,7 +5,10 @@ count `numberMatched`) and, for cells, Gi* over all of them: reading every featu
 and folding Gi* is most of a request at national scale, and it is the same for every page.
 So it is kept, per worker, under the question (layer, filters, study area, disclosure rules)
 and the data's version: the `hotspot_layer_version` sequence, which every statement changing
-reports, rollups or sites advances (migration 0019). An entry also expires after `ttl_s`.
+reports, rollups or sites advances (migration 0019), and on a standby the replayed WAL
+position. An entry also expires after `ttl_s`: a read that meets a writer between its
+statement and its commit may keep the layer as it was until the next write or `ttl_s` (the
+layers' own max-age lets any cache in front do as much).
 
 Only published things are kept: the ids of features that are published anyway, and Gi* of
 the perturbed, rounded counts (the same values every page shows). Never an exact count.
@@ -126,11 +129,16 @@ class LayerCache(Generic[T]):
             self._bytes = 0
 
 
-def layer_version(session: Session) -> int | None:
+def layer_version(session: Session) -> tuple[int, str | None] | None:
     """The data's version, or None when this transaction has written: its own uncommitted
-    rows must not be kept for other requests."""
-    version, called, clean = session.execute(sa.text(
-        "SELECT last_value, is_called, pg_current_xact_id_if_assigned() IS NULL "
-        "FROM hotspot_layer_version"
+    rows must not be kept for other requests.
+
+    On a primary, the `hotspot_layer_version` sequence. A standby sees a sequence only as
+    often as the primary logs it (every 32 values), so there the version also holds the
+    replayed WAL position: any replayed commit is a new version.
+    """
+    version, called, clean, replayed = session.execute(sa.text(
+        "SELECT last_value, is_called, pg_current_xact_id_if_assigned() IS NULL, "
+        "pg_last_wal_replay_lsn()::text FROM hotspot_layer_version"
     )).one()  # fmt: skip
-    return (int(version) if called else 0) if clean else None
+    return ((int(version) if called else 0), replayed) if clean else None

@@ -120,7 +120,7 @@ class Parents:
         ]
 
 
-PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=300.0)
+PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=60.0)
 
 
 def coarse_features(
