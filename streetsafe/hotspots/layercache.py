@@ -81,6 +81,9 @@ class LayerIndex:
         return sum(len(i) + 56 for i in self.ids)
 
 
+BUILD_WAIT_S = 5.0  # longer than any build within the public read timeout
+
+
 class Kept(Protocol):
     """Anything the cache can weigh."""
 
@@ -100,27 +103,49 @@ class LayerCache(Generic[T]):
         self._entries: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Event] = {}
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The kept index for `key`, or a freshly built one (kept for next time)."""
-        now = time.monotonic()
-        with self._lock:
-            found = self._entries.get(key)
-            if found and now - found[0] < self.ttl_s:
-                self._entries.move_to_end(key)
-                return found[1]
-        index = build()
+        """The kept index for `key`, or a freshly built one (kept for next time). Threads
+        asking for a key another thread is building wait for it rather than build it too."""
+        while True:
+            with self._lock:
+                found = self._fresh(key)
+                if found is not None:
+                    return found
+                building = self._building.get(key)
+                if building is None:
+                    building = self._building[key] = threading.Event()
+                    break
+            if not building.wait(BUILD_WAIT_S):
+                return build()  # the builder is stuck: answer on our own
+        try:
+            index = build()
+            self._put(key, index)
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+            building.set()
+        return index
+
+    def _fresh(self, key: Hashable) -> T | None:
+        found = self._entries.get(key)
+        if found and time.monotonic() - found[0] < self.ttl_s:
+            self._entries.move_to_end(key)
+            return found[1]
+        return None
+
+    def _put(self, key: Hashable, index: T) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old:
                 self._bytes -= old[1].nbytes
             if index.nbytes <= self.max_bytes // 4:
-                self._entries[key] = (now, index)
+                self._entries[key] = (time.monotonic(), index)
                 self._bytes += index.nbytes
             while self._bytes > self.max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._bytes -= dropped.nbytes
-        return index
 
     def clear(self) -> None:
         """Forget every entry."""

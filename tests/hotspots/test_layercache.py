@@ -48,6 +48,28 @@ def test_the_cache_keeps_entries_for_their_time_and_within_its_bytes() -> None:
     assert built[-1] == "d"
 
 
+def test_clients_asking_for_one_question_at_once_build_it_once() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache: LayerCache[LayerIndex] = LayerCache()
+    builds, started = [], threading.Barrier(8)
+
+    def build() -> LayerIndex:
+        builds.append(1)
+        time.sleep(0.3)
+        return LayerIndex(("a", "b"))
+
+    def ask(_: int) -> tuple[str, ...]:
+        started.wait()
+        return cache.get("question", build).ids
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert answers == [("a", "b")] * 8 and len(builds) == 1
+
+
 @pytest.fixture(scope="module")
 def committed_url() -> str:
     """A database of its own: the cache only keeps what other transactions can see."""
