@@ -5,7 +5,7 @@ they become kind `other`, place kind `circle`, with the radius unknown (NULL; im
 uses the radius of the circle of equal area, which for a circle is its own radius).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

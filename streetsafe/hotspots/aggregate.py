@@ -25,9 +25,16 @@ from .filters import HotspotFilters
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
 
 METRES_PER_DEGREE = 111_320.0
-SUMMARY_COLUMNS = ", ".join(
-    [*(f"s.n_{c}" for c in CATEGORY_IDS), *(f"s.k_{c}" for c in CATEGORY_IDS)]
-)
+
+
+def summary_columns(alias: str) -> str:
+    """A summary's count and key-sum columns per category (cells, stops, segments)."""
+    return ", ".join(
+        [*(f"{alias}.n_{c}" for c in CATEGORY_IDS), *(f"{alias}.k_{c}" for c in CATEGORY_IDS)]
+    )
+
+
+SUMMARY_COLUMNS = summary_columns("s")
 
 
 @dataclass
@@ -264,17 +271,10 @@ def cell_details(
             f"{SUMMARY_COLUMNS} FROM hotspot_cell_summary s "
             "WHERE s.res = :res AND s.cell = ANY(:cells)"
         )
-        n = len(CATEGORY_IDS)
         return [
-            HotspotFeature(
-                h3.int_to_str(cell), cell_polygon(cell), count=total, key_sum=key_sum,
-                mask_counts=dict(zip(masks, mask_counts, strict=True)),
-                mask_keys=dict(zip(masks, key_sums, strict=True)),
-                category_totals={c: (row[i], row[n + i]) for i, c in enumerate(CATEGORY_IDS)},
-            )
-            for cell, total, key_sum, masks, mask_counts, key_sums, *row
-            in session.execute(sa.text(sql), params)
-        ]  # fmt: skip
+            summary_feature(h3.int_to_str(cell), cell_polygon(cell), {}, rest)
+            for cell, *rest in session.execute(sa.text(sql), params)
+        ]
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
     where, more = _conditions(session, filters, time_columns=timed)
@@ -289,6 +289,27 @@ def cell_details(
         rows, lambda row: HotspotFeature(h3.int_to_str(row[0]), cell_polygon(row[0]))
     )
     return list(features.values())
+
+
+def summary_feature(
+    feature_id: str, geometry: BaseGeometry, properties: dict[str, object], row: list
+) -> HotspotFeature:
+    """A feature from a summary row: total, key sum, the mask histogram (three arrays), then
+    summary_columns' counts and key sums per category."""
+    total, key_sum, masks, mask_counts, key_sums, *per_category = row
+    n = len(CATEGORY_IDS)
+    return HotspotFeature(
+        feature_id, geometry, count=total, key_sum=key_sum,
+        mask_counts=dict(zip(masks, mask_counts, strict=True)),
+        mask_keys=dict(zip(masks, key_sums, strict=True)), properties=properties,
+        category_totals={c: (per_category[i], per_category[n + i])
+                         for i, c in enumerate(CATEGORY_IDS)},
+    )  # fmt: skip
+
+
+SUMMARY_FIELDS = "r.total, r.key_sum, r.masks, r.mask_counts, r.mask_key_sums, " + (
+    summary_columns("r")
+)
 
 
 def _site_conditions(
@@ -326,13 +347,19 @@ def site_totals(
 ) -> list[tuple[str, int, int]]:
     """(id, count, key sum) of every stop or segment with at least min_count reports."""
     kind, join, key = _SITE_TOTALS[layer]
-    table = _site_table(kind, filters)
     where, params = _site_conditions(session, filters)
     params["min_count"] = min_count
-    sql = (
-        f"SELECT {key}, sum(r.count)::int, sum(r.key_sum)::bigint FROM {table} r {join} "
-        f"WHERE {' AND '.join(where) or 'true'} GROUP BY 1 HAVING sum(r.count) >= :min_count"
-    )
+    if filters.is_unfiltered:  # one summary row per feature (0019)
+        sql = (
+            f"SELECT {key}, r.total, r.key_sum FROM hotspot_{kind}_summary r {join} "
+            f"WHERE {' AND '.join([*where, 'r.total >= :min_count'])}"
+        )
+    else:
+        sql = (
+            f"SELECT {key}, sum(r.count)::int, sum(r.key_sum)::bigint "
+            f"FROM {_site_table(kind, filters)} r {join} WHERE {' AND '.join(where) or 'true'} "
+            "GROUP BY 1 HAVING sum(r.count) >= :min_count"
+        )
     return [tuple(row) for row in session.execute(sa.text(sql), params)]
 
 
@@ -350,25 +377,31 @@ def stop_features(
     where, params = _site_conditions(session, filters)
     _only(where, params, STOP_KEY, ids)
     params["min_count"] = min_count
+    site = "s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom)"
+    join = "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id"
+    if filters.is_unfiltered:
+        sql = (
+            f"SELECT {site}, {SUMMARY_FIELDS} FROM hotspot_stop_summary r {join} "
+            f"WHERE {' AND '.join([*where, 'r.total >= :min_count'])}"
+        )
+        return [
+            summary_feature(sid, shapely.from_wkb(wkb), _stop_properties(sid, name, mode), rest)
+            for sid, name, mode, wkb, *rest in session.execute(sa.text(sql), params)
+        ]
     sql = _at_least(
-        "SELECT s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom), r.category_mask, "
-        f"sum(r.count)::int, sum(r.key_sum)::bigint FROM {_site_table('stop', filters)} r "
-        "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id "
-        f"WHERE {' AND '.join(where) or 'true'} "
+        f"SELECT {site}, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
+        f"FROM {_site_table('stop', filters)} r {join} WHERE {' AND '.join(where) or 'true'} "
         "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask",
         "s.stop_public_id",
     )
     rows = session.execute(sa.text(sql), params)
-    return list(
-        _collect(
-            rows,
-            lambda row: HotspotFeature(
-                row[0],
-                shapely.from_wkb(row[3]),
-                properties={"stop_id": row[0], "name": row[1], "mode": row[2]},
-            ),
-        ).values()
-    )
+    return list(_collect(rows, lambda row: HotspotFeature(
+        row[0], shapely.from_wkb(row[3]), properties=_stop_properties(*row[:3])
+    )).values())  # fmt: skip
+
+
+def _stop_properties(stop_id: str, name: str, mode: str) -> dict[str, object]:
+    return {"stop_id": stop_id, "name": name, "mode": mode}
 
 
 def segment_features(
@@ -379,6 +412,8 @@ def segment_features(
     The rollup rows are grouped first and the sites (names, line, flags) joined to the
     groups, so no geometry is grouped or hashed.
     """
+    if filters.is_unfiltered:
+        return _segment_summaries(session, filters, min_count, ids)
     where, params = _conditions(session, filters, time_columns=filters.has_time_filter)
     _only(where, params, SEGMENT_KEY.replace("s.", "r."), ids)
     site_where = []
@@ -401,16 +436,42 @@ def segment_features(
         f"WHERE {' AND '.join(site_where) or 'true'}) AS f WHERE f.feature_total >= :min_count"
     )
     rows = session.execute(sa.text(sql), params)
-    names = ("route_id", "route", "direction", "from_stop_id", "from_stop", "to_stop_id",
-             "to_stop", "mode")  # fmt: skip
-    return list(
-        _collect(
-            rows,
-            lambda row: HotspotFeature(
-                row[0],
-                shapely.from_wkb(row[9]),
-                properties=dict(zip(names, row[1:9], strict=True))
-                | segment_flags(row[10], row[11]),  # a data fault is not a hotspot
-            ),
-        ).values()
+    return list(_collect(rows, lambda row: HotspotFeature(
+        row[0], shapely.from_wkb(row[9]), properties=_segment_properties(row)
+    )).values())  # fmt: skip
+
+
+SEGMENT_NAMES = ("route_id", "route", "direction", "from_stop_id", "from_stop", "to_stop_id",
+                 "to_stop", "mode")  # fmt: skip
+SEGMENT_SITE = (
+    "s.route_public_id, s.route_short_name, s.direction, s.from_public_id, s.from_name, "
+    "s.to_public_id, s.to_name, s.mode, ST_AsBinary(s.geom), s.twin_stops, s.detour_ratio"
+)
+
+
+def _segment_properties(row: sa.Row) -> dict[str, object]:
+    """(key, SEGMENT_SITE...) as properties; a data fault is flagged, not a hotspot."""
+    return dict(zip(SEGMENT_NAMES, row[1:9], strict=True)) | segment_flags(row[10], row[11])
+
+
+def _segment_summaries(
+    session: Session, filters: HotspotFilters, min_count: int, ids: list[str] | None
+) -> list[HotspotFeature]:
+    """Unfiltered segments: one summary row each (0019) joined to its site.
+
+    The ids are picked in Python: an `IN` on the segment key's concatenation made the planner
+    compare every summary row with every id (1.4 s for a 1,000-segment page).
+    """
+    where, params = _site_conditions(session, filters)
+    params["min_count"] = min_count
+    sql = (
+        f"SELECT {SEGMENT_KEY}, {SEGMENT_SITE}, {SUMMARY_FIELDS} "
+        f"FROM hotspot_segment_summary r {_SEGMENT_JOIN} "
+        f"WHERE {' AND '.join([*where, 'r.total >= :min_count'])}"
     )
+    wanted = set(ids) if ids is not None else None
+    return [
+        summary_feature(row[0], shapely.from_wkb(row[9]), _segment_properties(row), row[12:])
+        for row in session.execute(sa.text(sql), params)
+        if wanted is None or row[0] in wanted
+    ]

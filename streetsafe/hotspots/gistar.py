@@ -101,11 +101,26 @@ def _disk_in(area: StudyArea, cell: str) -> list[str]:
     return [c for c in h3.grid_disk(cell, 1) if area.contains(c)]
 
 
+def _int_disk_in(area: StudyArea, cell: int) -> list[int]:
+    """The cell's ring-1 disk within the area, as integers."""
+    min_lon, min_lat, max_lon, max_lat = area.box
+    disk = []
+    for c in h3int.grid_disk(cell, 1):
+        lat, lon = h3int.cell_to_latlng(c)
+        if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
+            disk.append(c)
+    return disk
+
+
+def _in_box(lat: np.ndarray, lon: np.ndarray, box: Box) -> np.ndarray:
+    return (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
+
+
 def _ring_sums(
-    counts: dict[str, float], area: StudyArea
+    cells: np.ndarray, values: np.ndarray, lat: np.ndarray, lon: np.ndarray, area: StudyArea
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The active cells (a nonzero cell in their disk; sorted integers), their ring sums and
-    their weights.
+    their weights, from the nonzero cells (integers, values and centres).
 
     Cells deep inside the area (over DEEP_EDGES edge lengths from its border) have whole
     disks inside it, and so do their neighbours (weight 7): only the few near the border are
@@ -113,42 +128,46 @@ def _ring_sums(
     """
     deep_m = DEEP_EDGES * h3.average_hexagon_edge_length(area.res, unit="m")
     inner = area.shrunk(deep_m)
+    deep = _in_box(lat, lon, inner.box) if inner is not None else np.zeros(len(cells), bool)
     neighbours: list[int] = []
-    values: list[float] = []
-    border: list[str] = []
-    for cell, value in counts.items():
-        if inner is not None and inner.contains(cell):
-            disk = h3int.grid_disk(h3.str_to_int(cell), 1)
-        else:
+    counts: list[int] = []
+    border: list[int] = []
+    for cell, is_deep in zip(cells.tolist(), deep.tolist(), strict=True):
+        disk = h3int.grid_disk(cell, 1) if is_deep else _int_disk_in(area, cell)
+        if not is_deep:
             border.append(cell)
-            disk = [h3.str_to_int(c) for c in _disk_in(area, cell)]
         neighbours.extend(disk)
-        values.extend([value] * len(disk))
+        counts.append(len(disk))
     active, inverse = np.unique(np.array(neighbours, dtype=np.uint64), return_inverse=True)
     ring = np.zeros(len(active))
-    np.add.at(ring, inverse, np.array(values))
+    np.add.at(ring, inverse, np.repeat(values, counts))
     weight = np.full(len(active), 7.0)
-    near_border = {h3.str_to_int(c) for cell in border for c in h3.grid_disk(cell, 1)}
+    near_border = {c for cell in border for c in h3int.grid_disk(cell, 1)}
     if near_border:
         positions = np.searchsorted(active, np.array(sorted(near_border), dtype=np.uint64))
         for position in positions:
             if position < len(active):
-                weight[position] = len(_disk_in(area, h3.int_to_str(int(active[position]))))
+                weight[position] = len(_int_disk_in(area, int(active[position])))
     return active, ring, weight
 
 
 def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
     """Gi* of every cell in `counts` (the nonzero cells of the area) against the whole area."""
-    counts = {c: v for c, v in counts.items() if v and area.contains(c)}
-    if not counts:
+    ids = [c for c, v in counts.items() if v]
+    cells = np.array([h3.str_to_int(c) for c in ids], dtype=np.uint64)
+    centres = np.array([h3int.cell_to_latlng(int(c)) for c in cells]).reshape(-1, 2)
+    inside = _in_box(centres[:, 0], centres[:, 1], area.box)
+    ids = [c for c, ok in zip(ids, inside.tolist(), strict=True) if ok]
+    if not ids:
         return {}
-    active, ring, weight = _ring_sums(counts, area)
+    cells, centres = cells[inside], centres[inside]
+    values = np.array([counts[c] for c in ids])
+    active, ring, weight = _ring_sums(cells, values, centres[:, 0], centres[:, 1], area)
     all_cells = area.cells() if area.estimated_cells() <= ENUMERATE_MAX else None
     n = len(all_cells) if all_cells is not None else round(area.estimated_cells())
     n = max(n, len(active))
     if n < 3:
-        return {cell: GiResult(0.0, 1.0) for cell in counts}
-    values = np.array(list(counts.values()))
+        return {cell: GiResult(0.0, 1.0) for cell in ids}
     mean = values.sum() / n
     s = math.sqrt(max(float((values * values).sum()) / n - mean * mean, 0.0))
     idle = Counter({7: n - len(active)})
@@ -170,10 +189,9 @@ def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
         np.concatenate([_two_sided(z_active), _two_sided(z_of(np.zeros(len(idle_w)), idle_w))]),
         np.concatenate([np.ones(len(active)), np.array(list(idle.values()), dtype=float)]),
     )[: len(active)]
-    cells = list(counts)
-    at = np.searchsorted(active, np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64))
+    at = np.searchsorted(active, cells)
     z, p = z_active[at].tolist(), adjusted[at].tolist()
-    return {cell: GiResult(z[i], p[i]) for i, cell in enumerate(cells)}
+    return {cell: GiResult(z[i], p[i]) for i, cell in enumerate(ids)}
 
 
 def _two_sided(z: np.ndarray) -> np.ndarray:

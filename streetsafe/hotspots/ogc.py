@@ -16,7 +16,7 @@ from ..errors import InvalidRequest, NotFound
 from .disclosure import PublicLayer
 from .filters import HotspotFilters, parse_filters
 from .formats import feature_properties
-from .paging import Page
+from .paging import MAX_FEATURES, Page
 from .service import public_layer, publish_one
 
 CONFORMANCE = [
@@ -26,7 +26,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+# Items pages hold the public layers' bound (paging.py): the whole layer is one next link away.
+DEFAULT_LIMIT, MAX_LIMIT = 100, MAX_FEATURES
 
 
 @dataclass(frozen=True)

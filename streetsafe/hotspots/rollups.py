@@ -22,6 +22,7 @@ ROLLUP_TABLES = (
     "hotspot_cell_rollup", "hotspot_cell_totals", "hotspot_cell_sites", "hotspot_stop_rollup",
     "hotspot_stop_sites", "hotspot_segment_rollup", "hotspot_segment_sites",
     "hotspot_cell_summary", "hotspot_stop_totals", "hotspot_segment_totals",
+    "hotspot_stop_summary", "hotspot_segment_summary",
 )  # fmt: skip
 
 
@@ -43,3 +44,4 @@ def rebuild_rollups(session: Session) -> None:
     session.execute(sa.text("SELECT hotspot_rebuild_cell_summaries()"))
     session.execute(sa.text("SELECT hotspot_rebuild_transit_rollups()"))
     session.execute(sa.text("SELECT hotspot_rebuild_site_totals()"))
+    session.execute(sa.text("SELECT hotspot_rebuild_site_summaries()"))

@@ -46,7 +46,9 @@ class HotspotQuery(BaseModel):
     )
     neighbourhood: str | None = Field(None, max_length=64)
     format: Literal["geojson", "csv", "gpkg"] = "geojson"
-    limit: int = Field(5_000, ge=1, le=5_000, description="Features per response (max 5,000)")
+    limit: int = Field(
+        1_000, ge=1, le=2_000, description="Features per response (default 1,000, max 2,000)"
+    )
     offset: int = Field(0, ge=0, description="Features to skip (follow the `next` link)")
 
 

@@ -23,7 +23,8 @@ from .aggregate import (
 )
 from .disclosure import PublicLayer, publish
 from .filters import HotspotFilters
-from .gistar import StudyArea, gi_star
+from .gistar import GiResult, StudyArea, gi_star
+from .layercache import LayerCache, LayerIndex, layer_version
 from .paging import Page
 from .perturbation import published_count
 
@@ -48,24 +49,56 @@ def public_layer(
 ) -> PublicLayer:  # fmt: skip
     """A layer (or one page of it, in id order) after disclosure control; cells carry Gi*.
 
-    Two reads: every published feature's count and key sum (cheap rows; Gi* needs them all),
-    then geometry and category histograms for the features of the page only.
+    The layer's index (every published feature's id and, for cells, Gi*: Gi* needs the whole
+    study area) is built once per question and data version; then geometry and category
+    histograms are read for the features of the page only.
     """
     area = bounded_area(session, layer, filters)
+    index = layer_index(session, layer, filters, settings, area)
+    chosen = index.page(page.offset, page.limit) if page else index.page(0, len(index))
+    public = publish(_details(session, layer, filters, chosen), settings, filters.category_mask)
+    public = replace(public, features=sorted(public.features, key=lambda f: f.id),
+                     matched=len(index))  # fmt: skip
+    return with_gi(public, index.gi_of(chosen)) if layer == "cells" else public
+
+
+# Each worker keeps the indexes of recent questions (layercache.py): paging through a layer,
+# or many clients opening the same map, reads the whole study area once per data version.
+LAYER_CACHE_S = 60.0
+LAYER_INDEXES = LayerCache(max_bytes=32 * 1024 * 1024, ttl_s=LAYER_CACHE_S)
+
+
+def layer_index(
+    session: Session, layer: str, filters: HotspotFilters, settings: Settings, area: StudyArea
+) -> LayerIndex:
+    """The layer's published ids and Gi*, kept while the data's version stays the same."""
+    version = layer_version(session)
+
+    def build() -> LayerIndex:
+        return _build_index(session, layer, filters, settings, area)
+
+    if version is None:
+        return build()
+    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
+    database = str(session.get_bind().engine.url)
+    key = (database, version, layer, filters.model_dump_json(), area, rules)
+    return LAYER_INDEXES.get(key, build)
+
+
+def _build_index(
+    session: Session, layer: str, filters: HotspotFilters, settings: Settings, area: StudyArea
+) -> LayerIndex:
     k = settings.min_published_count
     totals = _totals(session, layer, filters, k)
     ids = sorted(totals)
-    chosen = ids[page.offset : page.offset + page.limit] if page else ids
-    public = publish(_details(session, layer, filters, chosen), settings, filters.category_mask)
-    public = replace(public, features=sorted(public.features, key=lambda f: f.id),
-                     matched=len(ids))  # fmt: skip
     if layer != "cells":
-        return public
+        return LayerIndex(tuple(ids))
+    # Gi* of the published (perturbed, rounded) counts only: what every page shows.
     counts = {
         cell: float(published_count(n, key, k, settings.public_rounding, settings.perturbation_max))
         for cell, (n, key) in totals.items()
     }
-    return with_gi_star(public, area, counts)
+    return LayerIndex.of_cells(ids, gi_star(counts, area))
 
 
 def publish_one(
@@ -104,11 +137,11 @@ def _details(
     return EXACT_LAYERS[layer](session, filters, 1, ids)
 
 
-# The largest public question: a study area of this many cells (res 10: about 1,500 km², a
-# city; res 9: 10,500 km²; res 8: 74,000 km²; res 7: 500,000 km²), and for stops and segments
+# The largest public question: a study area of this many cells (res 10: about 750 km², a
+# city; res 9: 5,300 km²; res 8: 37,000 km²; res 7: 260,000 km²), and for stops and segments
 # an area holding this many imported stops (a large county). Bigger is a fast 400 that says
 # what to ask instead. Both depend on the question and on public data only, never on reports.
-MAX_STUDY_CELLS = 100_000
+MAX_STUDY_CELLS = 50_000
 MAX_SITES_STOPS = 40_000
 
 
@@ -181,7 +214,11 @@ def with_gi_star(
     """
     if counts is None:
         counts = {f.id: float(f.count) for f in public.features}
-    results = gi_star(counts, area)
+    return with_gi(public, gi_star(counts, area))
+
+
+def with_gi(public: PublicLayer, results: dict[str, GiResult]) -> PublicLayer:
+    """The cells with their Gi* results as properties (null for cells without one)."""
     features = []
     for f in public.features:
         result = results.get(f.id)

@@ -27,10 +27,19 @@ def test_a_layer_pages_with_next_links_and_the_pages_add_up(client, transit, add
 
 
 def test_limits_beyond_the_maximum_are_refused(client) -> None:
-    for query in ("limit=5001", "limit=0", "limit=x", "offset=-1"):
-        response = client.get(f"/api/v1/hotspots/stops?{query}")
-        assert response.status_code == 400
-        assert response.get_json()["field"] == query.split("=")[0]
+    for query in ("limit=2001", "limit=0", "limit=x", "offset=-1"):
+        for path in ("/api/v1/hotspots/stops", "/ogc/collections/hotspot-stops/items"):
+            response = client.get(f"{path}?{query}")
+            assert response.status_code == 400
+            assert response.get_json()["field"] == query.split("=")[0]
+    assert client.get("/api/v1/hotspots/stops?limit=2000").status_code == 200
+
+
+def test_a_page_holds_1000_features_unless_asked_for_more() -> None:
+    from streetsafe.hotspots.paging import DEFAULT_FEATURES, MAX_FEATURES, parse_page
+
+    assert (DEFAULT_FEATURES, MAX_FEATURES) == (1_000, 2_000)
+    assert parse_page({}).limit == 1_000 and parse_page({"limit": "2000"}).limit == 2_000
 
 
 def test_layers_are_compressed_when_the_client_accepts_it(client, transit, add_reports) -> None:
@@ -73,3 +82,8 @@ def test_too_big_a_question_is_a_fast_400_that_says_what_to_ask(client) -> None:
     assert "tiles" in body["message"] and "smaller bbox" in body["message"]
     assert client.get("/api/v1/hotspots/stops").status_code == 200  # few stops: answered
     assert client.get("/api/v1/hotspots/cells?res=8&bbox=-1.6,50.8,-1.2,51.0").status_code == 200
+    county = "-2.5,50.6,-0.5,51.6"  # 148,000 res 9 cells: over the 50,000 bound
+    response = client.get(f"/api/v1/hotspots/cells?res=9&bbox={county}")
+    body = response.get_json()
+    assert response.status_code == 400 and body["field"] == "res" and "res=8" in body["message"]
+    assert client.get(f"/api/v1/hotspots/cells?res=8&bbox={county}").status_code == 200

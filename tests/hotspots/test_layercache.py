@@ -1,0 +1,134 @@
+"""A layer's index (published ids, Gi*) is built once per question and data version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from streetsafe.config import Settings
+from streetsafe.demo.seeding import new_report
+from streetsafe.hotspots import service
+from streetsafe.hotspots.filters import parse_filters
+from streetsafe.hotspots.gistar import GiResult
+from streetsafe.hotspots.layercache import LayerCache, LayerIndex, layer_version
+from streetsafe.hotspots.paging import Page
+
+from ..conftest import migrated_database, settings_for
+from .conftest import RESOLUTIONS, STOP_LONLATS, make_transit
+
+CELLS = ["8a195da49a07fff", "8a195da49a0ffff", "8a195da49b57fff"]
+
+
+def test_an_index_pages_cells_in_id_order_and_finds_their_gi_star() -> None:
+    gi = {CELLS[0]: GiResult(1.5, 0.2), CELLS[2]: GiResult(-0.5, 0.9)}
+    index = LayerIndex.of_cells(CELLS, gi)
+    assert len(index) == 3 and index.page(1, 5) == CELLS[1:]
+    assert index.gi_of([CELLS[2], CELLS[1], "8a195da49a17fff"]) == {CELLS[2]: gi[CELLS[2]]}
+    assert index.nbytes == 3 * 8 * 3
+
+
+def test_the_cache_keeps_entries_for_their_time_and_within_its_bytes() -> None:
+    cache = LayerCache(max_bytes=4 * 100, ttl_s=60)
+    built: list[str] = []
+
+    def build(name: str) -> LayerIndex:
+        built.append(name)
+        return LayerIndex(np.zeros(4, dtype=np.uint64), np.zeros(4), np.zeros(4))  # 96 bytes
+
+    for name in ("a", "a", "b", "c", "d", "e", "a"):
+        cache.get(name, lambda n=name: build(n))
+    assert built == ["a", "b", "c", "d", "e", "a"]  # five of 96 bytes overflow 400: a went
+    cache.ttl_s = 0
+    cache.get("d", lambda: build("d"))
+    assert built[-1] == "d"
+
+
+def test_clients_asking_for_one_question_at_once_build_it_once() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache: LayerCache[LayerIndex] = LayerCache()
+    builds, started = [], threading.Barrier(8)
+
+    def build() -> LayerIndex:
+        builds.append(1)
+        time.sleep(0.3)
+        return LayerIndex(("a", "b"))
+
+    def ask(_: int) -> tuple[str, ...]:
+        started.wait()
+        return cache.get("question", build).ids
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert answers == [("a", "b")] * 8 and len(builds) == 1
+
+
+@pytest.fixture(scope="module")
+def committed_url() -> str:
+    """A database of its own: the cache only keeps what other transactions can see."""
+    return migrated_database("layercache")
+
+
+@pytest.fixture
+def committed(committed_url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(committed_url)
+    with Session(engine) as session:
+        session.execute(sa.text("TRUNCATE reports CASCADE"))
+        if not session.scalar(sa.text("SELECT count(*) FROM stops")):
+            make_transit(session)
+        session.commit()
+    service.LAYER_INDEXES.clear()
+    yield engine
+    engine.dispose()
+
+
+def _commit_reports(engine: sa.Engine, n: int) -> None:
+    lon, lat = STOP_LONLATS[0]
+    when = datetime(2025, 3, 7, 20, 30, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add_all(new_report(lon=lon, lat=lat, resolutions=RESOLUTIONS, occurred_at=when,
+                                   categories=["badly_lit"]) for _ in range(n))  # fmt: skip
+        session.commit()
+
+
+def _read(engine: sa.Engine, settings: Settings) -> list[tuple]:
+    filters = parse_filters({"res": "10"})
+    with Session(engine) as session:
+        public = service.public_layer(session, "cells", filters, settings, Page(1000, 0))
+    return [(f.id, f.count, f.properties["gi_z"]) for f in public.features]
+
+
+def test_a_layer_is_read_once_per_data_version(committed, committed_url) -> None:
+    settings = settings_for(committed_url, perturbation_max=0)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(committed, "before_cursor_execute", seen)
+    _commit_reports(committed, 8)
+    first = _read(committed, settings)
+    totals = sum("hotspot_cell_summary" in s and "s.total >=" in s for s in statements)
+    again = _read(committed, settings)
+    assert again == first and first[0][1] == 10 and first[0][2] is not None
+    assert sum("hotspot_cell_summary" in s and "s.total >=" in s for s in statements) == totals
+    _commit_reports(committed, 8)  # a new version: read again, and see the new reports
+    assert _read(committed, settings)[0][1] == 15
+    assert sum("hotspot_cell_summary" in s and "s.total >=" in s for s in statements) > totals
+
+
+def test_a_transaction_that_wrote_is_never_cached(db_session, add_reports) -> None:
+    with db_session.bind.engine.connect() as clean:
+        before = layer_version(Session(clean))
+    assert before is not None
+    add_reports(6, *STOP_LONLATS[0])
+    assert layer_version(db_session) is None  # its own rows are not yet anyone else's
+    with db_session.bind.engine.connect() as clean:
+        assert layer_version(Session(clean))[0] > before[0]  # the insert advanced the version
