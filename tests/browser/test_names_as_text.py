@@ -90,9 +90,9 @@ def test_the_dashboard_shows_stop_and_route_names_as_text(serve, team_page, mark
         "id": "evil:seg",
         "geometry": {"type": "LineString", "coordinates": [[LON, LAT], [LON + 0.004, LAT]]},
         "properties": {
-            "route_short_name": ROUTE_MARKUP,
-            "from_name": MARKUP,
-            "to_name": "<i>next</i>",
+            "route": ROUTE_MARKUP,  # the names the route-segments layer sends
+            "from_stop": MARKUP,
+            "to_stop": "<i>next</i>",
             "count": 3,
         },
     }
@@ -119,6 +119,6 @@ def test_the_dashboard_shows_stop_and_route_names_as_text(serve, team_page, mark
         }"""
     )
     assert f"{MARKUP}: 7" in texts
-    assert f"{ROUTE_MARKUP} {MARKUP} → <i>next</i>: 3" in texts
+    assert f"route {ROUTE_MARKUP}: {MARKUP} → <i>next</i>: 3" in texts
     _no_markup(page, requested)
     assert page.locator(".leaflet-tooltip i").count() == 0
