@@ -21,7 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("teams", sa.Column("role", sa.Text(), nullable=False, server_default="team"))
-    op.execute("ALTER TABLE teams ADD CONSTRAINT ck_teams_role CHECK (role IN ('team', 'programme'))")
+    op.execute(
+        "ALTER TABLE teams ADD CONSTRAINT ck_teams_role CHECK (role IN ('team', 'programme'))"
+    )
 
 
 def downgrade() -> None:

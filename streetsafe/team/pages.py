@@ -11,8 +11,8 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
 from . import audit, programme
-from .insights import local_today
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
+from .insights import local_today
 from .throttle import TooManyAttempts
 
 bp = Blueprint(
