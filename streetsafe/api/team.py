@@ -78,9 +78,7 @@ class DecisionIn(_Strict):
 @audited("me", role="any")
 def me(scope: TeamScope) -> ResponseReturnValue:
     """Who is signed in and which neighbourhoods they look after."""
-    return jsonify(
-        team=scope.name, neighbourhoods=list(scope.neighbourhood_codes), role=scope.role
-    )
+    return jsonify(team=scope.name, neighbourhoods=list(scope.neighbourhood_codes))
 
 
 class ProgrammeQuery(_Strict):
