@@ -31,3 +31,14 @@ def test_seeded_reports_are_in_the_past_and_some_await_moderation(db_session) ->
         )
     ).all()
     assert sorted(pending) == sorted(DEMO_DESCRIPTIONS)
+
+
+def test_seeded_demo_has_significant_hotspot_cells(client, db_session) -> None:
+    from tests.hotspots.conftest import make_transit
+
+    make_transit(db_session)
+    seed_reports(db_session, (7, 8, 9, 10), count=600)
+    db_session.commit()
+    features = client.get("/api/v1/hotspots/cells").get_json()["features"]
+    significant = [f for f in features if f["properties"]["hotspot"]]
+    assert significant and all(f["properties"]["gi_p"] < 0.05 for f in significant)
