@@ -262,8 +262,12 @@ class Team(Base):
     token_hash: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # "team" (its neighbourhoods, exact) or "programme" (every area, aggregates only; 0022).
+    role: Mapped[str] = mapped_column(sa.Text, server_default="team")
 
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(secondary=team_neighbourhoods)
+
+    __table_args__ = (sa.CheckConstraint("role IN ('team', 'programme')", name="role"),)
 
 
 class TeamAction(Base):

@@ -15,7 +15,7 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import InvalidRequest
 from ..hotspots.formats import FORMATS
-from ..team import actions, areas, audit, impact, insights, layers, moderation
+from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
 from ..team.service import TeamScope
@@ -25,13 +25,13 @@ from .parsing import parse_json, parse_query
 bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
 
 
-def audited(action: str) -> Callable:
-    """Authenticate the team, run the view with its scope, record the call, commit."""
+def audited(action: str, role: str = "team") -> Callable:
+    """Authenticate the caller (of `role`, see require_scope), run the view, audit it, commit."""
 
     def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> ResponseReturnValue:
-            scope = require_scope()
+            scope = require_scope(role)
             result = view(scope, **kwargs)
             detail = {"path": request.path, "filters": request.args.to_dict(flat=False)}
             detail.update(g.get("audit_detail", {}))
@@ -75,10 +75,33 @@ class DecisionIn(_Strict):
 
 
 @bp.get("/me")
-@audited("me")
+@audited("me", role="any")
 def me(scope: TeamScope) -> ResponseReturnValue:
     """Who is signed in and which neighbourhoods they look after."""
     return jsonify(team=scope.name, neighbourhoods=list(scope.neighbourhood_codes))
+
+
+class ProgrammeQuery(_Strict):
+    until: IsoDate | None = None
+    weeks: int = Field(12, ge=4, le=52)
+    format: str = Field("json", pattern="^(json|csv)$")
+
+
+@bp.get("/programme")
+@audited("programme", role="programme")
+def get_programme(scope: TeamScope) -> ResponseReturnValue:
+    """Every area's disclosure-controlled aggregates for the programme board (JSON or CSV)."""
+    query = parse_query(ProgrammeQuery, request.args)
+    note(format=query.format)
+    session = db_session()
+    until = query.until or insights.local_today(session)
+    view = programme.overview(session, current_settings(), until, query.weeks)
+    if query.format == "json":
+        return jsonify(view)
+    response = Response(programme.overview_to_csv(view), mimetype="text/csv")
+    name = f"streetsafe-programme-{until.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/insights")

@@ -2,7 +2,8 @@
 
 Reports are written through the ORM exactly as intake writes them (a `reports` row and one
 `report_cells` row per configured resolution), so the rollup triggers see them the same way.
-Every seeded report has `synthetic = true`.
+Every seeded report has `synthetic = true`, and none is dated after now. A few carry a
+description awaiting moderation, so the dashboard's moderation queue has work to show.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tqdm import tqdm
 
 from ..config import Settings
 from ..db import Database
-from ..models import Report, ReportCell
+from ..models import Report, ReportCell, ReportDescription
 from ..reports.intake import to_hour
 
 
@@ -92,13 +93,25 @@ def new_report(
     return report
 
 
-def random_evening(rng: random.Random, days_back: int = 180) -> datetime:
-    """A time in the last `days_back` days, more often in the evening."""
-    day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
-        days=rng.randrange(days_back)
-    )
+def random_evening(
+    rng: random.Random, days_back: int = 180, now: datetime | None = None
+) -> datetime:
+    """A time in the last `days_back` days, more often in the evening, never after `now`."""
+    now = now or datetime.now(UTC)
+    day = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=rng.randrange(days_back))
     hour = rng.choice([7, 8, 12, 16, 17, 18, 19, 20, 21, 22, 22, 23, 23, 0, 1])
-    return day.replace(hour=hour, minute=rng.randrange(60))
+    when = day.replace(hour=hour, minute=rng.randrange(60))
+    return when - timedelta(days=1) if when > now else when  # today's evening may be ahead
+
+
+# Descriptions for the moderation queue: invented, some with contact details to scrub.
+DEMO_DESCRIPTIONS = (
+    "Group shouting at people waiting at the stop, nobody around to help.",
+    "Man followed me off the bus and along the road. Call me on 07700 900123.",
+    "The underpass light has been out for weeks, it feels unsafe after dark.",
+    "Someone made comments on the top deck; driver did not notice.",
+    "Drinking near the shelter every evening; email me at demo@example.org.",
+)
 
 
 CATEGORY_WEIGHTS = {
@@ -185,11 +198,14 @@ def seed_reports(
         radius_m = 25.0 if rng.random() < 0.9 else 600.0
         lon, lat = _jitter(rng, site.lon, site.lat, radius_m)
         picked = sorted(set(rng.choices(categories, weights, k=rng.choice([1, 1, 2]))))
-        session.add(new_report(
+        report = new_report(
             lon=lon, lat=lat, categories=picked, occurred_at=random_evening(rng),
             resolutions=resolutions, context=site.context, mode=site.mode, stop=site.stop,
             segment=site.segment, neighbourhood_id=hoods[id(site)], synthetic=True,
-        ))  # fmt: skip
+        )  # fmt: skip
+        session.add(report)
+        if i < len(DEMO_DESCRIPTIONS):
+            session.add(ReportDescription(report_id=report.id, body=DEMO_DESCRIPTIONS[i]))
         if i % 200 == 199:
             session.flush()
     session.flush()

@@ -60,6 +60,7 @@ _PLAIN = {
     "actions": "listed its actions",
     "audit": "read the audit trail",
     "neighbourhoods": "read its neighbourhood outlines",
+    "programme_page": "opened the programme view",
 }
 
 
@@ -82,6 +83,8 @@ _REQUESTS: tuple[tuple[str, str, str], ...] = (
     (r"/api/v1/team/neighbourhoods", "", "the neighbourhood outlines"),
     (r"/api/v1/team/audit", "", "the audit trail"),
     (r"/api/v1/team/insights", "", "insights"),
+    (r"/api/v1/team/programme", "", "the programme view"),
+    (r"/team/programme", "", "the programme view"),
     (r"/team/?", "", "the dashboard"),
 )
 
@@ -152,6 +155,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"refused access to {what} ({detail.get('status')}){reason}"
     if action == "insights":
         return f"viewed insights{_filters(detail)}"
+    if action == "programme":
+        return f"read the programme view as {fmt}{_filters(detail)}"
     if action == "hotspots":
         if detail.get("download") is False:
             return f"viewed hotspot {detail.get('layer', '?')} on the map{_filters(detail)}"

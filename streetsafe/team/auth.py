@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import Settings
 from ..current import current_settings
 from ..db import db_session
-from ..errors import Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..limits import WindowKey
 from . import audit, sessions
 from .service import TeamScope, authenticate, scope_of
@@ -152,13 +152,21 @@ def current_scope() -> TeamScope | None:
     return scope
 
 
-def require_scope() -> TeamScope:
-    """The team making this request; 401 when there is none."""
+def require_scope(role: str = "team") -> TeamScope:
+    """The team making this request; 401 when there is none, 403 when its role may not call.
+
+    `role` is who may call: "team" (a neighbourhood team), "programme" (the programme
+    board, aggregates only) or "any".
+    """
     scope = current_scope()
     if scope is None:
         if g.get("session_ended"):
             raise Unauthorized("the session has ended; sign in again at /team/login", None)
         raise Unauthorized("sign in at /team/login or send Authorization: Bearer TOKEN", None)
+    if role != "any" and scope.role != role:
+        if scope.is_programme:
+            raise Forbidden("a programme token reads only /api/v1/team/programme", None)
+        raise Forbidden("only the programme board's token reads the programme view", None)
     return scope
 
 

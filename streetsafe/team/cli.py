@@ -21,22 +21,26 @@ def teams() -> None:
 @teams.command("create")
 @click.argument("name")
 @click.option(
-    "--neighbourhood", "codes", multiple=True, required=True, help="A neighbourhood code (repeat)."
+    "--neighbourhood", "codes", multiple=True, help="A neighbourhood code (repeat)."
+)
+@click.option(
+    "--programme", is_flag=True, help="The programme board: every area, aggregates only."
 )
 @pass_settings
-def teams_create(settings: Settings, name: str, codes: tuple[str, ...]) -> None:
+def teams_create(settings: Settings, name: str, codes: tuple[str, ...], programme: bool) -> None:
     """Create team NAME; prints its one-time sign-in token alone on the last line."""
     from .service import create_team
 
     database = Database(settings.database_url)
     try:
         with database.session() as session:
-            token = create_team(session, name, list(codes))
+            token = create_team(session, name, list(codes), programme)
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         database.dispose()
-    click.echo(f"team {name!r} created for {', '.join(codes)}.")
+    covers = "the programme view (every area, aggregates only)" if programme else ", ".join(codes)
+    click.echo(f"team {name!r} created for {covers}.")
     click.echo("Its sign-in token is shown once; store it safely (it is kept only as a hash):")
     click.echo(token)
 
@@ -50,7 +54,7 @@ def teams_list(settings: Settings) -> None:
     database = Database(settings.database_url)
     with database.session() as session:
         for team in list_teams(session):
-            codes = ",".join(sorted(n.code for n in team.neighbourhoods))
+            codes = ",".join(sorted(n.code for n in team.neighbourhoods)) or team.role
             state = f"revoked {team.revoked_at:%Y-%m-%d}" if team.revoked_at else "active"
             click.echo(f"{team.name}\t{codes}\t{state}\tcreated {team.created_at:%Y-%m-%d}")
     database.dispose()

@@ -10,8 +10,9 @@ from wtforms.validators import ValidationError
 from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
-from . import audit
+from . import audit, programme
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
+from .insights import local_today
 from .throttle import TooManyAttempts
 
 bp = Blueprint(
@@ -69,6 +70,23 @@ def dashboard() -> ResponseReturnValue:
     scope = current_scope()
     if scope is None:
         return redirect(url_for("team.login_form"), 303)
+    if scope.is_programme:
+        return redirect(url_for("team.programme_page"), 303)
     audit.record(db_session(), scope.team_id, "dashboard", {})
     db_session().commit()
     return render_template("team/dashboard.html", scope=scope, settings=current_settings())
+
+
+@bp.get("/programme")
+def programme_page() -> ResponseReturnValue:
+    """The programme board's page: every area's disclosure-controlled aggregates as tables."""
+    scope = current_scope()
+    if scope is None:
+        return redirect(url_for("team.login_form"), 303)
+    if not scope.is_programme:
+        return redirect(url_for("team.dashboard"), 303)
+    session, settings = db_session(), current_settings()
+    view = programme.overview(session, settings, local_today(session))
+    audit.record(session, scope.team_id, "programme_page", {})
+    session.commit()
+    return render_template("team/programme.html", scope=scope, view=view)

@@ -21,6 +21,12 @@ class TeamScope:
     name: str
     neighbourhood_ids: tuple[int, ...]
     neighbourhood_codes: tuple[str, ...]
+    role: str = "team"  # "programme": every area, disclosure-controlled aggregates only
+
+    @property
+    def is_programme(self) -> bool:
+        """True for the programme board's token (team/programme.py is all it may read)."""
+        return self.role == "programme"
 
     def ids_for(self, code: str | None) -> tuple[int, ...]:
         """The neighbourhood ids to query: all of the team's, or one it owns (else 403)."""
@@ -31,12 +37,14 @@ class TeamScope:
         return (self.neighbourhood_ids[self.neighbourhood_codes.index(code)],)
 
 
-def create_team(session: Session, name: str, codes: list[str]) -> str:
-    """Create a team for neighbourhoods `codes`; return its one-time sign-in token."""
+def create_team(session: Session, name: str, codes: list[str], programme: bool = False) -> str:
+    """Create a team for neighbourhoods `codes` (or the programme board); return its token."""
     name = name.strip()
     if not name:
         raise Unprocessable("a team needs a name", "name")
-    if not codes:
+    if programme and codes:
+        raise Unprocessable("a programme token covers every area; name none", "neighbourhood")
+    if not codes and not programme:
         raise Unprocessable("a team needs at least one neighbourhood", "neighbourhood")
     found = session.scalars(sa.select(Neighbourhood).where(Neighbourhood.code.in_(codes))).all()
     missing = sorted(set(codes) - {n.code for n in found})
@@ -51,6 +59,7 @@ def create_team(session: Session, name: str, codes: list[str]) -> str:
             token_lookup=lookup,
             token_hash=tokens.hash_token(token),
             neighbourhoods=found,
+            role="programme" if programme else "team",
         )
     )
     session.flush()
@@ -102,4 +111,5 @@ def scope_of(session: Session, team_id: int) -> TeamScope | None:
         name=team.name,
         neighbourhood_ids=tuple(n.id for n in areas),
         neighbourhood_codes=tuple(n.code for n in areas),
+        role=team.role,
     )
