@@ -124,8 +124,8 @@ def get_insights(scope: TeamScope) -> ResponseReturnValue:
 @bp.get("/actions")
 @audited("actions")
 def get_actions(scope: TeamScope) -> ResponseReturnValue:
-    """The team's recorded actions."""
-    return jsonify(actions=actions.list_actions(db_session(), scope))
+    """The team's recorded actions, each with its verdict."""
+    return jsonify(actions=impact.actions_with_verdicts(db_session(), scope))
 
 
 @bp.post("/actions")

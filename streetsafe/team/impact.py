@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from . import evaluation
-from .actions import action_to_json, own_action
+from .actions import action_to_json, list_actions, own_action
 from .evaluation import Series
 from .insights import local_today
 from .service import TeamScope
@@ -134,6 +134,14 @@ def impact(
         "control": {**compared.to_json(), **_control_of(control, cells)},
         **_legacy(window.series(response_weeks, partial=True)),
     }
+
+
+def actions_with_verdicts(session: Session, scope: TeamScope) -> list[dict[str, Any]]:
+    """The team's actions, each with the verdict of its default evaluation (as "Show effect")."""
+    listed = list_actions(session, scope)
+    for action in listed:
+        action["verdict"] = impact(session, scope, action["id"])["verdict"]
+    return listed
 
 
 def _evaluate(response: Series, around: Series, control: Series, buffer_m: float) -> dict:

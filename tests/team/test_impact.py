@@ -312,3 +312,15 @@ def test_an_empty_comparison_area_is_named_as_the_reason(client, db_session, are
     assert result["control"]["before"] == result["control"]["after"] == 0
     assert result["did"] is None and result["did_reason"]
     assert result["verdict"].startswith("Too few reports in the comparison area to tell")
+
+
+def test_the_actions_list_carries_each_actions_verdict(client, db_session, area) -> None:
+    r, b, c = draws(1, 12, 5), draws(2, 6, 6), draws(3, 14, 14)
+    for point, weekly in ((CENTRE, r), (RING, b), (CONTROL, c)):
+        seed(db_session, area.started, point, weekly)
+    evaluate(client, db_session, area)
+    listed = client.get("/api/v1/team/actions", headers=bearer(area.token)).get_json()["actions"]
+    assert len(listed) == 1
+    shown = client.get(f"/api/v1/team/actions/{listed[0]['id']}/impact", headers=bearer(area.token))
+    assert listed[0]["verdict"] == shown.get_json()["verdict"]
+    assert listed[0]["verdict"].endswith(".") and "comparison area" in listed[0]["verdict"]

@@ -220,7 +220,7 @@ async function loadActions() {
   list.replaceChildren(...actions.map((action) => {
     const item = el("li", null, { "data-action": action.id });
     item.append(el("strong", action.title), el("p", actionWords(action), { class: "meta" }));
-    const verdict = el("p", null, { class: "verdict-line" });
+    const verdict = el("p", action.verdict || null, { class: "verdict-line" });
     const show = el("button", "Show effect", { type: "button", class: "secondary" });
     show.addEventListener("click", () => showEffect(action, verdict));
     const remove = el("button", "Delete", { type: "button", class: "secondary" });
