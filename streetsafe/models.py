@@ -111,7 +111,8 @@ class RouteStop(Base):
     )
     direction: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    stop_id: Mapped[int] = mapped_column(sa.ForeignKey("stops.id", ondelete="CASCADE"), index=True)
+    # References stops.id through statement triggers (migration 0025), not a declared key.
+    stop_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     shape_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("route_shapes.id", ondelete="SET NULL"), index=True
     )
@@ -146,7 +147,8 @@ class Report(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     mode: Mapped[str | None] = mapped_column(sa.String(16))
     # Snapped stop: the id may go when a feed is re-imported; public id and name stay.
-    stop_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stops.id", ondelete="SET NULL"))
+    # References stops.id through statement triggers (migration 0025), not a declared key.
+    stop_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     stop_public_id: Mapped[str | None] = mapped_column(sa.String(160))
     stop_name: Mapped[str | None] = mapped_column(sa.Text)
     stop_distance_m: Mapped[float | None] = mapped_column(sa.Float)

@@ -1,4 +1,5 @@
-"""stops.feed_id and route_shape_pieces.shape_id: set-based checks keep foreign key guarantees."""
+"""stops.feed_id, route_shape_pieces.shape_id and the stop_id of route_stops and reports:
+set-based checks keep foreign key guarantees (migrations 0010 and 0025)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,52 @@ def test_deleting_a_feed_or_shape_deletes_its_stops_or_pieces(connection: sa.Con
     assert connection.scalar(sa.text("SELECT count(*) FROM stops WHERE feed_id = :f"),
                              {"f": feed}) == 0  # fmt: skip
     assert connection.scalar(sa.text("SELECT count(*) FROM route_shape_pieces")) == 0
+
+
+def _stop_with_route_stop_and_report(connection: sa.Connection) -> int:
+    """A stop on a route with a report at it; returns the stop's id."""
+    feed = _feed(connection, "refs")
+    stop = connection.scalar(sa.text(NEW_STOP + " RETURNING id"),
+                             {"feed": feed, "public_id": "refs:1"})  # fmt: skip
+    route = connection.scalar(sa.text(
+        "INSERT INTO routes (feed_id, public_id, source_id, mode, route_type) "
+        "VALUES (:f, 'refs:R', 'R', 'bus', 3) RETURNING id"), {"f": feed})  # fmt: skip
+    connection.execute(sa.text("INSERT INTO route_stops (route_id, direction, seq, stop_id) "
+                               "VALUES (:r, 0, 1, :s)"), {"r": route, "s": stop})  # fmt: skip
+    connection.execute(sa.text(
+        "INSERT INTO reports (id, context, categories, occurred_at, geom, stop_id, "
+        "stop_public_id) VALUES (gen_random_uuid(), 'at_stop', ARRAY['harassment'], now(), "
+        "'SRID=4326;POINT(0 0)', :s, 'refs:1')"), {"s": stop})  # fmt: skip
+    return stop
+
+
+def test_deleting_a_stop_deletes_its_route_stops_and_unlinks_its_reports(
+    connection: sa.Connection,
+) -> None:
+    stop = _stop_with_route_stop_and_report(connection)
+    connection.execute(sa.text("DELETE FROM stops WHERE id = :s"), {"s": stop})
+    assert connection.scalar(sa.text("SELECT count(*) FROM route_stops WHERE stop_id = :s"),
+                             {"s": stop}) == 0  # fmt: skip
+    report = connection.execute(sa.text(
+        "SELECT stop_id, stop_public_id FROM reports WHERE stop_public_id = 'refs:1'")).one()
+    assert tuple(report) == (None, "refs:1")
+
+
+@pytest.mark.parametrize("statement, constraint", [
+    ("UPDATE route_stops SET stop_id = -1", "route_stops_stop_id_fkey"),
+    ("UPDATE reports SET stop_id = -1 WHERE stop_public_id = 'refs:1'", "reports_stop_id_fkey"),
+    ("UPDATE stops SET id = -1 WHERE public_id = 'refs:1'", "_stop_id_fkey"),
+    ("INSERT INTO route_stops (route_id, direction, seq, stop_id) "
+     "SELECT id, 1, 1, -1 FROM routes WHERE public_id = 'refs:R'", "route_stops_stop_id_fkey"),
+])  # fmt: skip
+def test_a_missing_or_renumbered_stop_is_refused(
+    connection: sa.Connection, statement: str, constraint: str
+) -> None:
+    _stop_with_route_stop_and_report(connection)
+    with pytest.raises(sa.exc.IntegrityError) as caught, connection.begin_nested():
+        connection.execute(sa.text(statement))
+    assert _violation(caught) == "23503"
+    assert constraint in str(caught.value)
 
 
 def test_truncating_feeds_with_stops_left_is_refused(connection: sa.Connection) -> None:
