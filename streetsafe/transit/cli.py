@@ -58,17 +58,23 @@ def import_gtfs_command(settings: Settings, path: Path, feed: str | None, quiet:
 @click.command("import-naptan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--feed", default="naptan", show_default=True, help="Feed name (id prefix).")
+@click.option(
+    "--bulk",
+    is_flag=True,
+    help="Rebuild the stops indexes after the load: faster, but reads of stops wait until "
+    "the import commits (a maintenance window). Chosen by itself on an empty stops table.",
+)
 @quiet_option
 @pass_settings
 def import_naptan_command(
-    settings: Settings, paths: tuple[Path, ...], feed: str, quiet: bool
+    settings: Settings, paths: tuple[Path, ...], feed: str, bulk: bool, quiet: bool
 ) -> None:
     """Import (or replace) NaPTAN stops from Stops.csv files (or folders / .tgz / .zip of them)."""
     from .naptan import import_naptan
 
     _run(
         settings,
-        lambda connection: import_naptan(connection, list(paths), feed, quiet=quiet),
+        lambda connection: import_naptan(connection, list(paths), feed, quiet=quiet, bulk=bulk),
         quiet,
     )
 

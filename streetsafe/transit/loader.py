@@ -236,6 +236,42 @@ def planner_settings(connection: sa.Connection, **settings: str) -> Iterator[Non
         connection.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
+@contextmanager
+def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Iterator[None]:
+    """Drop `table`'s secondary indexes, yield for a bulk load, then build them again.
+
+    PostgreSQL's own advice for populating a table: one sort per index after the load costs
+    far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md).
+    Indexes behind constraints (primary key, unique public id) stay. DROP INDEX takes an
+    exclusive lock on the table until the import commits, so readers of `table` wait
+    meanwhile: the importers enable this only for a first load into an empty table, or when
+    asked (`--bulk`, for a maintenance window). Use inside the import's savepoint: a failure
+    rolls the drops back with everything else.
+    """
+    if not enabled:
+        yield
+        return
+    definitions = connection.execute(
+        sa.text(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
+            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+            "AND i.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') ORDER BY i.relname"
+        ),
+        {"t": table},
+    ).all()
+    for name, _ in definitions:
+        connection.execute(sa.text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in definitions:
+        connection.execute(sa.text(definition))
+
+
+def table_is_empty(connection: sa.Connection, table: str) -> bool:
+    """True when `table` (a trusted identifier) holds no rows."""
+    return not connection.scalar(sa.text(f"SELECT EXISTS (SELECT FROM {table})"))
+
+
 def relink_reports(connection: sa.Connection, feed_id: int) -> None:
     """Point reports whose stop/route went with the old feed at the new rows, by public id."""
     connection.execute(

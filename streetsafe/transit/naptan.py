@@ -40,11 +40,13 @@ from .loader import (
     copy_escape,
     copy_line,
     copy_text,
+    indexes_rebuilt,
     parse_coordinate,
     progress,
     record_stats,
     replacing_feed,
     require_columns,
+    table_is_empty,
 )
 from .naptan_columns import escaped, floats, kept_rows, line_count, point_hex, read_columns
 
@@ -406,30 +408,38 @@ def locality_warnings(state: NaptanState) -> list[ImportWarning]:
 
 
 def import_naptan(
-    connection: sa.Connection, paths: list[Path | str], feed: str = "naptan", quiet: bool = True
+    connection: sa.Connection,
+    paths: list[Path | str],
+    feed: str = "naptan",
+    quiet: bool = True,
+    bulk: bool = False,
 ) -> ImportResult:
     """Import (or atomically replace) NaPTAN stops; raises ImportDataError, changing nothing.
 
     Archives are read optimistically in their own order (most list their files sorted);
-    one that is not is read again after the savepoint's rollback.
+    one that is not is read again after the savepoint's rollback. `bulk` rebuilds the stops
+    indexes after the load instead of keeping them up to date (loader.indexes_rebuilt); it
+    is chosen by itself when the stops table is empty.
     """
     name = check_feed_name(feed)
     sources = [Path(p) for p in paths]
+    bulk = bulk or table_is_empty(connection, "stops")
     try:
-        return _import_naptan(connection, name, sources, quiet, in_archive_order=True)
+        return _import_naptan(connection, name, sources, quiet, bulk, in_archive_order=True)
     except NotInNameOrder:
-        return _import_naptan(connection, name, sources, quiet, in_archive_order=False)
+        return _import_naptan(connection, name, sources, quiet, bulk, in_archive_order=False)
 
 
 def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], quiet: bool,
-                   in_archive_order: bool) -> ImportResult:  # fmt: skip
+                   bulk: bool, in_archive_order: bool) -> ImportResult:  # fmt: skip
     state = NaptanState(feed=name)
     with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "code", "geom")  # fmt: skip
         result = ImportResult(feed=name)
         text = text_then_warnings(sources, state, feed_id, quiet, in_archive_order, result)
-        copy_text(connection, "stops", columns, text)
+        with indexes_rebuilt(connection, "stops", bulk):
+            copy_text(connection, "stops", columns, text)
         result.counts = {"stops": len(state.ids)}
         result.skipped = dict(state.skipped)
         record_stats(connection, feed_id, result)

@@ -184,3 +184,44 @@ def test_file_with_only_the_required_and_grid_columns_imports_exact_positions(
 
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(507000, 430000)
     assert (stops["998A"].lon, stops["998A"].lat) == pytest.approx((lon, lat), abs=1e-9)
+
+
+def _stop_indexes(connection: sa.Connection) -> list[tuple[str, str]]:
+    return connection.execute(
+        sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'stops' ORDER BY 1")
+    ).all()
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_bulk_load_leaves_the_same_indexes_and_rows_as_a_live_one(
+    connection: sa.Connection, bulk: bool
+) -> None:
+    import_naptan(connection, [STOPS], feed="other")  # stops not empty: no rebuild by itself
+    before = _stop_indexes(connection)
+    import_naptan(connection, [STOPS], bulk=bulk)
+    assert _stop_indexes(connection) == before
+    assert len(before) >= 7  # primary key, public id, feed, geometry, place, name, code
+    found = connection.scalar(
+        sa.text("SELECT count(*) FROM stops WHERE lower(name) LIKE 'station%' AND feed_id = "
+                "(SELECT id FROM feeds WHERE name = 'naptan')")  # fmt: skip
+    )
+    assert found == connection.scalar(
+        sa.text("SELECT count(*) FROM stops WHERE feed_id = (SELECT id FROM feeds WHERE "
+                "name = 'other') AND lower(name) LIKE 'station%'")  # fmt: skip
+    ) > 0
+
+
+def test_a_first_load_into_empty_stops_rebuilds_indexes_and_a_failure_keeps_them(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    before = _stop_indexes(connection)
+    bad = tmp_path / "Stops.csv"
+    first = STOPS.read_text().splitlines()[1]
+    broken = first.replace("999TEST0", "999BAD").replace(",509201,428793,-0.345667267,", ",,,-999,")
+    bad.write_text(STOPS.read_text() + broken + "\n")
+    with pytest.raises(ImportDataError):
+        import_naptan(connection, [bad])
+    assert _stop_indexes(connection) == before
+    import_naptan(connection, [STOPS])
+    assert _stop_indexes(connection) == before
+    assert connection.scalar(sa.text("SELECT count(*) FROM stops")) == 10
