@@ -1,7 +1,7 @@
 """The importers' fast path: a whole CSV file at a time, in columns (NaPTAN's Stops.csv
 straight to COPY text, GTFS shapes.txt).
 
-pandas' C tokenizer reads only the columns the import uses, and the checks and conversions
+pyarrow's CSV reader reads only the columns the import uses, and the checks and conversions
 run on whole columns. The path only accepts a file it reads exactly as the csv module would
 (one record per line, quotes only around whole fields, no NUL) and whose rows all pass the
 row-by-row path's checks; for any other file it returns None, and the caller reads that file
@@ -17,11 +17,13 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .loader import COPY_ESCAPED, copy_escape, require_columns
 
 # A quote with a non-delimiter on both sides, once "" escapes are taken out: not around a
-# whole field, where pandas and the csv module might read it differently.
+# whole field, where pyarrow and the csv module might read it differently.
 _INNER_QUOTE = re.compile(rb'"(?<=[^,\n]")(?=[^,\r\n])')  # the literal first: a fast scan
 _EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"),
                         ("x", "<f8"), ("y", "<f8")])  # fmt: skip
@@ -29,7 +31,7 @@ _EWKB_HEX_WIDTH = 2 * _EWKB_POINT.itemsize
 
 
 def plain_csv(data: bytes) -> bool:
-    """Whether every line is one record the csv module and pandas read alike."""
+    """Whether every line is one record the csv module and pyarrow read alike."""
     if b"\0" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return False
     return b'"' not in data or _INNER_QUOTE.search(data.replace(b'""', b"")) is None
@@ -43,7 +45,7 @@ def line_count(data: bytes) -> int:
 def read_columns(label: str, data: bytes, names: tuple[str, ...], required: tuple[str, ...],
                  strip: bool = True) -> dict[str, list[str]] | None:  # fmt: skip
     """The values of `names` ("" for a column the file lacks), stripped unless told not to,
-    or None when the file is not one the csv module and pandas read alike."""
+    or None when the file is not one the csv module and pyarrow read alike."""
     if not plain_csv(data):
         return None
     try:
@@ -54,20 +56,28 @@ def read_columns(label: str, data: bytes, names: tuple[str, ...], required: tupl
     if reader.line_num != 1:
         return None
     positions = require_columns(header, required, label)  # the row path's own error
-    wanted = {name: positions[name] for name in names if name in positions}
+    wanted = {name: str(positions[name]) for name in names if name in positions}
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data), header=None, names=range(len(header)), skiprows=1,
-            usecols=sorted(set(wanted.values())), dtype=object, na_filter=False, index_col=False,
-            encoding="utf-8-sig", engine="c",
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=[str(i) for i in range(len(header))],
+                                           skip_rows=1, use_threads=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=sorted(set(wanted.values())),
+                column_types={column: pa.string() for column in wanted.values()},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
         )  # fmt: skip
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+    except pa.ArrowInvalid:  # short or long rows, not UTF-8, an unclosed quote
         return None
-    if len(frame) + 1 != line_count(data):  # blank lines or fields spanning lines
+    if table.num_rows + 1 != line_count(data):  # blank lines or fields spanning lines
         return None
-    empty = [""] * len(frame)
-    values = {name: frame[wanted[name]].tolist() if name in wanted else empty for name in names}
-    return {name: list(map(str.strip, v)) for name, v in values.items()} if strip else values
+    empty = [""] * table.num_rows
+
+    def column(name: str) -> list[str]:  # Python's strip: the row path's whitespace exactly
+        values = table.column(wanted[name]).to_pylist()
+        return list(map(str.strip, values)) if strip else values
+
+    return {name: column(name) if name in wanted else empty for name in names}
 
 
 def floats(values: list[str], low: float, high: float) -> np.ndarray | None:
