@@ -324,3 +324,29 @@ def test_the_actions_list_carries_each_actions_verdict(client, db_session, area)
     shown = client.get(f"/api/v1/team/actions/{listed[0]['id']}/impact", headers=bearer(area.token))
     assert listed[0]["verdict"] == shown.get_json()["verdict"]
     assert listed[0]["verdict"].endswith(".") and "comparison area" in listed[0]["verdict"]
+
+
+def test_a_listed_verdict_is_worked_out_again_only_when_its_inputs_change(
+    client, db_session, area, monkeypatch
+) -> None:
+    from streetsafe.team import impact as module
+    from streetsafe.team.actions import list_actions
+    from streetsafe.team.service import authenticate
+
+    seed(db_session, area.started, CENTRE, draws(4, 12, 5))
+    evaluate(client, db_session, area)
+    scope = authenticate(db_session, area.token)
+    action = list_actions(db_session, scope)[0]
+    real, calls = module.impact, []
+    monkeypatch.setattr(module, "impact", lambda *a, **k: calls.append(1) or real(*a, **k))
+    module.VERDICTS.clear()
+    today = area.started + timedelta(weeks=WEEKS)
+    first = module.kept_verdict(db_session, scope, action, (1, None), today)
+    assert module.kept_verdict(db_session, scope, action, (1, None), today) == first
+    assert len(calls) == 1  # the same reports, action, areas and day: kept
+    for version, changed, day in (((2, None), action, today),  # new reports
+                                  ((2, None), {**action, "title": "Renamed"}, today),
+                                  ((2, None), action, today + timedelta(days=1)),
+                                  (None, action, today), (None, action, today)):  # fmt: skip
+        assert module.kept_verdict(db_session, scope, changed, version, day) == first
+    assert len(calls) == 6  # each change, and every call in a transaction that has written
