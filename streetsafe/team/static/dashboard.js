@@ -12,6 +12,11 @@ function el(tag, text, attrs = {}) {
 }
 
 // Leaflet renders a string tooltip as HTML; names come from imported feeds, so pass a node.
+// "1 report", "2 reports": a count with its noun in the right number.
+function counted(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 function textTip(text) {
   return el("span", text);
 }
@@ -100,7 +105,7 @@ function drawLayers(cells, stops, segments, areas) {
       fillOpacity: 0.6,
     }),
     onEachFeature: (f, layer) => layer.bindTooltip(textTip(
-      `${f.properties.count} reports${f.properties.hotspot ? " · hotspot" : ""}`)),
+      `${counted(f.properties.count, "report", "reports")}${f.properties.hotspot ? " · hotspot" : ""}`)),
   }).addTo(state.layers);
   L.geoJSON(segments, {
     style: { color: "#264653", weight: 5, opacity: 0.8 },
@@ -333,7 +338,7 @@ function drawDraft() {
   if (kind === "polygon" && state.corners.length) {
     L.polygon(state.corners, { color: "#6a4c93" }).addTo(state.draftLayer);
   }
-  document.getElementById("corner-count").textContent = `${state.corners.length} corners`;
+  document.getElementById("corner-count").textContent = counted(state.corners.length, "corner", "corners");
 }
 
 function fillPlaceChoices(stops, segments) {
@@ -473,7 +478,7 @@ async function loadAll() {
     const categories = Object.entries(insight.categories);
     drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), "Reports");
     drawDownloads(params);
-    say(`${cells.features.length} hexagons, ${stops.features.length} stops, ${segments.features.length} segments.`);
+    say(`${counted(cells.features.length, "hexagon", "hexagons")}, ${counted(stops.features.length, "stop", "stops")}, ${counted(segments.features.length, "segment", "segments")}.`);
     document.getElementById("filter-error").textContent = "";
   } catch (error) {
     if (load !== latestLoad) return;
