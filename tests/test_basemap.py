@@ -10,6 +10,8 @@ from pathlib import Path
 import mapbox_vector_tile
 import pytest
 from pmtiles.reader import MmapSource, Reader, all_tiles
+from pmtiles.tile import Compression, TileType, zxy_to_tileid
+from pmtiles.writer import Writer
 
 from streetsafe import create_app
 from streetsafe.basemap import read_archive
@@ -75,6 +77,39 @@ def test_a_good_archive_is_kept_as_an_absolute_path(monkeypatch) -> None:
 def test_the_app_refuses_a_bad_archive_given_in_code(settings: Settings, tmp_path) -> None:
     with pytest.raises(ConfigError, match=NAME):
         create_app(settings.with_overrides(basemap_pmtiles=str(tmp_path / "gone.pmtiles")))
+
+
+def _archive_with_layers(path: Path, layers: list[str]) -> Path:
+    with path.open("wb") as handle:
+        writer = Writer(handle)
+        writer.write_tile(zxy_to_tileid(0, 0, 0), gzip.compress(b"", mtime=0))
+        header = {"tile_type": TileType.MVT, "tile_compression": Compression.GZIP}
+        writer.finalize(header, {"vector_layers": [{"id": layer} for layer in layers]})
+    return path
+
+
+def test_an_openstreetmap_extract_is_drawn_in_the_protomaps_style(
+    settings: Settings, connection, tmp_path
+) -> None:
+    extract = _archive_with_layers(tmp_path / "osm.pmtiles", ["earth", "water", "roads"])
+    ours = _archive_with_layers(tmp_path / "ours.pmtiles", ["stops", "routes"])
+    assert read_archive(extract).style == "protomaps"
+    assert read_archive(ours).style == "streetsafe"
+    app = create_app(settings.with_overrides(basemap_pmtiles=str(extract)))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert 'data-basemap-style="protomaps"' in html
+    assert "OpenStreetMap&lt;/a&gt; contributors" in html  # its metadata has no attribution
+
+
+def test_production_without_an_archive_warns_at_start(settings: Settings, caplog) -> None:
+    with caplog.at_level("WARNING", logger="streetsafe.web.basemap"):
+        create_app(settings.with_overrides(env="production"))
+    assert "STREETSAFE_BASEMAP_PMTILES is unset" in caplog.text
+    assert "https://tile.openstreetmap.org" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="streetsafe.web.basemap"):
+        create_app(settings.with_overrides(env="production", basemap_pmtiles=str(DEMO_ARCHIVE)))
+    assert "STREETSAFE_BASEMAP_PMTILES" not in caplog.text
 
 
 def test_the_demo_serves_its_own_archive_unless_another_is_set(tmp_path) -> None:

@@ -6,6 +6,7 @@ Cache-Control: public), which is how protomaps-leaflet reads it tile by tile.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, send_file
@@ -17,6 +18,7 @@ from ..config import OSM_ATTRIBUTION, ConfigError, Settings
 from ..errors import NotFound
 
 bp = Blueprint("basemap", __name__)
+log = logging.getLogger(__name__)
 
 ARCHIVE_PATH = "/basemap.pmtiles"
 ARCHIVE_MAX_AGE_S = 86400  # the pmtiles reader notices a replaced file by its ETag
@@ -39,6 +41,12 @@ def _describe_archive(state: BlueprintSetupState) -> None:
     """Check the configured archive once (a bad file stops the start) and keep its description."""
     settings: Settings = state.app.extensions["streetsafe.settings"]
     archive = None
+    if settings.production and not settings.basemap_pmtiles:
+        log.warning(
+            "STREETSAFE_BASEMAP_PMTILES is unset: the maps fetch tiles from %s, which sees each "
+            "reporter's address (docs/PRIVACY.md, 'The basemap')",
+            settings.basemap_url.split("/{")[0],
+        )
     if settings.basemap_pmtiles:
         try:
             archive = read_archive(settings.basemap_pmtiles)
@@ -55,7 +63,9 @@ def page_basemap(settings: Settings, archive: BasemapArchive | None) -> PageBase
             style=archive.style,
             max_data_zoom=archive.max_zoom,
             tile_url="",
-            attribution=settings.basemap_attribution or archive.attribution or "",
+            attribution=settings.basemap_attribution
+            or archive.attribution
+            or (OSM_ATTRIBUTION if archive.style == "protomaps" else ""),
         )
     return PageBasemap(
         pmtiles_url="",

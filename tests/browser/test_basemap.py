@@ -76,6 +76,9 @@ def test_the_self_hosted_basemap_draws_and_nothing_leaves(serve, desktop_page) -
     page.get_by_role("button", name="Zoom in").click()  # zoom 15: stops and their names
     page.wait_for_timeout(500)
     page.shots.take(page, "self-hosted-basemap")
+    # An OpenStreetMap extract in the Protomaps schema gets the bundled light style's rules.
+    flavour = "() => protomapsL.leafletLayer({url: '/basemap.pmtiles', flavor: 'light'})"
+    assert page.evaluate(f"() => ({flavour})().paintRules.length") > 20
     assert errors == []
     assert traffic.blocked == []
 
