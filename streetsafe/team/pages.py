@@ -10,6 +10,7 @@ from wtforms.validators import ValidationError
 from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
+from ..web.basemap import current_basemap
 from . import audit, programme
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
 from .insights import local_today
@@ -74,7 +75,8 @@ def dashboard() -> ResponseReturnValue:
         return redirect(url_for("team.programme_page"), 303)
     audit.record(db_session(), scope.team_id, "dashboard", {})
     db_session().commit()
-    return render_template("team/dashboard.html", scope=scope, settings=current_settings())
+    settings = current_settings()
+    return render_template("team/dashboard.html", scope=scope, basemap=current_basemap(settings))
 
 
 @bp.get("/programme")
