@@ -9,12 +9,11 @@ from flask import Blueprint, Response, request
 
 from ..current import current_settings
 from ..db import db_read_session
-from ..errors import InvalidRequest
 from ..hotspots.disclosure import PublicLayer
-from ..hotspots.filters import parse_filters
-from ..hotspots.formats import FORMATS, Download, render
-from ..hotspots.paging import page_links, parse_page
-from ..hotspots.schema import HotspotCollection, HotspotQuery
+from ..hotspots.filters import HotspotQuery, parse_filters
+from ..hotspots.formats import Download, render
+from ..hotspots.paging import PageQuery, page_links, parse_page
+from ..hotspots.schema import HotspotCollection
 from ..hotspots.service import public_layer
 from .openapi import ErrorBody, operation
 
@@ -34,7 +33,7 @@ def _document(layer: str, summary: str) -> None:
         "get",
         tag="hotspots",
         summary=summary,
-        query=HotspotQuery,
+        query=(HotspotQuery, PageQuery),
         responses={200: HotspotCollection, 422: ErrorBody},
         media=LAYER_MEDIA,
     )(hotspots)
@@ -43,10 +42,8 @@ def _document(layer: str, summary: str) -> None:
 @bp.get("/<any(cells, stops, 'route-segments'):layer>")
 def hotspots(layer: str) -> Response:
     """A page of a hotspot layer after disclosure control, filtered by the query string."""
-    fmt = request.args.get("format", "geojson")
-    if fmt not in FORMATS:
-        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
-    page = parse_page(request.args)
+    asked = parse_page(request.args)
+    fmt, page = asked.format, asked.page
     filters = parse_filters(request.args)
     settings = current_settings()
     public = public_layer(db_read_session(), layer, filters, settings, page)

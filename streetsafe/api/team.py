@@ -13,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..current import current_settings
 from ..db import db_session
-from ..errors import InvalidRequest
-from ..hotspots.formats import FORMATS
+from ..hotspots.formats import check_format
 from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
@@ -218,9 +217,7 @@ def get_neighbourhoods(scope: TeamScope) -> ResponseReturnValue:
 
 
 def _format() -> str:
-    fmt = request.args.get("format", "geojson")
-    if fmt not in FORMATS:
-        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    fmt = str(check_format(request.args.get("format", "geojson")))
     note(format=fmt, download="format" in request.args)  # without one: the dashboard's view
     return fmt
 

@@ -6,8 +6,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..current import current_settings
 from ..db import db_read_session
-from ..hotspots.filters import parse_filters
-from ..hotspots.schema import TileQuery
+from ..hotspots.filters import TILE_EXCLUDES, HotspotQuery, parse_filters
 from ..hotspots.tilecache import TileCache
 from ..hotspots.tiles import hotspot_tile
 from .hotspots import TILE_MAX_AGE_S, cacheable
@@ -22,7 +21,8 @@ bp = Blueprint("tiles", __name__, url_prefix="/tiles")
     "get",
     tag="hotspots",
     summary="Published hotspot cells as a Mapbox vector tile (layer 'hotspots')",
-    query=TileQuery,
+    query=HotspotQuery,
+    query_exclude=TILE_EXCLUDES,
     path_params={"z": "Zoom, 0-22", "x": "Tile column", "y": "Tile row"},
     responses={200: None, 404: ErrorBody, 422: ErrorBody},
     media={"application/vnd.mapbox-vector-tile": None},

@@ -14,11 +14,19 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
+from ..errors import InvalidRequest
 from .disclosure import PublicFeature, PublicLayer
 from .filters import HotspotFilters
 
 FORMATS = ("geojson", "csv", "gpkg")
 ID_COLUMN = {"cells": "cell", "stops": "stop_id", "route-segments": "segment_id"}
+
+
+def check_format(fmt: object) -> object:
+    """A download format named in FORMATS; a 400 naming `format` otherwise."""
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+    return fmt
 
 
 @dataclass(frozen=True)
