@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import NotFound
-from .aggregate import _envelope, cell_features, cell_polygon, cell_totals
+from .aggregate import cell_features, cell_polygon, cell_totals
+from .conditions import grown
 from .disclosure import PublicFeature, publish
-from .filters import HotspotFilters
+from .filters import HotspotQuery
 from .layercache import LayerCache, layer_version
 from .perturbation import published_count
 
@@ -67,7 +68,7 @@ def tile_bbox(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
 
 def hotspot_tile(
-    session: Session, z: int, x: int, y: int, filters: HotspotFilters, settings: Settings
+    session: Session, z: int, x: int, y: int, filters: HotspotQuery, settings: Settings
 ) -> bytes:
     """A tile of published cells (layer `hotspots`) at the resolution its zoom calls for.
 
@@ -78,7 +79,7 @@ def hotspot_tile(
     margin = 2.2 * h3.average_hexagon_edge_length(res, unit="m")
     stored = min(settings.h3_resolutions)
     tile_filters = filters.model_copy(
-        update={"bbox": _grown(tile_bbox(z, x, y), margin), "res": max(res, stored)}
+        update={"bbox": grown(tile_bbox(z, x, y), margin), "res": max(res, stored)}
     )
     if res >= stored:
         exact = cell_features(session, tile_filters, settings.min_published_count)
@@ -124,7 +125,7 @@ PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=60.0)
 
 
 def coarse_features(
-    session: Session, filters: HotspotFilters, res: int, settings: Settings, box: tuple
+    session: Session, filters: HotspotQuery, res: int, settings: Settings, box: tuple
 ) -> list[PublicFeature]:
     """The published parents of resolution `res` centred in `box`.
 
@@ -145,7 +146,7 @@ def coarse_features(
 
 
 def parents(
-    session: Session, filters: HotspotFilters, res: int, settings: Settings
+    session: Session, filters: HotspotQuery, res: int, settings: Settings
 ) -> Parents:
     """Every parent of resolution `res` with its children's summed count and key sum,
     published (perturbed, rounded, at least K) like any cell: the same children give the
@@ -178,8 +179,3 @@ def parents(
         np.array([lng for _, lng in centres], dtype=float),
         np.array([lat for lat, _ in centres], dtype=float),
     )
-
-
-def _grown(bbox: tuple[float, float, float, float], margin_m: float) -> tuple[float, ...]:
-    box = _envelope(bbox, margin_m)
-    return (box["min_lon"], box["min_lat"], box["max_lon"], box["max_lat"])

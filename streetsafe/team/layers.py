@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from shapely import wkb
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..hotspots.conditions import REPORTS, all_of, conditions, in_bbox
 from ..hotspots.disclosure import PublicFeature, PublicLayer
 from ..hotspots.filters import HotspotFilters, parse_filters
 from ..hotspots.formats import Download, Table, layer_metadata, layer_table, render_table
@@ -71,35 +71,12 @@ LIMIT :limit
 """
 
 
-def _report_conditions(filters: HotspotFilters) -> tuple[list[str], dict[str, Any]]:
-    """The hotspot filters as conditions on raw reports (local time from hotspot_timezone())."""
-    where = ["r.neighbourhood_id = ANY(:ids)"]
-    params: dict[str, Any] = {"ids": list(filters.neighbourhood_ids or ())}
-    local = "(r.occurred_at AT TIME ZONE hotspot_timezone())"
-    optional = [
-        (filters.categories, "r.categories && CAST(:categories AS varchar[])", "categories"),
-        (filters.context, "r.context = ANY(:contexts)", "contexts"),
-        (filters.mode, "r.mode = ANY(:modes)", "modes"),
-        (filters.from_date, f"{local}::date >= :from_date", "from_date"),
-        (filters.to_date, f"{local}::date <= :to_date", "to_date"),
-        (filters.hour_list, f"extract(hour FROM {local})::int = ANY(:hours)", "hours"),
-        (filters.isodows, f"extract(isodow FROM {local})::int = ANY(:dows)", "dows"),
-    ]
-    for value, condition, name in optional:
-        if value:
-            where.append(condition)
-            params[name] = value
-    if filters.bbox:
-        where.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        params.update(zip(("x0", "y0", "x1", "y1"), filters.bbox, strict=True))
-    return where, params
-
-
 def team_reports(session: Session, filters: HotspotFilters, limit: int = MAX_REPORTS) -> Table:
     """Individual reports of the team's area, newest first: never anything about who sent them."""
-    where, params = _report_conditions(filters)
+    where, params = conditions(session, filters, REPORTS)
+    in_bbox(filters, "r.geom", where, params)
     rows = session.execute(
-        sa.text(_REPORTS_SQL.format(where=" AND ".join(where))), {**params, "limit": limit}
+        sa.text(_REPORTS_SQL.format(where=all_of(where))), {**params, "limit": limit}
     ).mappings()
     ids, props, geometries = [], [], []
     for row in rows:
