@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 from flask import Blueprint, Response, request
 
@@ -11,10 +10,11 @@ from ..current import current_settings
 from ..db import db_read_session
 from ..hotspots.disclosure import PublicLayer
 from ..hotspots.filters import HotspotQuery, parse_filters
-from ..hotspots.formats import Download, render
+from ..hotspots.formats import render
 from ..hotspots.paging import PageQuery, page_links, parse_page
 from ..hotspots.schema import HotspotCollection
 from ..hotspots.service import public_layer
+from .downloads import download_response
 from .openapi import ErrorBody, operation
 
 bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")
@@ -52,23 +52,10 @@ def hotspots(layer: str) -> Response:
     if request.if_none_match.contains(etag):
         return cacheable(Response(status=304), LAYER_MAX_AGE_S, etag)
     download = render(fmt, layer, public, filters, settings, links)
-    response = cacheable(download_response(download, fmt != "geojson"), LAYER_MAX_AGE_S, etag)
+    response = cacheable(download_response(download), LAYER_MAX_AGE_S, etag)
     if links:
         response.headers["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"'
                                              for link in links)  # fmt: skip
-    return response
-
-
-def download_response(download: Download, attachment: bool) -> Response:
-    """The bytes with their file name and the metadata repeated in headers."""
-    response = Response(download.body, mimetype=download.mimetype)
-    disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
-    response.headers["X-Min-Published-Count"] = str(download.metadata["min_published_count"])
-    response.headers["X-Count-Rounding"] = str(download.metadata["rounding"])
-    response.headers["X-Data-Licence"] = str(download.metadata["licence"])
-    response.headers["X-Generated-At"] = str(download.metadata["generated_at"])
-    response.headers["X-Filters"] = json.dumps(download.metadata["filters"], sort_keys=True)
     return response
 
 

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..current import current_settings
 from ..db import db_session
-from ..hotspots.formats import check_format
+from ..hotspots.formats import Download, check_format
 from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
 from ..team.service import TeamScope
 from ..validation import IsoDate
+from .downloads import download_response
 from .parsing import parse_json, parse_query
 
 bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
@@ -222,11 +223,9 @@ def _format() -> str:
     return fmt
 
 
-def _send(download, fmt: str) -> ResponseReturnValue:
-    """The download with its file name; GeoJSON inline so the dashboard can read it."""
-    disposition = "inline" if fmt == "geojson" else "attachment"
-    response = Response(download.body, mimetype=download.mimetype)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
+def _send(download: Download) -> ResponseReturnValue:
+    """The download, never kept by a cache (a team's data)."""
+    response = download_response(download)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -239,7 +238,7 @@ def get_hotspots(scope: TeamScope, layer: str) -> ResponseReturnValue:
     note(layer=layer)
     filters = layers.team_filters(request.args, scope)
     download = layers.render_layer(db_session(), layer, filters, fmt, current_settings())
-    return _send(download, fmt)
+    return _send(download)
 
 
 @bp.get("/reports")
@@ -248,4 +247,4 @@ def get_reports(scope: TeamScope) -> ResponseReturnValue:
     """Individual reports of the team's area (approved descriptions only), newest first."""
     fmt = _format()
     filters = layers.team_filters(request.args, scope)
-    return _send(layers.render_reports(db_session(), filters, fmt, current_settings()), fmt)
+    return _send(layers.render_reports(db_session(), filters, fmt, current_settings()))
