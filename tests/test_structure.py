@@ -181,12 +181,13 @@ def _mentions(name: str) -> set[str]:
 
 def test_only_the_disclosure_gate_makes_public_layers() -> None:
     """PublicLayer and PublicCounts are constructed in disclosure.py and nowhere else, and a
-    constructor call without the gate's private token fails."""
+    constructor call without the gate's private token fails. (Their features are plain
+    formats.Feature values: what makes numbers public is the layer that holds them.)"""
     import pytest
 
     from streetsafe.hotspots.disclosure import PublicCounts, PublicLayer
 
-    for made in ("PublicLayer", "PublicCounts", "PublicFeature"):
+    for made in ("PublicLayer", "PublicCounts"):
         assert set(_calls(made)) == {"hotspots/disclosure.py"}, made
     with pytest.raises(TypeError, match="disclosure gate"):
         PublicLayer(object(), [], 1, 1, 0)

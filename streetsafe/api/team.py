@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,12 +96,17 @@ def get_programme(scope: TeamScope) -> ResponseReturnValue:
     session = db_session()
     until = query.until or insights.local_today(session)
     view = programme.overview(session, current_settings(), until, query.weeks)
-    if query.format == "json":
-        return jsonify(view)
-    response = Response(programme.overview_to_csv(view), mimetype="text/csv")
     name = f"streetsafe-programme-{until.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _json_or_csv(query.format, view, programme.overview_to_csv, name)
+
+
+def _json_or_csv(
+    fmt: str, view: dict[str, Any], to_csv: Callable[[dict[str, Any]], str], name: str
+) -> ResponseReturnValue:
+    """The view as JSON, or as a CSV download named `name`."""
+    if fmt == "json":
+        return jsonify(view)
+    return download_response(Download(to_csv(view).encode(), "text/csv", name, {}))
 
 
 @bp.get("/insights")
@@ -176,12 +181,8 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     result = impact.impact(
         db_session(), scope, action_id, None, query.weeks, query.buffer_m, query.control
     )
-    if query.format == "json":
-        return jsonify(result)
-    response = Response(impact.impact_to_csv(result), mimetype="text/csv")
     name = f"streetsafe-action-{action_id}-evaluation.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _json_or_csv(query.format, result, impact.impact_to_csv, name)
 
 
 @bp.get("/moderation")

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
 from .aggregate import HotspotFeature
+from .formats import Feature
 from .perturbation import published_count
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS
 
@@ -38,17 +39,6 @@ def _check(gate: object, made: str) -> None:
         raise TypeError(f"a {made} is made by the disclosure gate only (disclosure.publish)")
 
 
-@dataclass(frozen=True)
-class PublicFeature:
-    """A feature as the public sees it: rounded count, safe category breakdown."""
-
-    id: str
-    geometry: BaseGeometry
-    count: int
-    categories: dict[str, int]
-    properties: dict[str, object] = field(default_factory=dict)
-
-
 class PublicLayer:
     """Published features and the rules applied (never what was withheld).
 
@@ -62,7 +52,7 @@ class PublicLayer:
     kind = "hotspot"
 
     def __init__(
-        self, gate: object, features: Iterable[PublicFeature], min_published_count: int,
+        self, gate: object, features: Iterable[Feature], min_published_count: int,
         rounding: int, max_noise: int, matched: int | None = None,
     ) -> None:  # fmt: skip
         _check(gate, "PublicLayer")
@@ -77,7 +67,7 @@ class PublicLayer:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a PublicLayer cannot be changed")
 
-    def _with(self, features: Iterable[PublicFeature], matched: int | None) -> PublicLayer:
+    def _with(self, features: Iterable[Feature], matched: int | None) -> PublicLayer:
         k, base, noise = self.min_published_count, self.rounding, self.max_noise
         return PublicLayer(_GATE, features, k, base, noise, matched)
 
@@ -147,13 +137,13 @@ def publish(
     k, base, max_noise = (settings.min_published_count, settings.public_rounding,
                           settings.perturbation_max)  # fmt: skip
     mask = category_mask or ALL_CATEGORIES_MASK
-    published: list[PublicFeature] = []
+    published: list[Feature] = []
     for feature in features:
         count = published_count(feature.count, feature.key_sum, k, base, max_noise)
         if count is None:
             continue
         published.append(
-            PublicFeature(
+            Feature(
                 id=feature.id,
                 geometry=feature.geometry,
                 count=count,
@@ -187,7 +177,7 @@ class PublicCounts:
     ) -> PublicLayer:  # fmt: skip
         """The features at positions `chosen` as a counts-only PublicLayer."""
         features = [
-            PublicFeature(feature_id(int(i)), geometry(int(i)), int(n), {})
+            Feature(feature_id(int(i)), geometry(int(i)), int(n), {})
             for i, n in zip(self.ids[chosen], self.counts[chosen], strict=True)
         ]
         return PublicLayer(_GATE, features, *self.rules)

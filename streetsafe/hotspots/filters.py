@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -48,6 +49,9 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MIN_RES, MAX_RES, DEFAULT_RES = 7, 10, 9
 LIST_FIELDS = ("categories", "context", "mode", "days")
+# The list filters whose values come from the vocabulary: field -> (allowed, what one is).
+VOCABULARY = {"categories": (CATEGORY_IDS, "category"), "context": (CONTEXTS, "context"),
+              "mode": (MODES, "mode")}  # fmt: skip
 
 
 def _as_text(pattern: str) -> WithJsonSchema:
@@ -114,20 +118,11 @@ class HotspotQuery(BaseModel):
     def _lists(cls, value: Any) -> Any:
         return _split(value)
 
-    @field_validator("categories")
+    @field_validator(*VOCABULARY)
     @classmethod
-    def _categories(cls, value: list[str]) -> list[str]:
-        return _known(value, CATEGORY_IDS, "category")
-
-    @field_validator("context")
-    @classmethod
-    def _context(cls, value: list[str]) -> list[str]:
-        return _known(value, CONTEXTS, "context")
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, value: list[str]) -> list[str]:
-        return _known(value, MODES, "mode")
+    def _vocabulary(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        allowed, name = VOCABULARY[info.field_name]
+        return _known(value, allowed, name)
 
     @field_validator("days")
     @classmethod

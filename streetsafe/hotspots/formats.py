@@ -42,14 +42,17 @@ class Download:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Feature(Protocol):
-    """A feature as a download shows it (disclosure.PublicFeature, or a team's exact one)."""
+@dataclass(frozen=True)
+class Feature:
+    """One feature of a layer as a download shows it: a count, a category breakdown and
+    descriptive properties. Which numbers these are is the layer's type: a PublicLayer's
+    (the disclosure gate's) or a team's ExactLayer."""
 
     id: str
     geometry: BaseGeometry
     count: int
     categories: dict[str, int]
-    properties: dict[str, object]
+    properties: dict[str, object] = field(default_factory=dict)
 
 
 class Layer(Protocol):

@@ -8,19 +8,18 @@ neighbourhood ids to the query.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from shapely import wkb
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..hotspots.aggregate import HotspotFeature
 from ..hotspots.conditions import REPORTS, all_of, conditions, in_bbox
 from ..hotspots.filters import HotspotQuery, parse_filters
-from ..hotspots.formats import Download, Table, render, render_table
+from ..hotspots.formats import Download, Feature, Table, render, render_table
 from ..hotspots.service import EXACT_LAYERS, study_area, with_gi_star
 from .service import TeamScope
 
@@ -34,22 +33,11 @@ def team_filters(args: Mapping[str, str], scope: TeamScope) -> HotspotQuery:
 
 
 @dataclass(frozen=True)
-class ExactFeature:
-    """A feature as a team sees it: the exact count and the full category breakdown."""
-
-    id: str
-    geometry: BaseGeometry
-    count: int
-    categories: dict[str, int]
-    properties: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class ExactLayer:
     """A team's layer: exact counts, nothing withheld. Never public: public outputs take a
     PublicLayer, which only the disclosure gate makes."""
 
-    features: tuple[ExactFeature, ...]
+    features: tuple[Feature, ...]
     public = False
     kind = "team"
 
@@ -57,7 +45,7 @@ class ExactLayer:
     def of(cls, features: Iterable[HotspotFeature], category_mask: int = 0) -> ExactLayer:
         """The exact features, with their categories under the query's category filter."""
         return cls(tuple(
-            ExactFeature(f.id, f.geometry, f.count,
+            Feature(f.id, f.geometry, f.count,
                          {c: n for c, (n, _) in f.category_counts(category_mask).items()},
                          dict(f.properties))
             for f in features
