@@ -208,14 +208,9 @@ def _point_features(items: list, feature: type[BaseModel], properties: type[Base
 
 
 @bp.get("/stops/nearby")
-@operation(
-    "/api/v1/transit/stops/nearby",
-    "get",
-    tag="transit",
-    summary="Stops near a point, nearest first",
-    query=NearbyStopsQuery,
-    responses={200: StopCollection},
-)
+@operation("/api/v1/transit/stops/nearby", "get", tag="transit",
+           summary="Stops near a point, nearest first",
+           query=NearbyStopsQuery, responses={200: StopCollection})
 def stops_nearby() -> ResponseReturnValue:
     """GeoJSON stops within radius_m of lat/lon."""
     query = parse_query(NearbyStopsQuery, request.args)
@@ -227,14 +222,9 @@ def stops_nearby() -> ResponseReturnValue:
 
 
 @bp.get("/stops")
-@operation(
-    "/api/v1/transit/stops",
-    "get",
-    tag="transit",
-    summary="Stops by name, locality, ATCO code or the code printed on the stop",
-    query=StopSearchQuery,
-    responses={200: FoundStopCollection},
-)
+@operation("/api/v1/transit/stops", "get", tag="transit",
+           summary="Stops by name, locality, ATCO code or the code printed on the stop",
+           query=StopSearchQuery, responses={200: FoundStopCollection})
 def stops_search() -> ResponseReturnValue:
     """Stop search for a location without the map; nearest first among equals near a point."""
     query = parse_query(StopSearchQuery, request.args)
@@ -246,14 +236,9 @@ def stops_search() -> ResponseReturnValue:
 
 
 @bp.get("/routes")
-@operation(
-    "/api/v1/transit/routes",
-    "get",
-    tag="transit",
-    summary="Routes by number or by the start of any word of their name",
-    query=RoutesQuery,
-    responses={200: RouteList},
-)
+@operation("/api/v1/transit/routes", "get", tag="transit",
+           summary="Routes by number or by the start of any word of their name",
+           query=RoutesQuery, responses={200: RouteList})
 def routes() -> ResponseReturnValue:
     """Route search by number or name words, nearest first when near_lat/near_lon are given."""
     query = parse_query(RoutesQuery, request.args)
@@ -263,14 +248,10 @@ def routes() -> ResponseReturnValue:
 
 
 @bp.get("/routes/<path:route_id>")
-@operation(
-    "/api/v1/transit/routes/{route_id}",
-    "get",
-    tag="transit",
-    summary="One route's shapes and ordered stops as GeoJSON",
-    path_params={"route_id": "The route's id, as the route search returns it"},
-    responses={200: RouteCollection, 404: ErrorBody},
-)
+@operation("/api/v1/transit/routes/{route_id}", "get", tag="transit",
+           summary="One route's shapes and ordered stops as GeoJSON",
+           path_params={"route_id": "The route's id, as the route search returns it"},
+           responses={200: RouteCollection, 404: ErrorBody})
 def route(route_id: str) -> ResponseReturnValue:
     """The route's shapes and stops; 404 naming `route_id` when unknown."""
     detail = queries.route_detail(db_read_session(), route_id)
