@@ -33,9 +33,13 @@ class CategoryList(RootModel[list[CategoryItem]]):
 
 
 @bp.get("/categories")
-@operation("/api/v1/categories", "get", tag="reports",
-           summary="The categories a report may name",
-           responses={200: CategoryList})
+@operation(
+    "/api/v1/categories",
+    "get",
+    tag="reports",
+    summary="The categories a report may name",
+    responses={200: CategoryList},
+)
 def categories() -> ResponseReturnValue:
     """Every category with its label and group."""
     return jsonify([category.to_dict() for category in CATEGORIES])
@@ -83,16 +87,20 @@ def _receipt_response(body: dict, status: int = 200) -> Response:
 
 
 @bp.post("/reports")
-@operation("/api/v1/reports", "post", tag="reports",
-           summary="Report a place where you felt unsafe",
-           description=(
-               "Anonymous: no address, user agent or cookie is stored or logged. The point is "
-               "snapped to a stop or route according to `context`; the response is the receipt. "
-               "Send an Idempotency-Key to make retries safe. Limited per client (429)."
-           ),
-           body=ReportIn,
-           responses={201: Receipt, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody},
-           headers={idempotency.HEADER: "Makes retries safe: same key and body, same response"})
+@operation(
+    "/api/v1/reports",
+    "post",
+    tag="reports",
+    summary="Report a place where you felt unsafe",
+    description=(
+        "Anonymous: no address, user agent or cookie is stored or logged. The point is "
+        "snapped to a stop or route according to `context`; the response is the receipt. "
+        "Send an Idempotency-Key to make retries safe. Limited per client (429)."
+    ),
+    body=ReportIn,
+    responses={201: Receipt, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody},
+    headers={idempotency.HEADER: "Makes retries safe: same key and body, same response"},
+)
 def create_report() -> ResponseReturnValue:
     """Validate, snap, store; 201 with the receipt and its Location."""
     report_in = parse_report_body(request)
@@ -108,10 +116,14 @@ def create_report() -> ResponseReturnValue:
 
 
 @bp.get("/reports/<report_id>")
-@operation("/api/v1/reports/{report_id}", "get", tag="reports",
-           summary="A report's receipt (never its description)",
-           path_params={"report_id": "The id returned when the report was made"},
-           responses={200: Receipt, 404: ErrorBody})
+@operation(
+    "/api/v1/reports/{report_id}",
+    "get",
+    tag="reports",
+    summary="A report's receipt (never its description)",
+    path_params={"report_id": "The id returned when the report was made"},
+    responses={200: Receipt, 404: ErrorBody},
+)
 def report(report_id: str) -> ResponseReturnValue:
     """The receipt of one report, for whoever holds its unguessable id."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from flask import Blueprint, jsonify, request
@@ -79,6 +80,12 @@ def _both_or_neither(query: StopSearchQuery | RoutesQuery) -> StopSearchQuery | 
 
 def _near(query: StopSearchQuery | RoutesQuery) -> tuple[float, float] | None:
     return (query.near_lon, query.near_lat) if query.near_lon is not None else None
+
+
+def _search(model: type[StopSearchQuery | RoutesQuery], find: Callable[..., list]) -> list:
+    """Validate a search's query string into `model` and run `find` on it (stops, routes)."""
+    query = parse_query(model, request.args)
+    return find(db_read_session(), query.q, query.limit, query.mode, _near(query))
 
 
 class PointGeometry(BaseModel):
@@ -227,8 +234,7 @@ def stops_nearby() -> ResponseReturnValue:
            query=StopSearchQuery, responses={200: FoundStopCollection})
 def stops_search() -> ResponseReturnValue:
     """Stop search for a location without the map; nearest first among equals near a point."""
-    query = parse_query(StopSearchQuery, request.args)
-    found = search.search_stops(db_read_session(), query.q, query.limit, query.mode, _near(query))
+    found = _search(StopSearchQuery, search.search_stops)
     collection = FoundStopCollection(
         features=_point_features(found, FoundStopFeature, FoundStopProperties)
     )
@@ -241,8 +247,7 @@ def stops_search() -> ResponseReturnValue:
            query=RoutesQuery, responses={200: RouteList})
 def routes() -> ResponseReturnValue:
     """Route search by number or name words, nearest first when near_lat/near_lon are given."""
-    query = parse_query(RoutesQuery, request.args)
-    found = search.search_routes(db_read_session(), query.q, query.limit, query.mode, _near(query))
+    found = _search(RoutesQuery, search.search_routes)
     items = RouteList([RouteItem(**vars(route)) for route in found])
     return jsonify(items.model_dump(mode="json"))
 
