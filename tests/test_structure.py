@@ -185,7 +185,8 @@ def test_only_the_disclosure_gate_makes_public_layers() -> None:
     formats.Feature values: what makes numbers public is the layer that holds them.)"""
     import pytest
 
-    from streetsafe.hotspots.disclosure import PublicCounts, PublicLayer
+    from streetsafe.config import Settings
+    from streetsafe.hotspots.disclosure import PublicCounts, PublicLayer, publish
 
     for made in ("PublicLayer", "PublicCounts"):
         assert set(_calls(made)) == {"hotspots/disclosure.py"}, made
@@ -193,6 +194,11 @@ def test_only_the_disclosure_gate_makes_public_layers() -> None:
         PublicLayer(object(), [], 1, 1, 0)
     with pytest.raises(TypeError, match="disclosure gate"):
         PublicCounts(None, [], [], (1, 1, 0))  # type: ignore[arg-type]
+    published = publish([], Settings())
+    with pytest.raises(AttributeError):
+        published.features = ()  # type: ignore[misc]
+    with pytest.raises(ValueError, match="after the gate"):
+        published.with_properties({"a": {"exact_count": 3}})
 
 
 def test_exact_layers_are_for_teams_only() -> None:

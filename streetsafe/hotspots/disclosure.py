@@ -32,6 +32,8 @@ OTHER_SUPPRESSED = "other_suppressed"
 
 # Only this module holds it: a PublicLayer or PublicCounts made anywhere else is a TypeError.
 _GATE = object()
+# Properties computed from published counts, which may be added to a published layer.
+AFTER_THE_GATE = frozenset({"gi_z", "gi_p", "hotspot"})
 
 
 def _check(gate: object, made: str) -> None:
@@ -76,7 +78,11 @@ class PublicLayer:
         return self._with(self.features, matched)
 
     def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> PublicLayer:
-        """The same features with more properties (Gi* of the published counts) by id."""
+        """The same features with Gi* of their published counts as properties, by id: the
+        only thing added after the gate (anything else is a ValueError)."""
+        added = {name for props in extra.values() for name in props}
+        if not added <= AFTER_THE_GATE:
+            raise ValueError(f"a PublicLayer takes only {sorted(AFTER_THE_GATE)} after the gate")
         return self._with(
             [replace(f, properties={**f.properties, **extra.get(f.id, {})}) for f in self.features],
             self.matched,
@@ -158,11 +164,14 @@ class PublicCounts:
     """Published counts of features read without geometry or categories (cells as 64-bit
     ids): what Gi* and the coarse tiles use. Made by `publish_counts` only."""
 
-    __slots__ = ("ids", "counts", "rules")
+    __slots__ = ("ids", "counts", "settings_used")
 
-    def __init__(self, gate: object, ids: np.ndarray, counts: np.ndarray, rules: tuple) -> None:
+    def __init__(
+        self, gate: object, ids: np.ndarray, counts: np.ndarray, settings_used: tuple[int, ...]
+    ) -> None:
         _check(gate, "PublicCounts")
-        self.ids, self.counts, self.rules = ids, counts, rules
+        # (K, rounding, largest noise): the rules these counts were published under.
+        self.ids, self.counts, self.settings_used = ids, counts, settings_used
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -180,7 +189,7 @@ class PublicCounts:
             Feature(feature_id(int(i)), geometry(int(i)), int(n), {})
             for i, n in zip(self.ids[chosen], self.counts[chosen], strict=True)
         ]
-        return PublicLayer(_GATE, features, *self.rules)
+        return PublicLayer(_GATE, features, *self.settings_used)
 
 
 def publish_counts(

@@ -6,11 +6,11 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -56,7 +56,8 @@ class Feature:
 
 
 class Layer(Protocol):
-    """What the renderer takes: a PublicLayer (the disclosure gate's) or a team's ExactLayer."""
+    """What the renderer (and Gi*) take: a PublicLayer, which only the disclosure gate makes,
+    or a team's ExactLayer."""
 
     public: bool  # True for the gate's layers: their rules are repeated in headers
     kind: str  # the download's file name: streetsafe-{kind}-{layer}-{time}
@@ -65,6 +66,8 @@ class Layer(Protocol):
     def features(self) -> Sequence[Feature]: ...
 
     def rules(self) -> dict[str, object]: ...
+
+    def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> Self: ...
 
 
 def layer_metadata(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 import h3
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from .aggregate import (
 )
 from .disclosure import PublicLayer, publish, publish_counts
 from .filters import HotspotQuery
+from .formats import Layer
 from .gistar import GiResult, StudyArea, gi_star
 from .layercache import LayerCache, LayerIndex, layer_version
 from .paging import Page
@@ -189,16 +189,7 @@ def service_extent(session: Session) -> tuple[float, float, float, float]:
     return box
 
 
-L = TypeVar("L", bound="WithProperties")
-
-
-class WithProperties(Protocol):
-    """A layer (public or a team's exact one) that can carry more properties by id."""
-
-    @property
-    def features(self) -> Sequence[Any]: ...
-
-    def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> Any: ...
+L = TypeVar("L", bound=Layer)
 
 
 def with_gi_star(layer: L, area: StudyArea, counts: dict[str, float] | None = None) -> L:
