@@ -144,7 +144,8 @@ def items_doc(
     if collection.layer is None:
         matched, page = neighbourhood_page(session, filters, Page(limit, offset))
     else:
-        # The page is cut in the database: only its features get geometry and categories.
+        # The page is cut from the layer index of published ids (kept per data version); only
+        # its features are read with geometry and categories.
         public = public_layer(session, collection.layer, filters, settings, Page(limit, offset))
         matched, page = public.matched or 0, _features(collection.layer, public)
     return {
