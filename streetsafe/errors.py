@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,38 @@ class UnsupportedMediaType(ApiError):
 class ServiceUnavailable(ApiError):
     status = 503
     code = "unavailable"
+
+
+class FieldError(ValueError):
+    """A validator's ValueError that knows its field: below the validator's own location, or
+    (root) instead of it, as a model validator names the field it refuses."""
+
+    def __init__(self, message: str, where: str | int, root: bool = False) -> None:
+        super().__init__(message)
+        self.where = where
+        self.root = root
+
+
+def field_of_error(error: dict) -> str | None:
+    """The dotted field of a pydantic error dict, refined by a FieldError's own location."""
+    loc = [str(part) for part in error["loc"]]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        loc = [str(cause.where)] if cause.root else [*loc, str(cause.where)]
+    return ".".join(loc) if loc else None
+
+
+def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
+    """The one translator of pydantic's errors: the first one as an InvalidRequest naming
+    its field (bodies, query strings and hotspot queries alike)."""
+    first = exc.errors(include_url=False)[0]
+    field = field_of_error(first)
+    if first["type"] == "extra_forbidden":
+        return InvalidRequest(f"unknown field {field!r}", field)
+    if first["type"] == "json_invalid":
+        return InvalidRequest(f"the body is not valid JSON: {first['msg']}", None)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
 
 
 def error_response(error: ApiError) -> Response:

@@ -1,4 +1,7 @@
-"""Turn request input into typed models, and pydantic's errors into our one error shape."""
+"""Turn request input into typed models (errors.invalid_from translates what pydantic refuses).
+
+`invalid_from` is imported here too, for the callers that found it here first.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidRequest
-from ..reports.schema import field_of_error
+from ..errors import InvalidRequest, invalid_from
+
+__all__ = ["invalid_from", "parse_json", "parse_query"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
-    """The first validation error as an InvalidRequest naming its field."""
-    first = exc.errors(include_url=False)[0]
-    field = field_of_error(first)
-    if first["type"] == "extra_forbidden":
-        return InvalidRequest(f"unknown field {field!r}", field)
-    if first["type"] == "json_invalid":
-        return InvalidRequest(f"the body is not valid JSON: {first['msg']}", None)
-    message = str(first["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
 
 
 def parse_query(model: type[M], args: Mapping[str, str]) -> M:
