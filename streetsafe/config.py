@@ -18,32 +18,30 @@ class ConfigError(Exception):
         self.variable = variable
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float,
+            kind: type[int] | type[float]) -> float:  # fmt: skip
+    """`name` read as `kind` (default when unset), within [minimum, maximum]."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(name, f"must be {what}, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    return int(_number(env, name, default, minimum, maximum, int))
 
 
 def _float(
     env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float
 ) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
-    return value
+    return float(_number(env, name, default, minimum, maximum, float))
 
 
 def _resolutions(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
