@@ -1,13 +1,19 @@
-"""The public report page at `/`, its static files, and Leaflet from the XStatic package."""
+"""The public pages: the report page at `/`, receipts at `/receipt/{code}`, their static files,
+and Leaflet from the XStatic package."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import xstatic.pkg.leaflet as xstatic_leaflet
-from flask import Blueprint, current_app, render_template, send_from_directory
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import TooManyRequests
 
 from ..current import current_settings
 from ..db import db_session
+from ..reports.lookup import receipt_for_code
+from ..reports.receipt_codes import MAX_TYPED
 from .mapview import ViewCache
 
 bp = Blueprint(
@@ -40,7 +46,42 @@ def report_page() -> ResponseReturnValue:
         leaflet_version=LEAFLET_VERSION,
     )
     # Someone may be sharing the device: keep the page out of caches and the back button.
-    return html, 200, {"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"}
+    return html, 200, _PRIVATE
+
+
+_PRIVATE = {"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.get("/receipt")
+def receipt_form() -> ResponseReturnValue:
+    """The form to type a receipt code in; a code sent from it goes to its page."""
+    typed = request.args.get("code", "").strip()
+    if typed:
+        return redirect(_receipt_url(typed), 303)
+    return render_template("web/receipt.html", view=None, not_found=False), 200, _PRIVATE
+
+
+def _receipt_url(typed: str) -> str:
+    """The receipt page of whatever was typed (its page says when it is no code)."""
+    return "/receipt/" + quote(typed[: MAX_TYPED + 1], safe="")
+
+
+@bp.get("/receipt/<path:code>")
+def receipt(code: str) -> ResponseReturnValue:
+    """What was recorded and what has happened there since; an unknown or malformed code is
+    a plain 404 page (alike). Lookups are limited per client (limits.py)."""
+    view = receipt_for_code(db_session(), code)
+    if view is None:
+        return render_template("web/receipt.html", view=None, not_found=True), 404, _PRIVATE
+    return render_template("web/receipt.html", view=view), 200, _PRIVATE
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_lookups(error: TooManyRequests) -> ResponseReturnValue:
+    """A page, not JSON, when a client looks up too many receipts (Retry-After kept)."""
+    headers = {**_PRIVATE, **dict(error.get_headers())}
+    headers["Content-Type"] = _PRIVATE["Content-Type"]
+    return render_template("web/too_many.html"), 429, headers
 
 
 @bp.get("/static/leaflet/<path:filename>")
