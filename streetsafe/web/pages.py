@@ -3,6 +3,9 @@ and Leaflet from the XStatic package."""
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from pathlib import Path
 from urllib.parse import quote
 
 import xstatic.pkg.leaflet as xstatic_leaflet
@@ -82,6 +85,37 @@ def too_many_lookups(error: TooManyRequests) -> ResponseReturnValue:
     headers = {**_PRIVATE, **dict(error.get_headers())}
     headers["Content-Type"] = _PRIVATE["Content-Type"]
     return render_template("web/too_many.html"), 429, headers
+
+
+# What the service worker keeps so that the page opens and works with no signal.
+_SHELL_STATIC = ("css/site.css", "js/api.js", "js/combobox.js", "js/map.js", "js/offline.js",
+                 "js/outbox.js", "js/quickexit.js", "js/report.js", "js/when.js")  # fmt: skip
+_SHELL_LEAFLET = ("leaflet.js", "leaflet.css", "images/marker-icon.png",
+                  "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
+                  "images/layers-2x.png")  # fmt: skip
+
+
+@cache
+def _shell_version(folder: str) -> str:
+    """A hash of the kept files and the worker itself: a new release replaces the old copies."""
+    digest = hashlib.sha256(LEAFLET_VERSION.encode())
+    for name in (*_SHELL_STATIC, "../templates/web/sw.js", "../templates/web/report.html"):
+        digest.update((Path(folder) / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The service worker, from the root so that its scope is the whole site."""
+    shell = ["/", "/api/v1/categories"]
+    shell += [f"/static/{name}" for name in _SHELL_STATIC]
+    shell += [f"/static/leaflet/{name}" for name in _SHELL_LEAFLET]
+    script = render_template("web/sw.js", shell=shell, api="/api/v1",
+                             version=_shell_version(bp.static_folder),
+                             outbox="/static/js/outbox.js")  # fmt: skip
+    # Always checked afresh: a new release must reach devices at their next visit.
+    return script, 200, {"Content-Type": "text/javascript; charset=utf-8",
+                         "Cache-Control": "no-cache"}  # fmt: skip
 
 
 @bp.get("/static/leaflet/<path:filename>")
