@@ -166,6 +166,16 @@ def test_an_unknown_or_malformed_code_is_a_plain_404_page(client, world, typed) 
     assert_private(response)
 
 
+def test_a_purged_reports_code_finds_nothing(client, world, db_session) -> None:
+    from streetsafe.retention import purge
+
+    code = code_of(db_session, world.reports_a[0])
+    assert client.get(f"/receipt/{code}").status_code == 200
+    purge(db_session, 1, now=datetime.now(UTC) + timedelta(days=30))
+    db_session.commit()
+    assert client.get(f"/receipt/{code}").status_code == 404
+
+
 def test_the_form_sends_a_typed_code_to_its_page(client, world, db_session) -> None:
     empty = client.get("/receipt")
     assert empty.status_code == 200 and 'name="code"' in empty.get_data(as_text=True)
