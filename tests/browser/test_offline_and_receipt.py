@@ -14,16 +14,30 @@ import re
 import threading
 import urllib.request
 import uuid
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from streetsafe import create_app
 from streetsafe.config import Settings
+from streetsafe.models import Neighbourhood
+from streetsafe.team.service import create_team
 from tests.conftest import redis_url
 
 from .conftest import BASEMAP_URL, _free_port
 from .helpers import assert_accessible, reports_with_description
+from .test_team_benefits import WEEKS, _reports
+from .test_team_dashboard import _sign_in, _wait_loaded
+
+# An area in York, away from the other browser tests' places (the database is shared).
+YORK = box(-1.10, 53.95, -1.08, 53.97)
+CENTRE = Point(-1.09, 53.96)
+CONTROL = Point(-1.084, 53.953)
 
 SAVED = "Saved on this phone; it will be sent when you have signal."
 CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{5}")
@@ -200,3 +214,68 @@ def test_no_receipt_page_sets_a_cookie_or_calls_another_host(
     page.get_by_role("heading", name="What was recorded").wait_for()
     assert traffic.blocked == []  # not even the basemap: a receipt page has no map
     assert page.context.cookies() == []
+
+
+@pytest.fixture
+def york_team(browser_engine) -> tuple[str, str]:
+    """A team whose action place fell from 12 to 4 reports a week while its control held."""
+    suffix = uuid.uuid4().hex[:6]
+    with Session(browser_engine) as session:
+        area = Neighbourhood(code=f"YRK-{suffix}", name="York",
+                             geom=from_shape(MultiPolygon([YORK]), 4326))  # fmt: skip
+        session.add(area)
+        session.flush()
+        today = session.scalar(sa.text("SELECT hotspot_local_day(now())"))
+        started = today - timedelta(weeks=WEEKS)
+        _reports(session, CENTRE, area.id, started, [12] * WEEKS + [4] * WEEKS)
+        _reports(session, CONTROL, area.id, started, [12] * (2 * WEEKS))
+        token = create_team(session, f"York team {suffix}", [area.code])
+        session.commit()
+    return token, started.isoformat()
+
+
+def test_a_team_publishes_an_action_and_a_reporter_there_reads_it_on_their_receipt(
+    team_page, serve, york_team, browser_engine
+) -> None:
+    page, _traffic = team_page
+    token, started = york_team
+    served = serve()
+    _sign_in(page, served, token)
+    _wait_loaded(page)
+    form = page.locator("#action-form")
+    form.get_by_label("Kind").select_option("lighting")
+    form.get_by_label("What", exact=True).fill("Lamp survey")
+    form.get_by_label("From").fill(started)
+    form.get_by_label("Radius (m)").fill("150")
+    form.get_by_label("Show it on the receipt page").check()
+    form.get_by_label("Public title").fill("Brighter street lights")
+    form.get_by_label("Public text (optional)").fill("Questions? Ring 07700 900123.")
+    page.evaluate(f"state.map.fire('click', {{latlng: L.latLng({CENTRE.y}, {CENTRE.x})}})")
+    form.get_by_role("button", name="Record action").click()
+    item = page.locator("#actions li").filter(has_text="Lamp survey")
+    item.filter(has_text="waiting for approval").wait_for()
+    waiting = page.locator("#publications li").filter(has_text="Brighter street lights")
+    assert "[phone]" in waiting.inner_text() and "07700" not in waiting.inner_text()
+    page.shots.take(page, "publication-waiting")
+    assert_accessible(page, "publication waiting")
+    waiting.get_by_role("button", name="Approve").click()
+    item.filter(has_text="shown").wait_for()
+
+    with browser_engine.connect() as connection:
+        code = connection.scalar(sa.text(
+            "SELECT receipt_code FROM reports WHERE ST_Equals(geom, "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)) LIMIT 1"),
+            {"x": CENTRE.x, "y": CENTRE.y})  # fmt: skip
+    reporter = page.context.browser.new_context(locale="en-GB")
+    elsewhere: list[str] = []
+    reporter.on("request", lambda r: r.url.startswith(served.url) or elsewhere.append(r.url))
+    receipt = reporter.new_page()
+    receipt.goto(f"{served.url}/receipt/{code}")
+    since = receipt.locator("section").filter(has_text="What has happened here since")
+    since.get_by_role("heading", name="Brighter street lights").wait_for()
+    text = since.inner_text()
+    assert "Lighting" in text and "[phone]" in text and "Lamp survey" not in text
+    assert "less often than in comparable places nearby" in text
+    assert not re.search(r"\d+ reports?|\d+%", text)
+    assert reporter.cookies() == [] and elsewhere == []
+    reporter.close()
