@@ -127,6 +127,13 @@ def test_a_report_made_with_no_signal_is_stored_once_when_the_page_is_reopened(
     context, shots = page.context, page.shots
     page.close()
 
+    # Opened again with no signal: it says what is waiting, and keeps it.
+    still_offline = context.new_page()
+    still_offline.goto(server.url + "/")
+    still_offline.get_by_text(SAVED).wait_for()
+    assert still_offline.locator("#outbox-list li").count() == 1
+    still_offline.close()
+
     regain_signal(context, server)
     again = context.new_page()
     again.goto(server.url + "/")

@@ -36,12 +36,13 @@ async function renderWaiting() {
     }
     row.querySelector("[data-delete]").addEventListener("click", async () => {
       await remove(item.key);
-      await renderWaiting();
       $("#outbox-deleted").hidden = false;
+      await renderWaiting();
     });
     list.append(row);
   }
   $("#outbox-waiting").hidden = items.length === 0;
+  $("#outbox-saved").hidden = !items.some((item) => !item.refused);
   refreshSection();
 }
 
@@ -62,7 +63,6 @@ function showSent(receipts) {
     row.querySelector("[data-link]").href = `/receipt/${encodeURIComponent(receipt.receipt_code)}`;
     list.append(row);
   }
-  $("#outbox-saved").hidden = true;
   $("#outbox-sent").hidden = false;
   refreshSection();
 }
@@ -103,7 +103,6 @@ export async function saveForLater(body, key) {
 export async function announceSaved() {
   $("#outbox-sent").hidden = true;
   $("#outbox-deleted").hidden = true;
-  $("#outbox-saved").hidden = false;
   await renderWaiting();
   $("#outbox").focus();
 }
