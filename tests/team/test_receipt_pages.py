@@ -233,3 +233,12 @@ def test_the_public_verdict_has_a_direction_and_no_number(main, words) -> None:
     assert verdict is None if words is None else words in verdict
     assert public_verdict(Series([1] * 6, [1] * 6), control, main) is None  # too few to tell
     assert not re.search(r"\d", verdict or "")
+
+
+def test_with_redis_away_lookups_are_still_limited_in_each_worker(settings) -> None:
+    app = create_app(settings.with_overrides(receipt_limits="2/minute",
+                                             redis_url="redis://127.0.0.1:1/0"))  # fmt: skip
+    client = app.test_client()
+    statuses = [client.get("/receipt/ABCD-EFGH-JKMNP").status_code for _ in range(4)]
+    assert statuses == [404, 404, 429, 429]
+    get_database(app).dispose()
