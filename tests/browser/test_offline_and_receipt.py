@@ -286,3 +286,30 @@ def test_a_team_publishes_an_action_and_a_reporter_there_reads_it_on_their_recei
     assert not re.search(r"\d+ reports?|\d+%", text)
     assert reporter.cookies() == [] and elsewhere == []
     reporter.close()
+
+
+def test_a_report_whose_first_answer_was_lost_is_not_stored_again(
+    server, phone_page, browser_engine
+) -> None:
+    """The page's send reached the server but its answer was lost; the saved copy (now with
+    its hour) goes again under the same key and gets the first report's receipt."""
+    page, _ = phone_page
+    description = f"answer lost {uuid.uuid4()}"
+    open_controlled(page, server.url)
+    body = {"context": "street", "location": {"lat": 53.7446, "lon": -0.3367},
+            "categories": ["followed"], "description": description}  # fmt: skip
+    first, resent = page.evaluate(
+        """async (body) => {
+            const key = crypto.randomUUID();
+            const answer = await fetch('/api/v1/reports', {
+                method: 'POST', body: JSON.stringify(body),
+                headers: {'Content-Type': 'application/json', 'Idempotency-Key': key}});
+            const outbox = await import('/static/js/outbox.js');
+            await outbox.save(body, key);  // as the page does when no answer came
+            return [await answer.json(), await outbox.sendAll('/api/v1')];
+        }""",
+        body,
+    )
+    assert [r["receipt_code"] for r in resent["sent"]] == [first["receipt_code"]]
+    assert len(reports_with_description(browser_engine, description)) == 1
+    assert waiting_on_device(page) == 0

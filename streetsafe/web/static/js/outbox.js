@@ -46,9 +46,13 @@ export function hourOf(date) {
   return hour.toISOString();
 }
 
+// `original` is the body as the page first tried to send it: when that attempt reached the
+// server after all (only its answer was lost), the key is the original body's, and sending
+// the original again gets that report's receipt instead of a refusal.
 export async function save(body, key, now = new Date()) {
   const kept = { ...body, occurred_at: body.occurred_at || hourOf(now) };
-  await run(STORE, "readwrite", (store) => store.put({ key, body: kept, refused: null }));
+  const original = body.occurred_at ? null : body;
+  await run(STORE, "readwrite", (store) => store.put({ key, body: kept, original, refused: null }));
   return kept;
 }
 
@@ -76,6 +80,29 @@ function markRefused(item, message) {
   return run(STORE, "readwrite", (store) => store.put({ ...item, refused: message }));
 }
 
+// One POST; throws when there is no connection.
+async function post(apiBase, key, report) {
+  const response = await fetch(`${apiBase}/reports`, {
+    method: "POST",
+    credentials: "omit",
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "Idempotency-Key": key },
+    body: JSON.stringify(report),
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  return { response, body };
+}
+
+function keyUsedBefore(response, body) {
+  return response.status === 422 && body && body.field === "Idempotency-Key";
+}
+
 // Send every waiting report once. Returns {sent: [receipt...], stopped: reason|null}. A report
 // the server refuses for good (400, 422) stays, marked refused, for the person to see and
 // delete; no connection, a 429 or a server error stop the round (try again later).
@@ -84,23 +111,14 @@ export async function sendAll(apiBase, { fromBackground = false } = {}) {
   for (const item of await waiting()) {
     if (item.refused) continue;
     let response;
+    let body;
     try {
-      response = await fetch(`${apiBase}/reports`, {
-        method: "POST",
-        credentials: "omit",
-        cache: "no-store",
-        referrerPolicy: "no-referrer",
-        headers: { Accept: "application/json", "Content-Type": "application/json", "Idempotency-Key": item.key },
-        body: JSON.stringify(item.body),
-      });
+      ({ response, body } = await post(apiBase, item.key, item.body));
+      if (keyUsedBefore(response, body) && item.original) {
+        ({ response, body } = await post(apiBase, item.key, item.original));
+      }
     } catch {
       return { sent, stopped: "offline" };
-    }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
     }
     if (response.ok) {
       await remove(item.key);
