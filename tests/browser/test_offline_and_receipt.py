@@ -313,3 +313,31 @@ def test_a_report_whose_first_answer_was_lost_is_not_stored_again(
     assert [r["receipt_code"] for r in resent["sent"]] == [first["receipt_code"]]
     assert len(reports_with_description(browser_engine, description)) == 1
     assert waiting_on_device(page) == 0
+
+
+def test_a_saved_report_the_server_refuses_stays_marked_for_the_person_to_delete(
+    server, phone_page, browser_engine
+) -> None:
+    page, traffic = phone_page
+    open_controlled(page, server.url)
+    page.evaluate(
+        """async () => {
+            const outbox = await import('/static/js/outbox.js');
+            await outbox.save({context: 'street', location: {lat: 53.7446, lon: -0.3367},
+                               categories: ['no_such_reason']}, crypto.randomUUID());
+        }"""
+    )
+    page.reload()
+    refused = page.locator("#outbox-list li").filter(has_text="It could not be sent")
+    refused.wait_for()
+    assert "unknown category" in refused.inner_text()
+    assert waiting_on_device(page) == 1
+    posts = len(traffic.posts)
+    page.reload()  # still listed, and not sent again
+    page.locator("#outbox-list li").filter(has_text="It could not be sent").wait_for()
+    page.wait_for_timeout(300)
+    assert len(traffic.posts) == posts
+    refused = page.locator("#outbox-list li").filter(has_text="It could not be sent")
+    refused.get_by_role("button", name="Delete it from this phone").click()
+    page.get_by_text("The saved report was deleted from this phone.").wait_for()
+    assert waiting_on_device(page) == 0
