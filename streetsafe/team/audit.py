@@ -71,6 +71,7 @@ def _filters(detail: dict[str, Any]) -> str:
 
 _REQUESTS: tuple[tuple[str, str, str], ...] = (
     (r"/api/v1/team/actions/(\d+)/impact", "", "the effect of action {0}"),
+    (r"/api/v1/team/actions/(\d+)/publication", "", "a decision on the public text of action {0}"),
     (r"/api/v1/team/actions/(\d+)", "PATCH", "a change to action {0}"),
     (r"/api/v1/team/actions/(\d+)", "DELETE", "deleting action {0}"),
     (r"/api/v1/team/actions", "POST", "recording an action"),
@@ -122,13 +123,21 @@ def _describe_action(action: str, detail: dict[str, Any]) -> str:
     """An action's creation, change, deletion or evaluation in words."""
     if action == "action_created":
         kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
+        published = (f", published on receipts as {detail.get('public_title')!r} once approved"
+                     if detail.get("public") else "")  # fmt: skip
         return (
             f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
-            f"{detail.get('started_on')}, {place_in_words(detail)}"
+            f"{detail.get('started_on')}, {place_in_words(detail)}{published}"
         )
     if action == "action_updated":
-        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or "nothing"
-        return f"changed action {detail.get('action_id')} ({changed})"
+        changed_fields = detail.get("changed") or {}
+        changed = ", ".join(sorted(changed_fields.keys())) or "nothing"
+        published = {True: "; published it on receipts once approved",
+                     False: "; withdrew it from receipts"}.get(changed_fields.get("public"), "")
+        return f"changed action {detail.get('action_id')} ({changed}){published}"
+    if action == "action_publication":
+        verb = {"approve": "approved", "reject": "rejected"}.get(detail.get("decision"), "decided")
+        return f"{verb} the public text of action {detail.get('action_id')}"
     if action == "action_deleted":
         title = (detail.get("was") or {}).get("title", "")
         return f"deleted action {detail.get('action_id')} {title!r}"

@@ -210,3 +210,24 @@ def verdict(
         change, interval = _percent_change(main)
         first = f"Reports {change} more than in the comparison area ({interval})"
     return f"{first}; {_around(around, buffer_m)}."
+
+
+def public_verdict(response: Series, control: Series, main: dict[str, Any] | None) -> str | None:
+    """The verdict in plain words for a receipt page, with no number in it (None: not yet).
+
+    Only the direction of a clear change is told: counts, percentages and intervals would
+    say how many people reported there.
+    """
+    if not enough_data(response, control) or main is None:
+        return None
+    if main["p"] >= 0.05:
+        return "So far there is no clear change in how often people report feeling unsafe here."
+    if main["rate_ratio"] < 1:
+        return (
+            "Since it started, people have reported feeling unsafe here less often than in "
+            "comparable places nearby."
+        )
+    return (
+        "Since it started, people have reported feeling unsafe here more often than in "
+        "comparable places nearby."
+    )

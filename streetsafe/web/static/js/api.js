@@ -27,7 +27,8 @@ export function parseRetryAfter(value, now = Date.now()) {
 }
 
 async function request(url, options = {}) {
-  if (navigator.onLine === false) throw new OfflineError();
+  // Offline, a GET may still be answered by the service worker's kept copy (the categories).
+  if (navigator.onLine === false && (options.method || "GET") !== "GET") throw new OfflineError();
   let response;
   try {
     response = await fetch(url, {
