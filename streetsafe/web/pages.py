@@ -91,8 +91,11 @@ def too_many_lookups(error: TooManyRequests) -> ResponseReturnValue:
 
 
 # What the service worker keeps so that the page opens and works with no signal.
-_SHELL_STATIC = ("css/site.css", "js/api.js", "js/combobox.js", "js/map.js", "js/offline.js",
-                 "js/outbox.js", "js/quickexit.js", "js/report.js", "js/when.js")  # fmt: skip
+# The basemap's scripts too (its archive is not kept: the Cache API refuses 206 answers, so
+# with no signal the map is drawn on a plain background).
+_SHELL_STATIC = ("css/site.css", "js/api.js", "js/basemap.js", "js/combobox.js", "js/map.js",
+                 "js/offline.js", "js/outbox.js", "js/quickexit.js", "js/report.js", "js/when.js",
+                 "vendor/protomaps-leaflet/protomaps-leaflet.js")  # fmt: skip
 _SHELL_LEAFLET = ("leaflet.js", "leaflet.css", "images/marker-icon.png",
                   "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
                   "images/layers-2x.png")  # fmt: skip
