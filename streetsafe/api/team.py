@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -200,10 +200,7 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
 @audited("action_publication")
 def post_publication(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     """Approve or reject the public text of one of the team's public actions."""
-    body = parse_json(DecisionIn, request.get_json(silent=True))
-    status = publishing.decide_publication(db_session(), scope, action_id, body.decision)
-    note(action_id=action_id, decision=body.decision)
-    return jsonify(action_id=action_id, public_status=status)
+    return _decided(publishing.decide_publication, scope, ("action_id", action_id), "public_status")
 
 
 @bp.get("/moderation")
@@ -222,10 +219,16 @@ def get_queue(scope: TeamScope) -> ResponseReturnValue:
 @audited("moderation_decision")
 def post_decision(scope: TeamScope, report_id: str) -> ResponseReturnValue:
     """Approve or reject one description."""
+    return _decided(moderation.decide, scope, ("report_id", report_id), "status")
+
+
+def _decided(decide: Callable, scope: TeamScope, item: tuple[str, object], said: str) -> Response:
+    """A moderator's decision on one item: `decide` it, audit it, answer with its status."""
+    name, key = item
     body = parse_json(DecisionIn, request.get_json(silent=True))
-    status = moderation.decide(db_session(), scope, report_id, body.decision)
-    note(report_id=report_id, decision=body.decision)
-    return jsonify(report_id=report_id, status=status)
+    status = decide(db_session(), scope, key, body.decision)
+    note(**{name: key, "decision": body.decision})
+    return jsonify({name: key, said: status})
 
 
 @bp.get("/audit")
