@@ -16,6 +16,7 @@ from ..hotspots.formats import FORMATS, Download, render
 from ..hotspots.paging import page_links, parse_page
 from ..hotspots.schema import HotspotCollection, HotspotQuery
 from ..hotspots.service import public_layer
+from ..i18n import lazy_gettext as _l
 from .openapi import ErrorBody, operation
 
 bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")
@@ -45,7 +46,9 @@ def hotspots(layer: str) -> Response:
     """A page of a hotspot layer after disclosure control, filtered by the query string."""
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
-        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+        raise InvalidRequest(
+            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
+        )
     page = parse_page(request.args)
     filters = parse_filters(request.args)
     settings = current_settings()

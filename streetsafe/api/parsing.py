@@ -8,7 +8,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 from ..reports.schema import field_of_error
+from ..validation import error_message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -18,12 +20,12 @@ def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
     first = exc.errors(include_url=False)[0]
     field = field_of_error(first)
     if first["type"] == "extra_forbidden":
-        return InvalidRequest(f"unknown field {field!r}", field)
+        return InvalidRequest(_l("unknown field %(field)r", field=field), field)
     if first["type"] == "json_invalid":
-        return InvalidRequest(f"the body is not valid JSON: {first['msg']}", None)
-    message = str(first["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+        return InvalidRequest(
+            _l("the body is not valid JSON: %(detail)s", detail=first["msg"]), None
+        )
+    message = error_message(first)
     return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
 
 
@@ -38,7 +40,7 @@ def parse_query(model: type[M], args: Mapping[str, str]) -> M:
 def parse_json(model: type[M], data: object) -> M:
     """Validate an already-decoded JSON body into `model`; 400 naming the field on error."""
     if data is None:
-        raise InvalidRequest("the body must be a JSON object", None)
+        raise InvalidRequest(_l("the body must be a JSON object"), None)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -15,6 +15,7 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import InvalidRequest
 from ..hotspots.formats import FORMATS
+from ..i18n import lazy_gettext as _l
 from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
@@ -220,7 +221,9 @@ def get_neighbourhoods(scope: TeamScope) -> ResponseReturnValue:
 def _format() -> str:
     fmt = request.args.get("format", "geojson")
     if fmt not in FORMATS:
-        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+        raise InvalidRequest(
+            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
+        )
     note(format=fmt, download="format" in request.args)  # without one: the dashboard's view
     return fmt
 

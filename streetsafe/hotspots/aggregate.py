@@ -20,6 +20,7 @@ from shapely.geometry.polygon import orient
 from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..transit.segments import segment_flags
 from .filters import HotspotFilters
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
@@ -104,7 +105,9 @@ def neighbourhood_id(session: Session, code: str) -> int:
     """The id of the neighbourhood with this code; 422 naming the field when unknown."""
     found = session.scalar(sa.text("SELECT id FROM neighbourhoods WHERE code = :c"), {"c": code})
     if found is None:
-        raise Unprocessable(f"neighbourhood: no neighbourhood has code {code!r}", "neighbourhood")
+        raise Unprocessable(
+            _l("neighbourhood: no neighbourhood has code %(code)r", code=code), "neighbourhood"
+        )
     return found
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 
 DEFAULT_FEATURES, MAX_FEATURES = 1_000, 2_000
 
@@ -32,12 +33,12 @@ def parse_page(args: Mapping[str, str]) -> Page:
     limit, offset = args.get("limit", str(DEFAULT_FEATURES)), args.get("offset", "0")
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_FEATURES:
         raise InvalidRequest(
-            f"limit: must be a whole number 1-{MAX_FEATURES}; follow the response's next "
-            "link for more features",
+            _l("limit: must be a whole number 1-%(most)s; follow the response's next link for "
+               "more features", most=MAX_FEATURES),
             "limit",
         )
     if not offset.isdigit() or int(offset) > 10**9:
-        raise InvalidRequest("offset: must be a whole number, 0 or more", "offset")
+        raise InvalidRequest(_l("offset: must be a whole number, 0 or more"), "offset")
     return Page(int(limit), int(offset))
 
 

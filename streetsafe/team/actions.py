@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..models import TeamAction
 from .action_schema import ActionIn, ActionPatch
 from .places import Place, check_in_area, resolve_place
@@ -45,7 +46,7 @@ def own_action(session: Session, scope: TeamScope, action_id: int) -> TeamAction
     """The team's action `action_id`; 404 for another team's or a missing one."""
     action = session.get(TeamAction, action_id)
     if action is None or action.team_id != scope.team_id:
-        raise NotFound("no such action for this team", "action_id")
+        raise NotFound(_l("no such action for this team"), "action_id")
     return action
 
 
@@ -63,7 +64,7 @@ def update_action(
         action.dosage_amount = patch.dosage.amount if patch.dosage else None
         action.dosage_unit = patch.dosage.unit if patch.dosage else None
     if action.ended_on is not None and action.ended_on < action.started_on:
-        raise Unprocessable("must be on or after started_on", "ended_on")
+        raise Unprocessable(_l("must be on or after started_on"), "ended_on")
     if patch.place is not None:
         place = resolve_place(session, patch.place)
         check_in_area(session, scope, place.ewkt, "place")

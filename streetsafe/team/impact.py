@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..hotspots.layercache import LayerCache, layer_version
+from ..i18n import lazy_gettext as _l
 from . import evaluation
 from .actions import action_to_json, list_actions, own_action
 from .evaluation import Series
@@ -201,7 +202,9 @@ def _control_id(scope: TeamScope, control: str) -> int | None:
     if control == "auto":
         return None
     if control not in scope.neighbourhood_codes:
-        raise NotFound(f"neighbourhood {control!r} is not one of this team's", "control")
+        raise NotFound(
+            _l("neighbourhood %(code)r is not one of this team's", code=control), "control"
+        )
     return scope.neighbourhood_ids[scope.neighbourhood_codes.index(control)]
 
 
