@@ -65,6 +65,7 @@ def build_app(config: Settings | None = None) -> Flask:
         team_pages.bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(team_pages.bp, name="team_cy", url_prefix="/cy/team")  # in Welsh
     limits.init_app(app, settings)  # after the views it limits exist
     Compress(app)
     return app

@@ -7,6 +7,7 @@ chooses by `Accept-Language` (the best of en and cy) and says which it chose in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Response, has_request_context, request
@@ -70,6 +71,27 @@ def language() -> str:
     return str(locale) if locale is not None else DEFAULT_LANGUAGE
 
 
+@dataclass(frozen=True)
+class LanguageLink:
+    """The link to the same page in the other language (its name is the language's own)."""
+
+    code: str
+    name: str
+    url: str
+
+
+def switch_link(path: str) -> LanguageLink:
+    """The same page in the other language: /cy/x <-> /x."""
+    if path_language(path) == "cy":
+        return LanguageLink("en", "English", path[len(WELSH_PREFIX) :] or "/")
+    return LanguageLink("cy", "Cymraeg", WELSH_PREFIX + path)
+
+
+def _template_context() -> dict[str, object]:
+    welsh = language() == "cy"
+    return {"html_lang": "cy" if welsh else "en-GB", "other_language": switch_link(request.path)}
+
+
 def _content_language(response: Response) -> Response:
     response.headers.setdefault("Content-Language", language())
     if path_language(request.path) is None:
@@ -87,4 +109,5 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS_DIR),
     )
     app.after_request(_content_language)
+    app.context_processor(_template_context)
     scripts.init_app(app)
