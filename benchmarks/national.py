@@ -124,12 +124,21 @@ def streetsafe(url: str, *args: str) -> float:
 
 
 def places(url: str, rng: random.Random) -> tuple[list[Place], list[float]]:
-    """Every stop and 20 points per city route shape, each with a heavy-tailed weight."""
+    """Every stop place and 20 points per city route shape, each with a heavy-tailed weight.
+
+    Only places (stops.place_public_id NULL): a city GTFS stop that is a NaPTAN stop's copy
+    may lie hundreds of metres from its place, and an at_stop report beside the copy would be
+    refused as no stop within 150 m. A place is the city's when any of its rows is.
+    """
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         stops = connection.execute(sa.text("""
-            SELECT ST_X(s.geom), ST_Y(s.geom), s.public_id, f.name = :city
-            FROM stops s JOIN feeds f ON f.id = s.feed_id ORDER BY s.id
+            WITH city AS (
+                SELECT DISTINCT coalesce(s.place_public_id, s.public_id) AS place
+                FROM stops s JOIN feeds f ON f.id = s.feed_id WHERE f.name = :city)
+            SELECT ST_X(p.geom), ST_Y(p.geom), p.public_id, c.place IS NOT NULL
+            FROM stops p LEFT JOIN city c ON c.place = p.public_id
+            WHERE p.place_public_id IS NULL ORDER BY p.id
         """), {"city": CITY_FEED}).all()  # fmt: skip
         on_routes = connection.execute(sa.text("""
             SELECT ST_X(p), ST_Y(p) FROM (

@@ -142,10 +142,16 @@ def purge(settings: Settings, days: int | None) -> None:
         result = purge_reports(session, days or settings.retention_days)
     database.dispose()
     click.echo(
-        f"deleted {result.reports} reports (with {result.descriptions} descriptions) that "
-        f"happened before {result.cutoff:%Y-%m-%d %H:%M} UTC, and {result.idempotency_keys} "
-        "expired idempotency keys"
+        f"deleted {_counted(result.reports, 'report')} (with "
+        f"{_counted(result.descriptions, 'description')}) that happened before "
+        f"{result.cutoff:%Y-%m-%d %H:%M} UTC, and "
+        f"{_counted(result.idempotency_keys, 'expired idempotency key')}"
     )
+
+
+def _counted(count: int, noun: str) -> str:
+    """'1 report', '2 reports'."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 @main.group()

@@ -94,7 +94,7 @@ def test_purge_command_reports_what_it_deleted() -> None:
         )
     result = run_streetsafe(url, "purge", "--older-than", "7")
     assert result.returncode == 0, result.stderr
-    assert "deleted 1 reports" in result.stdout
+    assert "deleted 1 report (with 0 descriptions)" in result.stdout
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM reports")) == 1
     engine.dispose()

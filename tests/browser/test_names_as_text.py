@@ -105,7 +105,7 @@ def test_the_dashboard_shows_stop_and_route_names_as_text(serve, team_page, mark
     page.goto(f"{server.url}/team")
     page.get_by_label("Team token").fill(markup_team)
     page.get_by_role("button", name="Sign in").click()
-    page.locator("#status").filter(has_text="hexagons").wait_for()
+    page.locator("#status").filter(has_text=re.compile(r"\d+ hexagons?,")).wait_for()
     texts = page.evaluate(
         """() => {
           const texts = [];

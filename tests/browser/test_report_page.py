@@ -85,13 +85,13 @@ def test_report_on_a_vehicle_found_by_route_search(serve, desktop_page, browser_
     page.locator("#category-groups input").first.wait_for()
 
     page.get_by_label("On a bus, tram or train").check()
-    page.get_by_label("Route number or name").fill("5")
-    page.get_by_role("button", name="Search").click()
-    route_choice = page.get_by_role("radio", name=re.compile(r"^5 – "))
+    page.get_by_role("combobox", name="Route number or name").fill("5")
+    route_choice = page.get_by_role("option", name=re.compile(r"^5 – "))
     route_choice.wait_for()
-    assert page.get_by_role("radio", name=re.compile(r"^56 – ")).count() == 1
+    assert page.get_by_role("option", name=re.compile(r"^56 – ")).count() == 1
     page.shots.take(page, "routes-found")
-    route_choice.check()
+    assert_accessible(page, "route suggestions")
+    route_choice.click()
     page.get_by_text(re.compile("is shown on the map")).wait_for()
     page.shots.take(page, "route-shown")
     assert_accessible(page, "route shown")

@@ -81,7 +81,7 @@ def _sign_in(page, server, token: str) -> None:
 
 def _wait_loaded(page) -> str:
     status = page.locator("#status")
-    status.filter(has_text="hexagons").wait_for()
+    status.filter(has_text=re.compile(r"\d+ hexagons?,")).wait_for()
     return status.inner_text()
 
 
@@ -99,7 +99,7 @@ def test_team_signs_in_filters_downloads_and_moderates(
 
     page.get_by_label("Context").select_option("at_stop")
     page.get_by_role("button", name="Apply").click()
-    page.locator("#status").filter(has_text="1 hexagons").wait_for()
+    page.locator("#status").filter(has_text="1 hexagon,").wait_for()
     page.shots.take(page, "filtered")
 
     with page.expect_download() as download_info:
@@ -143,7 +143,7 @@ def test_another_teams_area_is_refused_in_the_browser(team_page, serve, york_tea
     page, _traffic = team_page
     server = serve()
     _sign_in(page, server, york_teams["b"])
-    assert _wait_loaded(page).startswith("1 hexagons")
+    assert _wait_loaded(page).startswith("1 hexagon,")
     options = page.locator('select[name="neighbourhood"] option').all_inner_texts()
     assert not any("YRK-A" in option for option in options)
     status = page.evaluate(

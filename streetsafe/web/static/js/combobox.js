@@ -98,7 +98,11 @@ export function createCombobox(input, listbox, { suggest, choose, describe, anno
     }
     if (mine !== seq) return;
     render(items);
-    announce(items.length ? `${items.length} suggestions. Use the up and down arrows to review them.` : "No matches.");
+    announce(
+      items.length === 0
+        ? "No matches."
+        : `${items.length} ${items.length === 1 ? "suggestion" : "suggestions"}. Use the up and down arrows to review them.`,
+    );
   }
 
   input.addEventListener("input", () => {

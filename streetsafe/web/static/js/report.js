@@ -134,6 +134,15 @@ function contextChanged() {
   }
   if (value !== "on_vehicle") mapView.clearRoute();
   else if (state.route) chooseRoute(state.route.id);
+  numberSteps();
+}
+
+// The questions shown are numbered 1, 2, 3... whichever of the stop and route steps is shown.
+function numberSteps() {
+  let number = 0;
+  for (const step of form.querySelectorAll(".step")) {
+    if (!step.hidden) step.querySelector(".step-no").textContent = String(++number);
+  }
 }
 
 for (const radio of form.elements.context) radio.addEventListener("change", contextChanged);
@@ -162,7 +171,7 @@ async function refreshStops() {
   say(
     "#stops-status",
     state.stops.length
-      ? `${state.stops.length} stops near ${where}.`
+      ? `${state.stops.length} ${state.stops.length === 1 ? "stop" : "stops"} near ${where}.`
       : `No stops within ${NEARBY_RADIUS_M} m of ${where}. Move the map or the pin.`,
   );
   renderStops();
@@ -263,71 +272,56 @@ function unchooseStop() {
   mapView.drawStops(state.stops, null);
 }
 
-// ---- step 3b: route search --------------------------------------------------------------
+// ---- step 3b: the route, found by number or any word of its name ----------------------
 
 function mode() {
   return form.elements.mode.value;
-}
-
-const routeSearch = { key: "", query: "", seq: 0 };
-
-async function searchRoutes() {
-  const q = $("#route-q").value.trim();
-  if (!q) {
-    say("#routes-status", "Type a route number or name, then search.");
-    return;
-  }
-  const near = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
-  // Typing and the Search button can ask twice for the same thing: answer once, and never
-  // let an older answer replace a newer one (or a route the person has just chosen).
-  const key = JSON.stringify([q, mode(), near.lat.toFixed(4), near.lon.toFixed(4)]);
-  if (key === routeSearch.key) return;
-  const seq = ++routeSearch.seq;
-  routeSearch.key = key;
-  routeSearch.query = JSON.stringify([q, mode()]);
-  say("#routes-status", "Searching…");
-  let routes;
-  try {
-    routes = await getJSON(api, "/transit/routes", {
-      q,
-      mode: mode(),
-      near_lat: near.lat.toFixed(6),
-      near_lon: near.lon.toFixed(6),
-      limit: 10,
-    });
-  } catch (error) {
-    if (seq !== routeSearch.seq) return;
-    routeSearch.key = ""; // let the same search be tried again
-    say("#routes-status", lookupFailure(error, "routes"));
-    return;
-  }
-  if (seq !== routeSearch.seq) return;
-  routes = Array.isArray(routes) ? routes : routes.routes || [];
-  say("#routes-status", routes.length ? `${routes.length} routes found.` : `No ${mode()} routes start with “${q}”.`);
-  renderRoutes(routes);
 }
 
 function routeTitle(route) {
   return [route.short_name, route.long_name].filter(Boolean).join(" – ") || route.id;
 }
 
-function renderRoutes(routes) {
-  const list = $("#route-list");
-  list.replaceChildren();
-  for (const route of routes) {
-    const input = el("input", { type: "radio", name: "route", value: route.id });
-    input.checked = state.route !== null && state.route.id === route.id;
-    input.addEventListener("change", () => {
-      state.route = route;
-      chooseRoute(route.id);
-    });
-    const text = el("span");
-    text.append(el("span", { class: "choice-title" }, routeTitle(route)));
-    text.append(el("span", { class: "choice-detail" }, [route.mode, route.feed].filter(Boolean).join(" · ")));
-    const label = el("label", { class: "choice" });
-    label.append(input, text);
-    list.append(label);
-  }
+const routeBox = createCombobox($("#route-q"), $("#route-q-list"), {
+  suggest: async (text) => {
+    const near = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
+    try {
+      const found = await getJSON(api, "/transit/routes", {
+        q: text,
+        mode: mode(),
+        near_lat: near.lat.toFixed(6),
+        near_lon: near.lon.toFixed(6),
+        limit: 10,
+      });
+      return Array.isArray(found) ? found : found.routes || [];
+    } catch (error) {
+      throw new Error(lookupFailure(error, "routes"));
+    }
+  },
+  describe: (route) => ({ title: routeTitle(route), detail: [route.mode, route.feed].filter(Boolean).join(" · ") }),
+  choose: (route) => {
+    state.route = route;
+    chooseRoute(route.id);
+  },
+  announce: (text) => say("#routes-status", text),
+});
+
+// Typing over a chosen route's name unchooses it: what the box shows is what is sent.
+$("#route-q").addEventListener("input", () => {
+  if (state.route && $("#route-q").value !== routeTitle(state.route)) unchooseRoute();
+});
+for (const radio of form.elements.mode) {
+  radio.addEventListener("change", () => {
+    if (state.route && state.route.mode && state.route.mode !== mode()) unchooseRoute();
+    if ($("#route-q").value.trim()) routeBox.lookup();
+  });
+}
+
+function unchooseRoute() {
+  state.route = null;
+  state.routeStops = [];
+  mapView.clearRoute();
+  renderRouteStops();
 }
 
 async function chooseRoute(id) {
@@ -339,6 +333,7 @@ async function chooseRoute(id) {
     say("#routes-status", lookupFailure(error, "that route"));
     return;
   }
+  if (!state.route || state.route.id !== id) return; // unchosen while it loaded
   mapView.drawRoute(collection);
   state.routeStops = routeStops(collection);
   renderRouteStops();
@@ -372,23 +367,6 @@ $("#route-stop").addEventListener("change", (event) => {
   mapView.placePin(L.latLng(stop.lat, stop.lon), "route-stop");
   say("#pin-status", `Pin placed on the route at ${stop.name}. Move it if it happened between stops.`);
 });
-
-$("#route-search").addEventListener("click", searchRoutes);
-$("#route-q").addEventListener("keydown", (event) => {
-  if (event.key === "Enter") {
-    event.preventDefault(); // search, do not send the report
-    searchRoutes();
-  }
-});
-// Typing searches once the text (or the mode) differs from the last search's: a map that
-// moved since (drawing a chosen route moves it) is no reason to search again and replace
-// the list and its status under the person's choice.
-const typedSearch = () => {
-  const q = $("#route-q").value.trim();
-  if (q && JSON.stringify([q, mode()]) !== routeSearch.query) searchRoutes();
-};
-$("#route-q").addEventListener("input", debounce(typedSearch, 400));
-for (const radio of form.elements.mode) radio.addEventListener("change", () => $("#route-q").value.trim() && searchRoutes());
 
 // ---- step 4: categories -----------------------------------------------------------------
 
@@ -460,23 +438,27 @@ $("#description").addEventListener("input", () => {
 });
 
 // ---- errors -----------------------------------------------------------------------------
+// Every problem is shown at once: in a summary at the top, each with a link to its own
+// question, and again beside that question (the GOV.UK error summary pattern). The words are
+// the page's own, written for people: the API's messages name fields for developers.
 
+// [field prefix, id of its error text, its step, the control a link to it focuses]
 const FIELD_STEPS = [
-  ["transit.stop_id", "transit-stop_id", "#step-stop"],
-  ["transit", "transit-route_id", "#step-route"],
-  ["location", "location", "#step-place"],
-  ["categories", "categories", "#step-categories"],
-  ["occurred_at", "occurred_at", "#step-when"],
-  ["description", "description", "#step-description"],
-  ["context", "context", "#step-context"],
+  ["transit.stop_id", "transit-stop_id", "#step-stop", () => form.querySelector('input[name="stop"]:checked, input[name="stop"]') || $("#stop-q")],
+  ["transit", "transit-route_id", "#step-route", () => $("#route-q")],
+  ["location", "location", "#step-place", () => $("#map")],
+  ["categories", "categories", "#step-categories", () => form.querySelector('input[name="categories"]')],
+  ["occurred_at", "occurred_at", "#step-when", () => ($("#when-day-wrap").hidden ? form.querySelector('input[name="when"]:checked') : $("#when-day"))],
+  ["description", "description", "#step-description", () => $("#description")],
+  ["context", "context", "#step-context", () => form.querySelector('input[name="context"]:checked')],
 ];
 
 function fieldStep(field) {
   if (!field) return null;
-  for (const [prefix, id, step] of FIELD_STEPS) {
+  for (const [prefix, id, step, control] of FIELD_STEPS) {
     if (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`)) {
-      if (prefix === "transit" && context() === "at_stop") return { id: "transit-stop_id", step: "#step-stop" };
-      return { id, step };
+      if (prefix === "transit" && context() === "at_stop") return fieldStep("transit.stop_id");
+      return { id, step, control };
     }
   }
   return null;
@@ -507,24 +489,33 @@ function clearAllErrors() {
   $("#form-error").replaceChildren();
 }
 
-function showFormError(title, detail, field = null) {
+function questionLink(target, message) {
+  const link = el("a", { href: target.step }, message);
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    const control = target.control() || $(target.step);
+    control.focus({ preventScroll: true });
+    // The page keeps room for the sticky header above whatever it scrolls to (site.css).
+    (control.closest(".step") || control).scrollIntoView({ block: "start" });
+  });
+  return link;
+}
+
+// problems: [{field, message}]; a problem without a field is said in the summary only.
+function showProblems(title, problems, detail = null) {
   const box = $("#form-error");
-  box.replaceChildren(el("p", { class: "form-error-title" }, title));
+  box.replaceChildren(el("h2", { class: "form-error-title" }, title));
   if (detail) box.append(el("p", {}, detail));
-  const target = field ? setFieldError(field, detail || title) : null;
-  if (target) {
-    const link = el("a", { href: target.step }, "Go to that question");
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      const step = $(target.step);
-      step.scrollIntoView({ block: "start" });
-      const first = step.querySelector("input, select, textarea, button");
-      if (first) first.focus();
-    });
-    const paragraph = el("p");
-    paragraph.append(link);
-    box.append(paragraph);
+  const list = el("ul", { class: "form-error-list" });
+  const steps = [...form.querySelectorAll(".step")];
+  const order = ({ field }) => steps.indexOf(fieldStep(field) && $(fieldStep(field).step));
+  for (const { field, message } of [...problems].sort((a, b) => order(a) - order(b))) {
+    const target = setFieldError(field, message);
+    const item = el("li");
+    item.append(target ? questionLink(target, message) : document.createTextNode(message));
+    list.append(item);
   }
+  if (problems.length) box.append(list);
   box.hidden = false;
   box.focus();
 }
@@ -544,19 +535,45 @@ function waitText(seconds) {
   return minutes < 90 ? `${minutes} minutes` : `${Math.ceil(minutes / 60)} hours`;
 }
 
+// The API's refusal of one answer, as the question it is about and words for a person.
+function problemFromRefusal(error) {
+  const text = error.message || "";
+  const metres = (text.match(/within (\d+(?:\.\d+)?) m/) || [])[1];
+  if (error.field === "location" && context() === "on_vehicle") {
+    if (/route within/.test(text)) {
+      const kind = { bus: "bus route", tram: "tram route", rail: "railway", metro: "metro line" }[mode()] || "route";
+      return { field: "transit.route_id", message: `There is no ${kind} within ${metres || 100} m of the pin. Choose the route, or move the pin onto it.` };
+    }
+    if (/m from route/.test(text)) {
+      return { field: "transit.route_id", message: "The pin is too far from the route you chose. Check the route, or move the pin onto it." };
+    }
+  }
+  if (error.field === "location" && context() === "at_stop" && /stop within/.test(text)) {
+    return { field: "transit.stop_id", message: `There is no stop within ${metres || 150} m of the pin. Choose the stop, or say you were on a street or in a public place.` };
+  }
+  if (error.field === "transit.stop_id") return { field: error.field, message: "That stop can no longer be chosen. Choose the stop again." };
+  if (error.field && error.field.startsWith("transit.route_id")) {
+    return { field: "transit.route_id", message: "That route can no longer be chosen. Choose another, or leave it empty to use the nearest route." };
+  }
+  // Otherwise the API's own words, without the field names in brackets meant for developers.
+  const plain = text.replace(/\s*\((?:[a-z_]+[.[])[^)]*\)/g, "").replace(/\b[a-z_]+\.[a-z_]+(?:\[\d+\])?:\s*/g, "");
+  return { field: error.field, message: plain ? plain[0].toUpperCase() + plain.slice(1) : "Please check this answer." };
+}
+
 function showSendFailure(error) {
   const kept = "What you entered is still here.";
   if (error instanceof OfflineError) {
-    showFormError("Your report has not been sent: you seem to be offline.", `${kept} Press “Send report” again when you have a connection.`);
+    showProblems("Your report has not been sent: you seem to be offline.", [], `${kept} Press “Send report” again when you have a connection.`);
   } else if (error.status === 429) {
-    showFormError(
+    showProblems(
       "Your report has not been sent: too many reports have come from this connection in a short time.",
+      [],
       `${kept} Please wait ${waitText(error.retryAfterS)}, then press “Send report” again.`,
     );
   } else if (error.status >= 400 && error.status < 500) {
-    showFormError("Your report has not been sent: please check one answer.", error.message, error.field);
+    showProblems("Your report has not been sent: please check this answer.", [problemFromRefusal(error)]);
   } else {
-    showFormError("Your report has not been sent: something went wrong on our side.", `${kept} Please try again in a minute.`);
+    showProblems("Your report has not been sent: something went wrong on our side.", [], `${kept} Please try again in a minute.`);
   }
 }
 
@@ -566,39 +583,38 @@ window.addEventListener("online", () => {
 
 // ---- submit -----------------------------------------------------------------------------
 
-class FormProblem extends Error {
-  constructor(field, message) {
-    super(message);
-    this.field = field;
-  }
-}
-
+// The report's body, and every problem with the answers so far (all of them, not the first).
 function buildReport() {
   const body = { context: context() };
+  const problems = [];
+  const problem = (field, message) => problems.push({ field, message });
   if (body.context === "at_stop" && state.stop) {
     body.transit = { stop_id: state.stop.id };
   } else if (body.context === "at_stop" && !state.pin) {
-    throw new FormProblem("transit.stop_id", "Choose the stop, or place the pin where it happened.");
+    problem("transit.stop_id", "Choose the stop, or place the pin where it happened.");
   }
   if (body.context === "on_vehicle") {
     body.transit = state.route ? { route_id: state.route.id, mode: state.route.mode || mode() } : { mode: mode() };
+    if (!state.route && $("#route-q").value.trim()) {
+      problem("transit.route_id", "Choose one of the suggested routes, or empty the route box to use the nearest route.");
+    }
   }
   if (state.pin) body.location = { lat: Number(state.pin.lat.toFixed(6)), lon: Number(state.pin.lon.toFixed(6)) };
-  else if (!body.transit || !body.transit.stop_id) throw new FormProblem("location", "Place the pin where it happened.");
+  else if (body.context !== "at_stop") problem("location", "Place the pin where it happened.");
   const categories = chosenCategories();
-  if (categories.length === 0) throw new FormProblem("categories", "Choose at least one reason.");
-  if (categories.length > MAX_CATEGORIES) throw new FormProblem("categories", `Choose at most ${MAX_CATEGORIES} reasons.`);
+  if (categories.length === 0) problem("categories", "Choose at least one reason.");
+  if (categories.length > MAX_CATEGORIES) problem("categories", `Choose at most ${MAX_CATEGORIES} reasons.`);
   body.categories = categories;
   try {
     const at = occurredAt(form.elements.when.value, $("#when-day").value, Number($("#when-band").value));
     if (at) body.occurred_at = at;
   } catch (error) {
-    if (error instanceof WhenError) throw new FormProblem("occurred_at", error.message);
-    throw error;
+    if (!(error instanceof WhenError)) throw error;
+    problem("occurred_at", error.message);
   }
   const description = $("#description").value.trim();
   if (description) body.description = description;
-  return body;
+  return { body, problems };
 }
 
 function idempotencyKeyFor(body) {
@@ -613,12 +629,12 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (state.sending) return;
   clearAllErrors();
-  let body;
-  try {
-    body = buildReport();
-  } catch (error) {
-    if (!(error instanceof FormProblem)) throw error;
-    showFormError("Your report has not been sent yet: please check one answer.", error.message, error.field);
+  const { body, problems } = buildReport();
+  if (problems.length) {
+    const title = problems.length === 1
+      ? "Your report has not been sent yet: please check this answer."
+      : `Your report has not been sent yet: please check these ${problems.length} answers.`;
+    showProblems(title, problems);
     return;
   }
   const key = idempotencyKeyFor(body);
@@ -683,7 +699,7 @@ $("#another").addEventListener("click", () => {
   mapView.clearPin();
   mapView.clearStops();
   mapView.clearRoute();
-  $("#route-list").replaceChildren();
+  routeBox.close();
   $("#route-stop-wrap").hidden = true;
   say("#pin-status", "No pin placed yet.");
   contextChanged();
