@@ -25,6 +25,8 @@ BUNDLES: dict[str, tuple[Path, ...]] = {
     "team": (_PACKAGE / "team" / "static",),
 }
 JS_KEYWORDS: dict[str, object] = {"t": None, "tn": (1, 2)}
+# t() inside a template literal's ${...} is a message too.
+JS_OPTIONS = {"parse_template_string": True}
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def scan_bundle(folders: tuple[Path, ...]) -> ScriptMessages:
         for path in sorted(folder.glob("*.js")):
             with path.open("rb") as fileobj:
                 for _line, message, _comments, _context in extract(
-                    "javascript", fileobj, keywords=JS_KEYWORDS
+                    "javascript", fileobj, keywords=JS_KEYWORDS, options=JS_OPTIONS
                 ):
                     if isinstance(message, tuple):
                         plural[(message[0], message[1])] = None

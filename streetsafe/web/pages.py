@@ -26,6 +26,7 @@ def _view_cache() -> ViewCache:
 
 
 @bp.get("/")
+@bp.get("/cy/")  # the same page in Welsh (streetsafe.i18n chooses the language by path)
 def report_page() -> ResponseReturnValue:
     """The report form: where, what, when; the map opens where the stops are densest."""
     settings = current_settings()

@@ -1,6 +1,8 @@
 // The Leaflet map: basemap tiles (optional: the page works without them), the report pin, and
 // the transit layer (nearby stops, a chosen route) drawn as vectors so it shows on any ground.
 
+import { t } from "./i18n.js";
+
 /* global L */
 
 const PIN_STEP_PX = 10;
@@ -52,8 +54,8 @@ export function createMap(element, { tileUrl, attribution, view, onPin, onMove, 
         draggable: true,
         keyboard: true,
         autoPanOnFocus: true,
-        alt: "Report pin. Use the arrow keys to move it.",
-        title: "Report pin",
+        alt: t("Report pin. Use the arrow keys to move it."),
+        title: t("Report pin"),
       }).addTo(map);
       pin.on("dragend", () => onPin(pin.getLatLng(), "drag"));
       pin.getElement().addEventListener("keydown", onPinKey);
