@@ -61,11 +61,17 @@ def _simple_text(kind: str, _: Callable[..., str]) -> str | None:
     return texts.get(kind)
 
 
+def _number(value: Any) -> Any:
+    """A bound as pydantic writes it: 90.0 as 90."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _bounded_text(
     kind: str, ctx: dict[str, Any], _: Callable[..., str], n_: Callable[..., str]
 ) -> str | None:
     """Our wording of pydantic's messages about a bound, a length or an expected value."""
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        ctx = {name: _number(value) for name, value in ctx.items()}
         texts = {
             "greater_than_equal": _("Input should be greater than or equal to %(bound)s",
                                     bound=ctx.get("ge")),

@@ -7,6 +7,7 @@ chooses by `Accept-Language` (the best of en and cy) and says which it chose in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,20 @@ def select_language() -> str:
     chosen = path_language(request.path)
     if chosen is not None:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return best_language(request.accept_languages)
+
+
+def best_language(accepted: Iterable[tuple[str, float]]) -> str:
+    """The first of en and cy in the reader's order of preference (en-GB counts as en).
+
+    Werkzeug's best_match prefers an exact match anywhere in the list to a regional one
+    first, so `en-GB, cy;q=0.5` would be Welsh.
+    """
+    for value, quality in accepted:  # Werkzeug keeps them by quality, best first
+        primary = value.split("-", 1)[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
 
 
 def language() -> str:

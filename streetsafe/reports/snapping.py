@@ -215,7 +215,7 @@ def _on_vehicle(
         radius = f"{settings.on_vehicle_radius_m:g}"
         raise Unprocessable(
             _l("no %(mode)s route within %(radius)s m of this location; choose the route "
-               "(transit.route_id)", mode=transit.mode, radius=radius)
+               "(transit.route_id)", mode=_l(transit.mode), radius=radius)  # a mode's msgid
             if transit.mode
             else _l("no route within %(radius)s m of this location; choose the route "
                     "(transit.route_id)", radius=radius),
