@@ -34,12 +34,14 @@ from .throttle import SignInThrottle
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 SESSION_KEY = "sid"
-COOKIE_PATHS = ("/team", "/api/v1/team")
+COOKIE_PATHS = ("/team", "/cy/team", "/api/v1/team")  # /cy/team: the pages in Welsh
 REFUSED = (401, 403, 404)
 
 
 def _is_team_path(req: Request) -> bool:
-    return req.path == "/team" or req.path.startswith(tuple(p + "/" for p in COOKIE_PATHS))
+    return req.path in ("/team", "/cy/team") or req.path.startswith(
+        tuple(p + "/" for p in COOKIE_PATHS)
+    )
 
 
 class TeamSessionInterface(SecureCookieSessionInterface):
