@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..hotspots.layercache import LayerCache, layer_version
+from ..i18n import Message
 from ..i18n import lazy_gettext as _l
 from . import evaluation
 from .actions import action_to_json, list_actions, own_action
@@ -142,9 +143,9 @@ def impact(
 
 @dataclass(frozen=True)
 class KeptVerdict:
-    """One action's verdict as the cache keeps it."""
+    """One action's verdict as the cache keeps it (lazy text: either language)."""
 
-    text: str
+    text: Message
 
     @property
     def nbytes(self) -> int:
@@ -167,7 +168,7 @@ def actions_with_verdicts(session: Session, scope: TeamScope) -> list[dict[str, 
 
 
 def kept_verdict(session: Session, scope: TeamScope, action: dict[str, Any],
-                 version: Hashable | None, today: date) -> str:  # fmt: skip
+                 version: Hashable | None, today: date) -> Message:  # fmt: skip
     """The action's default verdict, from VERDICTS when nothing it depends on has changed.
     `version` None (this transaction has written) is never kept: its rows are its own."""
 
