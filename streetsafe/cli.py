@@ -15,7 +15,7 @@ import click
 
 from .config import ConfigError, Settings
 from .current import CommandSettings, command_settings, pass_settings
-from .demo.commands import demo, seed_demo
+from .demo.commands import demo, demo_basemap, seed_demo
 from .localdb import LocalServiceError
 from .team.cli import audit, teams
 from .transit.cli import COMMANDS as TRANSIT_COMMANDS
@@ -234,7 +234,7 @@ def _load_reports(
         engine.dispose()
 
 
-for _command in (*TRANSIT_COMMANDS, demo, seed_demo, teams, audit):
+for _command in (*TRANSIT_COMMANDS, demo, demo_basemap, seed_demo, teams, audit):
     main.add_command(_command)
 
 

@@ -72,6 +72,9 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return raw
 
 
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
 DB_SCHEMES = ("postgresql+psycopg://", "postgresql://", "postgres://")
 
 
@@ -105,9 +108,9 @@ class Settings:
     public_read_timeout_ms: int = 2000
     tile_cache_s: int = 60
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    basemap_attribution: str = (
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-    )
+    # None: the archive's own attribution with a PMTiles basemap, else OpenStreetMap's.
+    basemap_attribution: str | None = None
+    basemap_pmtiles: str | None = None  # a PMTiles archive served by the app: no remote tiles
     data_licence: str = "Open Government Licence v3.0"
     local_dir: str = ".local"
     local_pg_port: int = 54329
@@ -197,9 +200,8 @@ def _reads_and_pages(env: Mapping[str, str]) -> dict[str, Any]:
         "public_read_timeout_ms": _int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
         "tile_cache_s": _int(env, "STREETSAFE_TILE_CACHE_S", 60, 0, 3600),
         "basemap_url": _text(env, "STREETSAFE_BASEMAP_URL", Settings.basemap_url),
-        "basemap_attribution": _text(
-            env, "STREETSAFE_BASEMAP_ATTRIBUTION", Settings.basemap_attribution
-        ),
+        "basemap_attribution": env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip() or None,
+        "basemap_pmtiles": _basemap_pmtiles(env),
         "public_url": _public_url(env),
         "allowed_hosts": _allowed_hosts(env),
         "map_centre": _map_centre(env),
@@ -280,6 +282,26 @@ def _allowed_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
         if not host or any(c in host for c in "/@?#\\ "):
             raise ConfigError(name, f"must be comma-separated host names, got {raw!r}")
     return hosts
+
+
+def _basemap_pmtiles(env: Mapping[str, str]) -> str | None:
+    """STREETSAFE_BASEMAP_PMTILES: a PMTiles archive of vector tiles the app serves itself."""
+    from .basemap import ArchiveError, read_archive
+
+    name = "STREETSAFE_BASEMAP_PMTILES"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return read_archive(os.path.expanduser(raw)).path
+    except ArchiveError as exc:
+        raise ConfigError(
+            name,
+            f"{exc}. Give the path of a PMTiles archive of vector tiles (the demo's is "
+            "geodata/demo/hull-basemap.pmtiles; `streetsafe demo-basemap OUT.pmtiles` builds "
+            "one from the loaded boundaries, stops and routes), or unset it to use "
+            "STREETSAFE_BASEMAP_URL",
+        ) from None
 
 
 def _map_centre(env: Mapping[str, str]) -> tuple[float, float] | None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from .i18n import N_, Message, gettext, lazy_gettext
+from .validation import error_message
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,40 @@ class ServiceUnavailable(ApiError):
     code = "unavailable"
 
 
+class FieldError(ValueError):
+    """A validator's ValueError that knows its field: below the validator's own location, or
+    (root) instead of it, as a model validator names the field it refuses."""
+
+    def __init__(self, message: str, where: str | int, root: bool = False) -> None:
+        super().__init__(message)
+        self.where = where
+        self.root = root
+
+
+def field_of_error(error: dict) -> str | None:
+    """The dotted field of a pydantic error dict, refined by a FieldError's own location."""
+    loc = [str(part) for part in error["loc"]]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        loc = [str(cause.where)] if cause.root else [*loc, str(cause.where)]
+    return ".".join(loc) if loc else None
+
+
+def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
+    """The one translator of pydantic's errors: the first one as an InvalidRequest naming
+    its field (bodies, query strings and hotspot queries alike)."""
+    first = exc.errors(include_url=False)[0]
+    field = field_of_error(first)
+    if first["type"] == "extra_forbidden":
+        return InvalidRequest(lazy_gettext("unknown field %(field)r", field=field), field)
+    if first["type"] == "json_invalid":
+        detail = first["msg"]
+        return InvalidRequest(lazy_gettext("the body is not valid JSON: %(detail)s", detail=detail),
+                              None)  # fmt: skip
+    message = error_message(first)
+    return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
+
+
 def error_response(error: ApiError) -> Response:
     """Render an ApiError as JSON with its status and headers."""
     response = jsonify(error.to_dict())
@@ -96,6 +135,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
     429: "rate_limited",
 }
 

@@ -1,8 +1,9 @@
 """Security headers on every response: a strict Content-Security-Policy and privacy headers.
 
-The public pages load nothing from other origins except the configured basemap's tiles, run no
-inline script or style, and send no referrer. Over HTTPS (directly, or behind a proxy that
-gunicorn trusts for X-Forwarded-Proto) responses also carry HSTS.
+The public pages load nothing from other origins except a remote basemap's tiles (none with the
+self-hosted PMTiles basemap), run no inline script or style, and send no referrer. Over HTTPS
+(directly, or behind a proxy that gunicorn trusts for X-Forwarded-Proto) responses also carry
+HSTS.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def basemap_origin(tile_url: str) -> str | None:
 
 
 def content_security_policy(settings: Settings) -> str:
-    """The policy: only this origin, plus the basemap's origin for images; no inline code."""
+    """The policy: only this origin, plus a remote basemap's origin for images; no inline code."""
     img_sources = ["'self'", "data:"]
-    origin = basemap_origin(settings.basemap_url)
+    # A self-hosted archive is fetched from 'self' (connect-src) and drawn on canvas.
+    origin = None if settings.basemap_pmtiles else basemap_origin(settings.basemap_url)
     if origin:
         img_sources.append(origin)
     directives = {

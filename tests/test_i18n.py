@@ -276,3 +276,11 @@ def test_the_welsh_page_embeds_welsh_messages_and_six_plural_forms(client) -> No
     assert payload["messages"]["Choose at least one reason."] == "Dewiswch o leiaf un rheswm."
     forms = payload["plurals"]["{n} stop near the pin."]
     assert set(forms) == {"zero", "one", "two", "few", "many", "other"}
+
+
+def test_layers_and_tiles_stay_one_cache_entry_whatever_the_language(client) -> None:
+    for path in ("/api/v1/hotspots/cells", "/tiles/hotspots/3/3/3.mvt"):
+        response = client.get(path, headers={"Accept-Language": "cy"})
+        assert response.status_code == 200, path
+        assert "Accept-Language" not in response.headers.get("Vary", ""), path
+        assert "Content-Language" not in response.headers, path

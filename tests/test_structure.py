@@ -152,3 +152,99 @@ def long_functions() -> list[str]:
 
 def test_no_function_is_longer_than_45_lines() -> None:
     assert long_functions() == []
+
+
+def _calls(name: str) -> list[str]:
+    """Where in streetsafe/ `name(...)` is called."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
+                    node.func, "id", None)  # fmt: skip
+                if called == name:
+                    found.append(f"{path.relative_to(PACKAGE)}")
+    return found
+
+
+def _mentions(name: str) -> set[str]:
+    """The streetsafe modules that use the name `name` (an import or a reference)."""
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Name) and node.id == name) or (
+                isinstance(node, ast.alias) and node.name == name
+            ) or (isinstance(node, ast.Attribute) and node.attr == name):
+                found.add(str(path.relative_to(PACKAGE)))
+    return found
+
+
+def test_only_the_disclosure_gate_makes_public_layers() -> None:
+    """PublicLayer and PublicCounts are constructed in disclosure.py and nowhere else, and a
+    constructor call without the gate's private token fails. (Their features are plain
+    formats.Feature values: what makes numbers public is the layer that holds them.)"""
+    import pytest
+
+    from streetsafe.config import Settings
+    from streetsafe.hotspots.disclosure import PublicCounts, PublicLayer, publish
+
+    for made in ("PublicLayer", "PublicCounts"):
+        assert set(_calls(made)) == {"hotspots/disclosure.py"}, made
+    with pytest.raises(TypeError, match="disclosure gate"):
+        PublicLayer(object(), [], 1, 1, 0)
+    with pytest.raises(TypeError, match="disclosure gate"):
+        PublicCounts(None, [], [], (1, 1, 0))  # type: ignore[arg-type]
+    published = publish([], Settings())
+    with pytest.raises(AttributeError):
+        published.features = ()  # type: ignore[misc]
+    with pytest.raises(ValueError, match="after the gate"):
+        published.with_properties({"a": {"exact_count": 3}})
+
+
+def test_exact_layers_are_for_teams_only() -> None:
+    """The ExactLayer lives with the teams; no public module names it or imports team code."""
+    assert _mentions("ExactLayer") <= {"team/layers.py"}
+    assert _mentions("exact_layer") <= {"team/layers.py"}
+    public = ["streetsafe.api.hotspots", "streetsafe.api.ogc", "streetsafe.api.tiles",
+              "streetsafe.api.public", "streetsafe.api.downloads"]  # fmt: skip
+    graph = import_graph()
+    hotspots = [name for name in graph if name.startswith("streetsafe.hotspots")]
+    for name in [*public, *hotspots]:
+        team = {edge for edge in graph[name] if edge.startswith("streetsafe.team")}
+        assert team == set(), name
+        # Public views reach exact counts only through the gate's callers (service, tiles).
+        if name in public:
+            assert "streetsafe.hotspots.aggregate" not in graph[name], name
+
+
+def test_one_translator_of_validation_errors() -> None:
+    """pydantic's errors become our error shape in errors.invalid_from only."""
+    readers = set(_calls("errors")) - {"errors.py"}
+    assert readers == set()
+
+
+def test_hotspot_filters_become_sql_in_one_module() -> None:
+    """Each filter's SQL is written in hotspots/conditions.py only (rollups and reports)."""
+    spelled = ["ANY(:contexts)", "ANY(:modes)", "ANY(:hours)", "ANY(:dows)", "isodow FROM",
+               "category_mask &", ":from_date", ":to_date"]  # fmt: skip
+    for text in spelled:
+        holders = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                   if text in p.read_text()}  # fmt: skip
+        assert holders == {"hotspots/conditions.py"}, (text, holders)
+
+
+def test_one_hotspot_query_model() -> None:
+    """Hotspot filters are validated and documented by one model: no other pydantic model in
+    streetsafe/ declares the filters' fields."""
+    from pydantic import BaseModel
+
+    import streetsafe.app  # noqa: F401  (imports every blueprint and its models)
+    from streetsafe.hotspots.filters import HotspotQuery
+
+    def models(cls: type) -> list[type]:
+        return [cls, *(m for sub in cls.__subclasses__() for m in models(sub))]
+
+    filters = {"categories", "context", "hours", "days", "bbox"}
+    declaring = [m for m in models(BaseModel) if m.__module__.startswith("streetsafe")
+                 and filters <= set(m.model_fields)]  # fmt: skip
+    assert declaring == [HotspotQuery]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 from flask import Blueprint, Response, request
 
 from ..current import current_settings
 from ..db import db_read_session
-from ..errors import InvalidRequest
 from ..hotspots.disclosure import PublicLayer
-from ..hotspots.filters import parse_filters
-from ..hotspots.formats import FORMATS, Download, render
-from ..hotspots.paging import page_links, parse_page
-from ..hotspots.schema import HotspotCollection, HotspotQuery
+from ..hotspots.filters import HotspotQuery, parse_filters
+from ..hotspots.formats import render
+from ..hotspots.paging import PageQuery, page_links, parse_page
+from ..hotspots.schema import HotspotCollection
 from ..hotspots.service import public_layer
-from ..i18n import lazy_gettext as _l
+from .downloads import download_response
 from .openapi import ErrorBody, operation
 
 bp = Blueprint("hotspots", __name__, url_prefix="/api/v1/hotspots")
@@ -35,7 +33,7 @@ def _document(layer: str, summary: str) -> None:
         "get",
         tag="hotspots",
         summary=summary,
-        query=HotspotQuery,
+        query=(HotspotQuery, PageQuery),
         responses={200: HotspotCollection, 422: ErrorBody},
         media=LAYER_MEDIA,
     )(hotspots)
@@ -44,12 +42,8 @@ def _document(layer: str, summary: str) -> None:
 @bp.get("/<any(cells, stops, 'route-segments'):layer>")
 def hotspots(layer: str) -> Response:
     """A page of a hotspot layer after disclosure control, filtered by the query string."""
-    fmt = request.args.get("format", "geojson")
-    if fmt not in FORMATS:
-        raise InvalidRequest(
-            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
-        )
-    page = parse_page(request.args)
+    asked = parse_page(request.args)
+    fmt, page = asked.format, asked.page
     filters = parse_filters(request.args)
     settings = current_settings()
     public = public_layer(db_read_session(), layer, filters, settings, page)
@@ -58,23 +52,10 @@ def hotspots(layer: str) -> Response:
     if request.if_none_match.contains(etag):
         return cacheable(Response(status=304), LAYER_MAX_AGE_S, etag)
     download = render(fmt, layer, public, filters, settings, links)
-    response = cacheable(download_response(download, fmt != "geojson"), LAYER_MAX_AGE_S, etag)
+    response = cacheable(download_response(download), LAYER_MAX_AGE_S, etag)
     if links:
         response.headers["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"'
                                              for link in links)  # fmt: skip
-    return response
-
-
-def download_response(download: Download, attachment: bool) -> Response:
-    """The bytes with their file name and the metadata repeated in headers."""
-    response = Response(download.body, mimetype=download.mimetype)
-    disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
-    response.headers["X-Min-Published-Count"] = str(download.metadata["min_published_count"])
-    response.headers["X-Count-Rounding"] = str(download.metadata["rounding"])
-    response.headers["X-Data-Licence"] = str(download.metadata["licence"])
-    response.headers["X-Generated-At"] = str(download.metadata["generated_at"])
-    response.headers["X-Filters"] = json.dumps(download.metadata["filters"], sort_keys=True)
     return response
 
 

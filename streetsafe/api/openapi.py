@@ -80,7 +80,7 @@ class Operation:
     summary: str
     tag: str
     description: str = ""
-    query: type[BaseModel] | None = None
+    query: tuple[type[BaseModel], ...] = ()
     body: type[BaseModel] | None = None
     responses: dict[int, ResponseSpec] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
@@ -88,6 +88,8 @@ class Operation:
     # Media types of the success response when it is not plain JSON of its model:
     # media type -> the model for JSON-like types, None for text or binary bodies.
     media: dict[str, type[BaseModel] | None] = field(default_factory=dict)
+    # Query fields of the models that this operation does not take (tiles: res and bbox).
+    query_exclude: frozenset[str] = frozenset()
 
 
 _REGISTRY: list[Operation] = []
@@ -100,26 +102,31 @@ def operation(
     summary: str,
     tag: str,
     description: str = "",
-    query: type[BaseModel] | None = None,
+    query: type[BaseModel] | tuple[type[BaseModel], ...] | None = None,
     body: type[BaseModel] | None = None,
     responses: dict[int, ResponseSpec] | None = None,
     path_params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     media: dict[str, type[BaseModel] | None] | None = None,
+    query_exclude: frozenset[str] = frozenset(),
 ) -> Callable[[F], F]:
-    """Record an operation for the OpenAPI document; the view is returned unchanged."""
+    """Record an operation for the OpenAPI document; the view is returned unchanged.
+
+    `query` is the model (or models, in order) the view validates its query string into.
+    """
     recorded = Operation(
         path=path,
         method=method.lower(),
         summary=summary,
         tag=tag,
         description=description,
-        query=query,
+        query=query if isinstance(query, tuple) else (query,) if query else (),
         body=body,
         responses=dict(responses or {}),
         path_params=dict(path_params or {}),
         headers=dict(headers or {}),
         media=dict(media or {}),
+        query_exclude=frozenset(query_exclude),
     )
 
     def decorator(view: F) -> F:
@@ -147,8 +154,8 @@ def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], str]]:
     for op in operations:
         if op.body is not None:
             seen[(op.body, "validation")] = None
-        if op.query is not None:
-            seen[(op.query, "validation")] = None
+        for model in op.query:
+            seen[(model, "validation")] = None
         for spec in op.responses.values():
             model, _ = _response_model(spec)
             if model is not None:
@@ -170,10 +177,12 @@ def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for name, text in op.path_params.items()
     ]
-    if op.query is not None:
-        schema = schemas[op.query.__name__]
+    for model in op.query:
+        schema = schemas[model.__name__]
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
+            if name in op.query_exclude:
+                continue
             param = {"name": name, "in": "query", "required": name in required, "schema": prop}
             if "description" in prop:
                 param["description"] = prop["description"]

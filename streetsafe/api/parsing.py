@@ -1,4 +1,7 @@
-"""Turn request input into typed models, and pydantic's errors into our one error shape."""
+"""Turn request input into typed models (errors.invalid_from translates what pydantic refuses).
+
+`invalid_from` is imported here too, for the callers that found it here first.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +10,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, invalid_from
 from ..i18n import lazy_gettext as _l
-from ..reports.schema import field_of_error
-from ..validation import error_message
+
+__all__ = ["invalid_from", "parse_json", "parse_query"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
-    """The first validation error as an InvalidRequest naming its field."""
-    first = exc.errors(include_url=False)[0]
-    field = field_of_error(first)
-    if first["type"] == "extra_forbidden":
-        return InvalidRequest(_l("unknown field %(field)r", field=field), field)
-    if first["type"] == "json_invalid":
-        return InvalidRequest(
-            _l("the body is not valid JSON: %(detail)s", detail=first["msg"]), None
-        )
-    message = error_message(first)
-    return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
 
 
 def parse_query(model: type[M], args: Mapping[str, str]) -> M:

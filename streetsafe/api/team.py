@@ -7,20 +7,19 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..current import current_settings
 from ..db import db_session
-from ..errors import InvalidRequest
-from ..hotspots.formats import FORMATS
-from ..i18n import lazy_gettext as _l
+from ..hotspots.formats import Download, check_format
 from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
 from ..team.service import TeamScope
 from ..validation import IsoDate
+from .downloads import download_response
 from .parsing import parse_json, parse_query
 
 bp = Blueprint("team_api", __name__, url_prefix="/api/v1/team")
@@ -97,12 +96,17 @@ def get_programme(scope: TeamScope) -> ResponseReturnValue:
     session = db_session()
     until = query.until or insights.local_today(session)
     view = programme.overview(session, current_settings(), until, query.weeks)
-    if query.format == "json":
-        return jsonify(view)
-    response = Response(programme.overview_to_csv(view), mimetype="text/csv")
     name = f"streetsafe-programme-{until.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _json_or_csv(query.format, view, programme.overview_to_csv, name)
+
+
+def _json_or_csv(
+    fmt: str, view: dict[str, Any], to_csv: Callable[[dict[str, Any]], str], name: str
+) -> ResponseReturnValue:
+    """The view as JSON, or as a CSV download named `name`."""
+    if fmt == "json":
+        return jsonify(view)
+    return download_response(Download(to_csv(view).encode(), "text/csv", name, {}))
 
 
 @bp.get("/insights")
@@ -177,12 +181,8 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     result = impact.impact(
         db_session(), scope, action_id, None, query.weeks, query.buffer_m, query.control
     )
-    if query.format == "json":
-        return jsonify(result)
-    response = Response(impact.impact_to_csv(result), mimetype="text/csv")
     name = f"streetsafe-action-{action_id}-evaluation.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _json_or_csv(query.format, result, impact.impact_to_csv, name)
 
 
 @bp.get("/moderation")
@@ -219,20 +219,14 @@ def get_neighbourhoods(scope: TeamScope) -> ResponseReturnValue:
 
 
 def _format() -> str:
-    fmt = request.args.get("format", "geojson")
-    if fmt not in FORMATS:
-        raise InvalidRequest(
-            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
-        )
+    fmt = str(check_format(request.args.get("format", "geojson")))
     note(format=fmt, download="format" in request.args)  # without one: the dashboard's view
     return fmt
 
 
-def _send(download, fmt: str) -> ResponseReturnValue:
-    """The download with its file name; GeoJSON inline so the dashboard can read it."""
-    disposition = "inline" if fmt == "geojson" else "attachment"
-    response = Response(download.body, mimetype=download.mimetype)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
+def _send(download: Download) -> ResponseReturnValue:
+    """The download, never kept by a cache (a team's data)."""
+    response = download_response(download)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -245,7 +239,7 @@ def get_hotspots(scope: TeamScope, layer: str) -> ResponseReturnValue:
     note(layer=layer)
     filters = layers.team_filters(request.args, scope)
     download = layers.render_layer(db_session(), layer, filters, fmt, current_settings())
-    return _send(download, fmt)
+    return _send(download)
 
 
 @bp.get("/reports")
@@ -254,4 +248,4 @@ def get_reports(scope: TeamScope) -> ResponseReturnValue:
     """Individual reports of the team's area (approved descriptions only), newest first."""
     fmt = _format()
     filters = layers.team_filters(request.args, scope)
-    return _send(layers.render_reports(db_session(), filters, fmt, current_settings()), fmt)
+    return _send(layers.render_reports(db_session(), filters, fmt, current_settings()))

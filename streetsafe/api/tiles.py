@@ -6,8 +6,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..current import current_settings
 from ..db import db_read_session
-from ..hotspots.filters import parse_filters
-from ..hotspots.schema import TileQuery
+from ..hotspots.filters import TILE_EXCLUDES, HotspotQuery, parse_filters
 from ..hotspots.tilecache import TileCache
 from ..hotspots.tiles import hotspot_tile
 from .hotspots import TILE_MAX_AGE_S, cacheable
@@ -17,16 +16,13 @@ bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 
 
 @bp.get("/hotspots/<int:z>/<int:x>/<int:y>.mvt")
-@operation(
-    "/tiles/hotspots/{z}/{x}/{y}.mvt",
-    "get",
-    tag="hotspots",
-    summary="Published hotspot cells as a Mapbox vector tile (layer 'hotspots')",
-    query=TileQuery,
-    path_params={"z": "Zoom, 0-22", "x": "Tile column", "y": "Tile row"},
-    responses={200: None, 404: ErrorBody, 422: ErrorBody},
-    media={"application/vnd.mapbox-vector-tile": None},
-)
+@operation("/tiles/hotspots/{z}/{x}/{y}.mvt", "get", tag="hotspots",
+           summary="Published hotspot cells as a Mapbox vector tile (layer 'hotspots')",
+           query=HotspotQuery,
+           query_exclude=TILE_EXCLUDES,
+           path_params={"z": "Zoom, 0-22", "x": "Tile column", "y": "Tile row"},
+           responses={200: None, 404: ErrorBody, 422: ErrorBody},
+           media={"application/vnd.mapbox-vector-tile": None})
 def hotspot_tile_view(z: int, x: int, y: int) -> Response:
     """Published hotspot cells in one Mapbox vector tile (same filters as the cells layer)."""
     filters = parse_filters(request.args, res=9)

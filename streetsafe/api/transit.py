@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from flask import Blueprint, jsonify, request
@@ -84,6 +85,12 @@ def _both_or_neither(query: StopSearchQuery | RoutesQuery) -> StopSearchQuery | 
 
 def _near(query: StopSearchQuery | RoutesQuery) -> tuple[float, float] | None:
     return (query.near_lon, query.near_lat) if query.near_lon is not None else None
+
+
+def _search(model: type[StopSearchQuery | RoutesQuery], find: Callable[..., list]) -> list:
+    """Validate a search's query string into `model` and run `find` on it (stops, routes)."""
+    query = parse_query(model, request.args)
+    return find(db_read_session(), query.q, query.limit, query.mode, _near(query))
 
 
 class PointGeometry(BaseModel):
@@ -213,14 +220,9 @@ def _point_features(items: list, feature: type[BaseModel], properties: type[Base
 
 
 @bp.get("/stops/nearby")
-@operation(
-    "/api/v1/transit/stops/nearby",
-    "get",
-    tag="transit",
-    summary="Stops near a point, nearest first",
-    query=NearbyStopsQuery,
-    responses={200: StopCollection},
-)
+@operation("/api/v1/transit/stops/nearby", "get", tag="transit",
+           summary="Stops near a point, nearest first",
+           query=NearbyStopsQuery, responses={200: StopCollection})
 def stops_nearby() -> ResponseReturnValue:
     """GeoJSON stops within radius_m of lat/lon."""
     query = parse_query(NearbyStopsQuery, request.args)
@@ -232,18 +234,12 @@ def stops_nearby() -> ResponseReturnValue:
 
 
 @bp.get("/stops")
-@operation(
-    "/api/v1/transit/stops",
-    "get",
-    tag="transit",
-    summary="Stops by name, locality, ATCO code or the code printed on the stop",
-    query=StopSearchQuery,
-    responses={200: FoundStopCollection},
-)
+@operation("/api/v1/transit/stops", "get", tag="transit",
+           summary="Stops by name, locality, ATCO code or the code printed on the stop",
+           query=StopSearchQuery, responses={200: FoundStopCollection})
 def stops_search() -> ResponseReturnValue:
     """Stop search for a location without the map; nearest first among equals near a point."""
-    query = parse_query(StopSearchQuery, request.args)
-    found = search.search_stops(db_read_session(), query.q, query.limit, query.mode, _near(query))
+    found = _search(StopSearchQuery, search.search_stops)
     collection = FoundStopCollection(
         features=_point_features(found, FoundStopFeature, FoundStopProperties)
     )
@@ -251,31 +247,21 @@ def stops_search() -> ResponseReturnValue:
 
 
 @bp.get("/routes")
-@operation(
-    "/api/v1/transit/routes",
-    "get",
-    tag="transit",
-    summary="Routes by number or by the start of any word of their name",
-    query=RoutesQuery,
-    responses={200: RouteList},
-)
+@operation("/api/v1/transit/routes", "get", tag="transit",
+           summary="Routes by number or by the start of any word of their name",
+           query=RoutesQuery, responses={200: RouteList})
 def routes() -> ResponseReturnValue:
     """Route search by number or name words, nearest first when near_lat/near_lon are given."""
-    query = parse_query(RoutesQuery, request.args)
-    found = search.search_routes(db_read_session(), query.q, query.limit, query.mode, _near(query))
+    found = _search(RoutesQuery, search.search_routes)
     items = RouteList([RouteItem(**vars(route)) for route in found])
     return jsonify(items.model_dump(mode="json"))
 
 
 @bp.get("/routes/<path:route_id>")
-@operation(
-    "/api/v1/transit/routes/{route_id}",
-    "get",
-    tag="transit",
-    summary="One route's shapes and ordered stops as GeoJSON",
-    path_params={"route_id": "The route's id, as the route search returns it"},
-    responses={200: RouteCollection, 404: ErrorBody},
-)
+@operation("/api/v1/transit/routes/{route_id}", "get", tag="transit",
+           summary="One route's shapes and ordered stops as GeoJSON",
+           path_params={"route_id": "The route's id, as the route search returns it"},
+           responses={200: RouteCollection, 404: ErrorBody})
 def route(route_id: str) -> ResponseReturnValue:
     """The route's shapes and stops; 404 naming `route_id` when unknown."""
     detail = queries.route_detail(db_read_session(), route_id)

@@ -6,7 +6,6 @@ These functions return unsuppressed numbers: public views must pass them through
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,13 +18,19 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from sqlalchemy.orm import Session
 
-from ..errors import Unprocessable
-from ..i18n import lazy_gettext as _l
 from ..transit.segments import segment_flags
-from .filters import HotspotFilters
+from .conditions import (
+    ENVELOPE_SQL,
+    all_of,
+    cell_site_join,
+    conditions,
+    envelope,
+    only_segments,
+    only_stops,
+    site_conditions,
+)
+from .filters import HotspotQuery
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS, CATEGORY_IDS
-
-METRES_PER_DEGREE = 111_320.0
 
 
 def summary_columns(alias: str) -> str:
@@ -101,70 +106,6 @@ def cell_polygon(cell: int) -> Polygon:
     return orient(Polygon([(lng, lat) for lat, lng in boundary]), sign=1.0)
 
 
-def neighbourhood_id(session: Session, code: str) -> int:
-    """The id of the neighbourhood with this code; 422 naming the field when unknown."""
-    found = session.scalar(sa.text("SELECT id FROM neighbourhoods WHERE code = :c"), {"c": code})
-    if found is None:
-        raise Unprocessable(
-            _l("neighbourhood: no neighbourhood has code %(code)r", code=code), "neighbourhood"
-        )
-    return found
-
-
-def _conditions(
-    session: Session, filters: HotspotFilters, time_columns: bool = True
-) -> tuple[list[str], dict[str, object]]:
-    """SQL conditions on a rollup aliased `r`, with their parameters."""
-    where: list[str] = []
-    params: dict[str, object] = {}
-    if filters.categories:
-        where.append("r.category_mask & :category_mask <> 0")
-        params["category_mask"] = filters.category_mask
-    if filters.context:
-        where.append("r.context = ANY(:contexts)")
-        params["contexts"] = filters.context
-    if filters.mode:
-        where.append("r.mode = ANY(:modes)")
-        params["modes"] = filters.mode
-    if filters.neighbourhood:
-        where.append("r.neighbourhood_id = :neighbourhood_id")
-        params["neighbourhood_id"] = neighbourhood_id(session, filters.neighbourhood)
-    if filters.neighbourhood_ids is not None:
-        where.append("r.neighbourhood_id = ANY(:neighbourhood_ids)")
-        params["neighbourhood_ids"] = list(filters.neighbourhood_ids)
-    if time_columns:
-        if filters.from_date:
-            where.append("r.day >= :from_date")
-            params["from_date"] = filters.from_date
-        if filters.to_date:
-            where.append("r.day <= :to_date")
-            params["to_date"] = filters.to_date
-        if filters.hours:
-            where.append("r.hour = ANY(:hours)")
-            params["hours"] = filters.hour_list
-        if filters.days:
-            where.append("extract(isodow FROM r.day)::int = ANY(:dows)")
-            params["dows"] = filters.isodows
-    return where, params
-
-
-def _envelope(bbox: tuple[float, float, float, float], margin_m: float) -> dict[str, float]:
-    """Bbox parameters grown by `margin_m` on every side (degrees from metres at the bbox)."""
-    min_lon, min_lat, max_lon, max_lat = bbox
-    dlat = margin_m / METRES_PER_DEGREE
-    widest = max(abs(min_lat), abs(max_lat))
-    dlon = min(margin_m / (METRES_PER_DEGREE * max(math.cos(math.radians(widest)), 0.01)), 180)
-    return {
-        "min_lon": max(min_lon - dlon, -180.0),
-        "min_lat": max(min_lat - dlat, -90.0),
-        "max_lon": min(max_lon + dlon, 180.0),
-        "max_lat": min(max_lat + dlat, 90.0),
-    }
-
-
-ENVELOPE_SQL = "ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
-
-
 def _collect(
     rows: sa.Result, make: Callable[[sa.Row], HotspotFeature]
 ) -> dict[str, HotspotFeature]:
@@ -177,33 +118,6 @@ def _collect(
             feature = features[key] = make(row)
         feature.add(mask, n, key_sum)
     return features
-
-
-def _site_join(
-    filters: HotspotFilters, params: dict[str, object], alias: str
-) -> tuple[str, str]:
-    """Join cell sites near the bbox, and an SQL test true where the cell's centre is surely
-    in the bbox (empty join and `true` without a bbox); adds the envelope parameters."""
-    if not filters.bbox:
-        return "", "true"
-    # A cell's site is a report point inside it, within one cell radius (one edge length) of
-    # its centre: a cell centred in the bbox has its site in the bbox grown by that much, and
-    # a site in the bbox shrunk by that much has its cell's centre inside. Cells between the
-    # two boxes are tested on their centre in Python.
-    edge_m = 1.05 * h3.average_hexagon_edge_length(filters.res, unit="m")
-    params.update(_envelope(filters.bbox, edge_m))
-    inner = _envelope(filters.bbox, -edge_m)
-    params.update({f"in_{k}": v for k, v in inner.items()})
-    inside = (
-        "CASE WHEN :in_min_lon < :in_max_lon AND :in_min_lat < :in_max_lat THEN p.geom && "
-        "ST_MakeEnvelope(:in_min_lon, :in_min_lat, :in_max_lon, :in_max_lat, 4326) "
-        "ELSE false END"
-    )
-    join = (
-        f"JOIN hotspot_cell_sites p ON p.res = {alias}.res AND p.cell = {alias}.cell "
-        f"AND p.geom && {ENVELOPE_SQL}"
-    )
-    return join, inside
 
 
 def _at_least(grouped_sql: str, feature_key: str) -> str:
@@ -220,7 +134,7 @@ def _at_least(grouped_sql: str, feature_key: str) -> str:
 
 
 def cell_features(
-    session: Session, filters: HotspotFilters, min_count: int = 1
+    session: Session, filters: HotspotQuery, min_count: int = 1
 ) -> list[HotspotFeature]:
     """Exact counts per H3 cell at `filters.res` that match the filters (at least min_count)."""
     cells = [cell for cell, _, _ in cell_totals(session, filters, min_count)]
@@ -228,13 +142,13 @@ def cell_features(
 
 
 def cell_totals(
-    session: Session, filters: HotspotFilters, min_count: int = 1
+    session: Session, filters: HotspotQuery, min_count: int = 1
 ) -> list[tuple[int, int, int]]:
     """(cell, count, key sum) of every cell with at least min_count reports whose centre
     lies in the bbox: one cheap row per cell, no geometry, no category histogram."""
     params: dict[str, object] = {"res": filters.res, "min_count": min_count}
     if filters.is_unfiltered:
-        join, inside = _site_join(filters, params, "s")
+        join, inside = cell_site_join(filters, params, "s")
         sql = (
             f"SELECT s.cell, s.total, s.key_sum, {inside} FROM hotspot_cell_summary s {join} "
             "WHERE s.res = :res AND s.total >= :min_count"
@@ -242,12 +156,12 @@ def cell_totals(
     else:
         timed = filters.has_time_filter
         table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
-        where, more = _conditions(session, filters, time_columns=timed)
+        where, more = conditions(session, filters, time_columns=timed)
         params.update(more)
-        join, inside = _site_join(filters, params, "r")
+        join, inside = cell_site_join(filters, params, "r")
         sql = (
             f"SELECT r.cell, sum(r.count)::int, sum(r.key_sum)::bigint, bool_or({inside}) "
-            f"FROM {table} r {join} WHERE r.res = :res AND {' AND '.join(where) or 'true'} "
+            f"FROM {table} r {join} WHERE r.res = :res AND {all_of(where)} "
             "GROUP BY r.cell HAVING sum(r.count) >= :min_count"
         )
     rows = session.execute(sa.text(sql), params).all()
@@ -262,7 +176,7 @@ def _centre_in(cell: int, bbox: tuple[float, float, float, float] | None) -> boo
 
 
 def cell_details(
-    session: Session, filters: HotspotFilters, cells: list[int]
+    session: Session, filters: HotspotQuery, cells: list[int]
 ) -> list[HotspotFeature]:
     """The named cells with their geometry and category histograms, under the filters."""
     if not cells:
@@ -280,12 +194,12 @@ def cell_details(
         ]
     timed = filters.has_time_filter
     table = "hotspot_cell_rollup" if timed else "hotspot_cell_totals"
-    where, more = _conditions(session, filters, time_columns=timed)
+    where, more = conditions(session, filters, time_columns=timed)
     params.update(more)
     sql = (
         "SELECT r.cell, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint, 0 "
         f"FROM {table} r WHERE r.res = :res AND r.cell = ANY(:cells) "
-        f"AND {' AND '.join(where) or 'true'} GROUP BY r.cell, r.category_mask"
+        f"AND {all_of(where)} GROUP BY r.cell, r.category_mask"
     )
     rows = session.execute(sa.text(sql), params)
     features = _collect(
@@ -315,17 +229,6 @@ SUMMARY_FIELDS = "r.total, r.key_sum, r.masks, r.mask_counts, r.mask_key_sums, "
 )
 
 
-def _site_conditions(
-    session: Session, filters: HotspotFilters
-) -> tuple[list[str], dict[str, object]]:
-    """The rollup conditions, plus the bbox on the sites' geometry `s.geom` when given."""
-    where, params = _conditions(session, filters, time_columns=filters.has_time_filter)
-    if filters.bbox:
-        where.append(f"s.geom && {ENVELOPE_SQL}")
-        params.update(_envelope(filters.bbox, 0.0))
-    return where, params
-
-
 STOP_KEY = "s.stop_public_id"
 SEGMENT_KEY = "concat_ws('|', s.route_public_id, s.direction, s.from_public_id, s.to_public_id)"
 _SEGMENT_JOIN = (
@@ -340,17 +243,17 @@ _SITE_TOTALS = {
 }  # fmt: skip
 
 
-def _site_table(kind: str, filters: HotspotFilters) -> str:
+def _site_table(kind: str, filters: HotspotQuery) -> str:
     """The day/hour rollup when the question has a time filter, else the totals (0018)."""
     return f"hotspot_{kind}_{'rollup' if filters.has_time_filter else 'totals'}"
 
 
 def site_totals(
-    session: Session, layer: str, filters: HotspotFilters, min_count: int = 1
+    session: Session, layer: str, filters: HotspotQuery, min_count: int = 1
 ) -> list[tuple[str, int, int]]:
     """(id, count, key sum) of every stop or segment with at least min_count reports."""
     kind, join, key = _SITE_TOTALS[layer]
-    where, params = _site_conditions(session, filters)
+    where, params = site_conditions(session, filters)
     params["min_count"] = min_count
     if filters.is_unfiltered:  # one summary row per feature (0019)
         sql = (
@@ -360,25 +263,18 @@ def site_totals(
     else:
         sql = (
             f"SELECT {key}, sum(r.count)::int, sum(r.key_sum)::bigint "
-            f"FROM {_site_table(kind, filters)} r {join} WHERE {' AND '.join(where) or 'true'} "
+            f"FROM {_site_table(kind, filters)} r {join} WHERE {all_of(where)} "
             "GROUP BY 1 HAVING sum(r.count) >= :min_count"
         )
     return [tuple(row) for row in session.execute(sa.text(sql), params)]
 
 
-def _only(where: list[str], params: dict[str, object], key: str, ids: list[str] | None) -> None:
-    if ids is not None:
-        # A hashed semi-join: `= ANY(array)` compares every row with every id.
-        where.append(f"{key} IN (SELECT unnest(CAST(:ids AS text[])))")
-        params["ids"] = ids
-
-
 def stop_features(
-    session: Session, filters: HotspotFilters, min_count: int = 1, ids: list[str] | None = None
+    session: Session, filters: HotspotQuery, min_count: int = 1, ids: list[str] | None = None
 ) -> list[HotspotFeature]:
     """Exact counts per stop (reports snapped to it) that match the filters (only `ids`)."""
-    where, params = _site_conditions(session, filters)
-    _only(where, params, STOP_KEY, ids)
+    where, params = site_conditions(session, filters)
+    only_stops(where, params, ids)
     params["min_count"] = min_count
     site = "s.stop_public_id, s.name, s.mode, ST_AsBinary(s.geom)"
     join = "JOIN hotspot_stop_sites s ON s.stop_public_id = r.stop_public_id"
@@ -393,7 +289,7 @@ def stop_features(
         ]
     sql = _at_least(
         f"SELECT {site}, r.category_mask, sum(r.count)::int, sum(r.key_sum)::bigint "
-        f"FROM {_site_table('stop', filters)} r {join} WHERE {' AND '.join(where) or 'true'} "
+        f"FROM {_site_table('stop', filters)} r {join} WHERE {all_of(where)} "
         "GROUP BY s.stop_public_id, s.name, s.mode, s.geom, r.category_mask",
         "s.stop_public_id",
     )
@@ -408,7 +304,7 @@ def _stop_properties(stop_id: str, name: str, mode: str) -> dict[str, object]:
 
 
 def segment_features(
-    session: Session, filters: HotspotFilters, min_count: int = 1, ids: list[str] | None = None
+    session: Session, filters: HotspotQuery, min_count: int = 1, ids: list[str] | None = None
 ) -> list[HotspotFeature]:
     """Exact counts per stretch between two consecutive stops of a route direction.
 
@@ -417,12 +313,12 @@ def segment_features(
     """
     if filters.is_unfiltered:
         return _segment_summaries(session, filters, min_count, ids)
-    where, params = _conditions(session, filters, time_columns=filters.has_time_filter)
-    _only(where, params, SEGMENT_KEY.replace("s.", "r."), ids)
+    where, params = conditions(session, filters, time_columns=filters.has_time_filter)
+    only_segments(where, params, ids)
     site_where = []
     if filters.bbox and ids is None:
         site_where.append(f"s.geom && {ENVELOPE_SQL}")
-        params.update(_envelope(filters.bbox, 0.0))
+        params.update(envelope(filters.bbox, 0.0))
     params["min_count"] = min_count
     key = "s.route_public_id, s.direction, s.from_public_id, s.to_public_id"
     sql = (
@@ -432,7 +328,7 @@ def segment_features(
         f"sum(g.n) OVER (PARTITION BY {key}) AS feature_total "
         "FROM (SELECT r.route_public_id, r.direction, r.from_public_id, r.to_public_id, "
         "r.category_mask, sum(r.count)::int AS n, sum(r.key_sum)::bigint AS k "
-        f"FROM {_site_table('segment', filters)} r WHERE {' AND '.join(where) or 'true'} "
+        f"FROM {_site_table('segment', filters)} r WHERE {all_of(where)} "
         "GROUP BY 1, 2, 3, 4, 5) AS g "
         f"JOIN hotspot_segment_sites s ON ({key}) = "
         "(g.route_public_id, g.direction, g.from_public_id, g.to_public_id) "
@@ -458,23 +354,20 @@ def _segment_properties(row: sa.Row) -> dict[str, object]:
 
 
 def _segment_summaries(
-    session: Session, filters: HotspotFilters, min_count: int, ids: list[str] | None
+    session: Session, filters: HotspotQuery, min_count: int, ids: list[str] | None
 ) -> list[HotspotFeature]:
-    """Unfiltered segments: one summary row each (0019) joined to its site.
-
-    The ids are picked in Python: an `IN` on the segment key's concatenation made the planner
-    compare every summary row with every id (1.4 s for a 1,000-segment page).
-    """
-    where, params = _site_conditions(session, filters)
+    """Unfiltered segments: one summary row each (0019) joined to its site (only `ids`, found
+    by their key columns: an `IN` on the key's concatenation compared every summary row
+    with every id, 1.4 s for a 1,000-segment page)."""
+    where, params = site_conditions(session, filters)
+    only_segments(where, params, ids)
     params["min_count"] = min_count
     sql = (
         f"SELECT {SEGMENT_KEY}, {SEGMENT_SITE}, {SUMMARY_FIELDS} "
         f"FROM hotspot_segment_summary r {_SEGMENT_JOIN} "
         f"WHERE {' AND '.join([*where, 'r.total >= :min_count'])}"
     )
-    wanted = set(ids) if ids is not None else None
     return [
         summary_feature(row[0], shapely.from_wkb(row[9]), _segment_properties(row), row[12:])
         for row in session.execute(sa.text(sql), params)
-        if wanted is None or row[0] in wanted
     ]

@@ -15,39 +15,83 @@ Descriptions never reach this module: features carry counts and public transit n
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
 from .aggregate import HotspotFeature
+from .formats import Feature
 from .perturbation import published_count
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS
 
 OTHER_SUPPRESSED = "other_suppressed"
 
 
-@dataclass(frozen=True)
-class PublicFeature:
-    """A feature as the public sees it: rounded count, safe category breakdown."""
-
-    id: str
-    geometry: BaseGeometry
-    count: int
-    categories: dict[str, int]
-    properties: dict[str, object] = field(default_factory=dict)
+# Only this module holds it: a PublicLayer or PublicCounts made anywhere else is a TypeError.
+_GATE = object()
+# Properties computed from published counts, which may be added to a published layer.
+AFTER_THE_GATE = frozenset({"gi_z", "gi_p", "hotspot"})
 
 
-@dataclass(frozen=True)
+def _check(gate: object, made: str) -> None:
+    if gate is not _GATE:
+        raise TypeError(f"a {made} is made by the disclosure gate only (disclosure.publish)")
+
+
 class PublicLayer:
-    """The published features and the rules applied (never what was withheld)."""
+    """Published features and the rules applied (never what was withheld).
 
-    features: list[PublicFeature]
-    min_published_count: int
-    rounding: int
-    max_noise: int = 0
-    matched: int | None = None  # published features in the whole layer, when paged
+    Only `publish` (and `PublicCounts.layer`) make one; its methods give new layers of the
+    same features, so every PublicLayer comes from the gate. Tiles, OGC, downloads and
+    GeoJSON take a PublicLayer: forgetting the gate is a type error.
+    """
+
+    __slots__ = ("features", "min_published_count", "rounding", "max_noise", "matched")
+    public = True
+    kind = "hotspot"
+
+    def __init__(
+        self, gate: object, features: Iterable[Feature], min_published_count: int,
+        rounding: int, max_noise: int, matched: int | None = None,
+    ) -> None:  # fmt: skip
+        _check(gate, "PublicLayer")
+        set_ = object.__setattr__
+        set_(self, "features", tuple(features))
+        set_(self, "min_published_count", min_published_count)
+        set_(self, "rounding", rounding)
+        set_(self, "max_noise", max_noise)
+        # Published features in the whole layer, when this is one page of it.
+        set_(self, "matched", matched)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a PublicLayer cannot be changed")
+
+    def _with(self, features: Iterable[Feature], matched: int | None) -> PublicLayer:
+        k, base, noise = self.min_published_count, self.rounding, self.max_noise
+        return PublicLayer(_GATE, features, k, base, noise, matched)
+
+    def paged(self, matched: int) -> PublicLayer:
+        """These features as one page of a layer of `matched` published features."""
+        return self._with(self.features, matched)
+
+    def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> PublicLayer:
+        """The same features with Gi* of their published counts as properties, by id: the
+        only thing added after the gate (anything else is a ValueError)."""
+        added = {name for props in extra.values() for name in props}
+        if not added <= AFTER_THE_GATE:
+            raise ValueError(f"a PublicLayer takes only {sorted(AFTER_THE_GATE)} after the gate")
+        return self._with(
+            [replace(f, properties={**f.properties, **extra.get(f.id, {})}) for f in self.features],
+            self.matched,
+        )
+
+    def rules(self) -> dict[str, object]:
+        """The disclosure rules applied, as a download's metadata states them."""
+        return {"min_published_count": self.min_published_count, "rounding": self.rounding,
+                "perturbation": f"cell-key method, noise up to {self.max_noise}"}  # fmt: skip
 
 
 def is_safe(total: int, categories: dict[str, int], k: int) -> bool:
@@ -92,17 +136,20 @@ def safe_categories(
 def publish(
     features: Iterable[HotspotFeature], settings: Settings, category_mask: int = 0
 ) -> PublicLayer:
-    """Apply disclosure control to exact features: the only way to a public output."""
+    """Apply disclosure control to exact features: the only way to a public output.
+
+    Features keep their order; the withheld ones are simply absent.
+    """
     k, base, max_noise = (settings.min_published_count, settings.public_rounding,
                           settings.perturbation_max)  # fmt: skip
     mask = category_mask or ALL_CATEGORIES_MASK
-    published: list[PublicFeature] = []
+    published: list[Feature] = []
     for feature in features:
         count = published_count(feature.count, feature.key_sum, k, base, max_noise)
         if count is None:
             continue
         published.append(
-            PublicFeature(
+            Feature(
                 id=feature.id,
                 geometry=feature.geometry,
                 count=count,
@@ -110,4 +157,51 @@ def publish(
                 properties=dict(feature.properties),
             )
         )
-    return PublicLayer(published, k, base, max_noise)
+    return PublicLayer(_GATE, published, k, base, max_noise)
+
+
+class PublicCounts:
+    """Published counts of features read without geometry or categories (cells as 64-bit
+    ids): what Gi* and the coarse tiles use. Made by `publish_counts` only."""
+
+    __slots__ = ("ids", "counts", "settings_used")
+
+    def __init__(
+        self, gate: object, ids: np.ndarray, counts: np.ndarray, settings_used: tuple[int, ...]
+    ) -> None:
+        _check(gate, "PublicCounts")
+        # (K, rounding, largest noise): the rules these counts were published under.
+        self.ids, self.counts, self.settings_used = ids, counts, settings_used
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def by_id(self) -> dict[int, int]:
+        """id -> published count."""
+        return dict(zip(self.ids.tolist(), self.counts.tolist(), strict=True))
+
+    def layer(
+        self, chosen: np.ndarray, feature_id: Callable[[int], str],
+        geometry: Callable[[int], BaseGeometry],
+    ) -> PublicLayer:  # fmt: skip
+        """The features at positions `chosen` as a counts-only PublicLayer."""
+        features = [
+            Feature(feature_id(int(i)), geometry(int(i)), int(n), {})
+            for i, n in zip(self.ids[chosen], self.counts[chosen], strict=True)
+        ]
+        return PublicLayer(_GATE, features, *self.settings_used)
+
+
+def publish_counts(
+    ids: Iterable[int], totals: Iterable[int], key_sums: Iterable[int], settings: Settings
+) -> PublicCounts:
+    """The cell-key method over (id, exact count, key sum) rows: the published count of each
+    feature that is published (a feature under K is absent), in the rows' order."""
+    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
+    kept = [(i, published_count(n, key, *rules))
+            for i, n, key in zip(ids, totals, key_sums, strict=True)]  # fmt: skip
+    kept = [(i, n) for i, n in kept if n is not None]
+    return PublicCounts(
+        _GATE, np.array([i for i, _ in kept], dtype=np.uint64),
+        np.array([n for _, n in kept], dtype=np.int64), rules,
+    )  # fmt: skip

@@ -1,7 +1,12 @@
-"""The hotspot query: every filter parsed from query-string values into one typed model.
+"""The hotspot query: one typed model, HotspotQuery, parsed once per request.
 
-Errors name the offending parameter. Hours are whole local hours: `18-6` means 18:00 to
-06:00 (wrapping midnight, end exclusive), so no window is narrower than one hour.
+Every hotspot reader takes it: the public layers, the team layers and reports, tiles and
+OGC items (conditions.py turns it into SQL). The OpenAPI document describes its fields as
+the strings a query string carries (each field's `WithJsonSchema`), so the model that
+validates is the model that is documented. Errors name the offending parameter.
+
+Hours are whole local hours: `18-6` means 18:00 to 06:00 (wrapping midnight, end
+exclusive), so no window is narrower than one hour.
 
 Public queries live on a coarse lattice (PUBLIC_LATTICE): whole calendar months
 (`from=2026-01`, `to=2026-03`), unions of fixed 3-hour bands (`hours=18-6`: 18-21, 21-24,
@@ -14,14 +19,24 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
-from ..errors import InvalidRequest
+from ..errors import FieldError, InvalidRequest, invalid_from
 from ..i18n import N_, gettext
 from ..i18n import lazy_gettext as _l
-from ..validation import IsoDate, error_message
+from ..validation import IsoDate
 from ..vocabulary import CONTEXTS, MODES
 from .rollups import CATEGORY_IDS, categories_to_mask
 
@@ -36,6 +51,23 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MIN_RES, MAX_RES, DEFAULT_RES = 7, 10, 9
 LIST_FIELDS = ("categories", "context", "mode", "days")
+# The list filters whose values come from the vocabulary: field -> (allowed, what one is).
+VOCABULARY = {"categories": (CATEGORY_IDS, "category"), "context": (CONTEXTS, "context"),
+              "mode": (MODES, "mode")}  # fmt: skip
+
+
+def _as_text(pattern: str) -> WithJsonSchema:
+    """How OpenAPI shows a field: query-string text of this pattern (empty: no filter)."""
+    return WithJsonSchema({"anyOf": [{"type": "string", "pattern": pattern}, {"type": "null"}]})
+
+
+_LIST = _as_text(r"^([a-z_]+(,[a-z_]+)*)?$")
+_CONTEXTS = _as_text(r"^((street|at_stop|on_vehicle)(,(street|at_stop|on_vehicle))*)?$")
+_DATE = _as_text(r"^(\d{4}-\d{2}(-\d{2})?)?$")
+_HOURS = _as_text(r"^(\d{1,2}-\d{1,2})?$")
+_BBOX = _as_text(r"^(-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?)?$")
+# What tiles leave out of the query: the zoom chooses the resolution and the tile the box.
+TILE_EXCLUDES = frozenset({"res", "bbox"})
 
 
 def _split(value: Any) -> Any:
@@ -54,43 +86,48 @@ def _known(values: list[str], allowed: tuple[str, ...], name: str) -> list[str]:
     return sorted(set(values), key=allowed.index)
 
 
-class HotspotFilters(BaseModel):
+class HotspotQuery(BaseModel):
     """Filters shared by every hotspot layer (cells, stops, route segments, tiles)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
-    res: int = Field(DEFAULT_RES, ge=MIN_RES, le=MAX_RES)
-    bbox: tuple[float, float, float, float] | None = None
-    categories: list[str] = []
-    context: list[str] = []
-    mode: list[str] = []
-    from_date: IsoDate | None = Field(None, alias="from")
-    to_date: IsoDate | None = Field(None, alias="to")
-    hours: tuple[int, int] | None = None
-    days: list[str] = []
+    res: int = Field(DEFAULT_RES, ge=MIN_RES, le=MAX_RES, description="H3 resolution (cells only)")
+    bbox: Annotated[tuple[float, float, float, float] | None, _BBOX] = Field(
+        None, description="minLon,minLat,maxLon,maxLat (WGS84)"
+    )
+    categories: Annotated[list[str], _LIST] = Field(
+        default_factory=list, description="Category ids, comma-separated"
+    )
+    context: Annotated[list[str], _CONTEXTS] = Field(default_factory=list)
+    mode: Annotated[list[str], _LIST] = Field(
+        default_factory=list, description="Modes: bus, tram, metro, rail..."
+    )
+    from_date: Annotated[IsoDate | None, _DATE] = Field(
+        None, alias="from", description="First month, YYYY-MM (teams: days too)"
+    )
+    to_date: Annotated[IsoDate | None, _DATE] = Field(
+        None, alias="to", description="Last month, YYYY-MM (teams: days too)"
+    )
+    hours: Annotated[tuple[int, int] | None, _HOURS] = Field(
+        None, description="Local hours START-END in 3-hour bands, e.g. 18-6"
+    )
+    days: Annotated[list[str], _LIST] = Field(
+        default_factory=list, description="weekday, weekend or days, e.g. fri,sat"
+    )
     neighbourhood: str | None = Field(None, min_length=1, max_length=64)
     # Set by code, never from a query string: a team's own neighbourhoods.
-    neighbourhood_ids: tuple[int, ...] | None = None
+    neighbourhood_ids: SkipJsonSchema[tuple[int, ...] | None] = None
 
     @field_validator(*LIST_FIELDS, mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split(value)
 
-    @field_validator("categories")
+    @field_validator(*VOCABULARY)
     @classmethod
-    def _categories(cls, value: list[str]) -> list[str]:
-        return _known(value, CATEGORY_IDS, "category")
-
-    @field_validator("context")
-    @classmethod
-    def _context(cls, value: list[str]) -> list[str]:
-        return _known(value, CONTEXTS, "context")
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, value: list[str]) -> list[str]:
-        return _known(value, MODES, "mode")
+    def _vocabulary(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        allowed, name = VOCABULARY[info.field_name]
+        return _known(value, allowed, name)
 
     @field_validator("days")
     @classmethod
@@ -155,9 +192,9 @@ class HotspotFilters(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _dates(self) -> HotspotFilters:
+    def _dates(self) -> HotspotQuery:
         if self.from_date and self.to_date and self.to_date < self.from_date:
-            raise ValueError(gettext("to: must not be before from"))
+            raise FieldError(gettext("must not be before from"), "to", root=True)
         return self
 
     @property
@@ -195,36 +232,39 @@ class HotspotFilters(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=False)
 
 
+# The name older callers know.
+HotspotFilters = HotspotQuery
+QUERY_PARAMETERS = frozenset(
+    {*HotspotQuery.model_fields, "from", "to"} - {"neighbourhood_ids", "from_date", "to_date"}
+)
+
+
 def parse_filters(
     args: Mapping[str, str], public: bool = True, **overrides: Any
-) -> HotspotFilters:
-    """Validate query-string values into HotspotFilters; a 400 naming the field otherwise.
+) -> HotspotQuery:
+    """Validate query-string values into a HotspotQuery; a 400 naming the field otherwise.
 
     Public queries (the default) must stay on the coarse lattice; teams pass public=False.
+    Parameters that are not filters (format, limit, offset...) are left to their own parser.
     """
-    known = (set(HotspotFilters.model_fields) - {"neighbourhood_ids"}) | {"from", "to"}
     # An empty value is a value: `res=` is a 400, not the default (the dashboard leaves
     # unset filters out of its URLs; the schemathesis run sends `res=`).
-    values: dict[str, Any] = {k: v for k, v in args.items() if k in known}
+    values: dict[str, Any] = {k: v for k, v in args.items() if k in QUERY_PARAMETERS}
     for name in ("from", "to"):
         if isinstance(values.get(name), str):
             values[name] = _month_or_day(name, values[name], public)
     values.update(overrides)
     try:
-        filters = HotspotFilters.model_validate(values)
+        query = HotspotQuery.model_validate(values)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else _field_from(error["msg"])
-        field = {"from_date": "from", "to_date": "to"}.get(field, field)
-        message = error_message(error)
-        raise InvalidRequest(f"{field}: {message}", field) from None
-    if public and filters.hours and any(h % HOUR_BAND for h in filters.hours):
+        raise invalid_from(exc) from None
+    if public and query.hours and any(h % HOUR_BAND for h in query.hours):
         raise InvalidRequest(
             _l("hours: public windows are whole %(band)s-hour bands; %(lattice)s",
                band=HOUR_BAND, lattice=_l(PUBLIC_LATTICE)),
             "hours",
         )
-    return filters
+    return query
 
 
 def _month_or_day(name: str, value: str, public: bool) -> str:
@@ -243,8 +283,3 @@ def _month_or_day(name: str, value: str, public: bool) -> str:
             name,
         )
     return value
-
-
-def _field_from(message: str) -> str:
-    head = message.removeprefix("Value error, ").split(":", 1)[0]
-    return head if head in ("to", "from") else "query"

@@ -6,33 +6,75 @@ import csv
 import io
 import json
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, Self
 
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
-from .disclosure import PublicFeature, PublicLayer
-from .filters import HotspotFilters
+from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
+from .filters import HotspotQuery
 
 FORMATS = ("geojson", "csv", "gpkg")
 ID_COLUMN = {"cells": "cell", "stops": "stop_id", "route-segments": "segment_id"}
 
 
+def check_format(fmt: object) -> object:
+    """A download format named in FORMATS; a 400 naming `format` otherwise."""
+    if fmt not in FORMATS:
+        raise InvalidRequest(
+            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
+        )
+    return fmt
+
+
 @dataclass(frozen=True)
 class Download:
-    """A rendered layer: bytes, media type, file name and metadata headers."""
+    """A rendered layer: bytes, media type, file name, metadata, and the headers that repeat
+    the metadata (public layers only)."""
 
     body: bytes
     mimetype: str
     filename: str
     metadata: dict[str, object]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature of a layer as a download shows it: a count, a category breakdown and
+    descriptive properties. Which numbers these are is the layer's type: a PublicLayer's
+    (the disclosure gate's) or a team's ExactLayer."""
+
+    id: str
+    geometry: BaseGeometry
+    count: int
+    categories: dict[str, int]
+    properties: dict[str, object] = field(default_factory=dict)
+
+
+class Layer(Protocol):
+    """What the renderer (and Gi*) take: a PublicLayer, which only the disclosure gate makes,
+    or a team's ExactLayer."""
+
+    public: bool  # True for the gate's layers: their rules are repeated in headers
+    kind: str  # the download's file name: streetsafe-{kind}-{layer}-{time}
+
+    @property
+    def features(self) -> Sequence[Feature]: ...
+
+    def rules(self) -> dict[str, object]: ...
+
+    def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> Self: ...
 
 
 def layer_metadata(
-    layer: str, filters: HotspotFilters, public: PublicLayer, settings: Settings
+    layer: str, filters: HotspotQuery, public: Layer, settings: Settings
 ) -> dict[str, object]:
     """What a download says about itself: filters, time, disclosure rules, licence.
 
@@ -42,14 +84,23 @@ def layer_metadata(
         "layer": layer,
         "filters": filters.describe(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "min_published_count": public.min_published_count,
-        "rounding": public.rounding,
-        "perturbation": f"cell-key method, noise up to {public.max_noise}",
+        **public.rules(),
         "licence": settings.data_licence,
     }
 
 
-def feature_properties(layer: str, feature: PublicFeature) -> dict[str, object]:
+def metadata_headers(metadata: dict[str, object]) -> dict[str, str]:
+    """A public layer's rules, licence, time and filters as response headers."""
+    return {
+        "X-Min-Published-Count": str(metadata["min_published_count"]),
+        "X-Count-Rounding": str(metadata["rounding"]),
+        "X-Data-Licence": str(metadata["licence"]),
+        "X-Generated-At": str(metadata["generated_at"]),
+        "X-Filters": json.dumps(metadata["filters"], sort_keys=True),
+    }
+
+
+def feature_properties(layer: str, feature: Feature) -> dict[str, object]:
     """The public properties of one feature: its id, counts and descriptive fields."""
     props: dict[str, object] = {ID_COLUMN[layer]: feature.id}
     props.update(feature.properties)
@@ -69,7 +120,7 @@ class Table:
     geometries: list[BaseGeometry]
 
 
-def layer_table(layer: str, public: PublicLayer) -> Table:
+def layer_table(layer: str, public: Layer) -> Table:
     """A published hotspot layer as a Table."""
     return Table(
         name=f"hotspot_{layer.replace('-', '_')}",
@@ -172,10 +223,14 @@ def render_table(
 
 
 def render(
-    fmt: str, layer: str, public: PublicLayer, filters: HotspotFilters, settings: Settings,
+    fmt: str, layer: str, public: Layer, filters: HotspotQuery, settings: Settings,
     links: list[dict] | None = None,
 ) -> Download:  # fmt: skip
-    """A hotspot layer in one of FORMATS."""
+    """A hotspot layer (public, or a team's exact one) in one of FORMATS: the one renderer
+    of every layer download."""
     metadata = layer_metadata(layer, filters, public, settings)
-    stem = f"streetsafe-hotspot-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    return render_table(fmt, layer_table(layer, public), stem, metadata, links)
+    stem = f"streetsafe-{public.kind}-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    download = render_table(fmt, layer_table(layer, public), stem, metadata, links)
+    if not public.public:
+        return download
+    return replace(download, headers=metadata_headers(metadata))

@@ -27,7 +27,7 @@ import h3.api.basic_int as h3int
 import numpy as np
 from scipy.special import ndtr
 
-from .aggregate import METRES_PER_DEGREE, _envelope
+from .conditions import METRES_PER_DEGREE, envelope
 
 ENUMERATE_MAX = 20_000
 DEEP_EDGES = 4.0
@@ -62,7 +62,7 @@ class StudyArea:
 
     def shrunk(self, margin_m: float) -> StudyArea | None:
         """The area with its box shrunk by margin_m on every side (None when nothing is left)."""
-        inner = _envelope(self.box, -margin_m)
+        inner = envelope(self.box, -margin_m)
         box = (inner["min_lon"], inner["min_lat"], inner["max_lon"], inner["max_lat"])
         return StudyArea(box, self.res) if box[0] < box[2] and box[1] < box[3] else None
 

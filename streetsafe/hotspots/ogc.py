@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..errors import InvalidRequest, NotFound
 from ..i18n import lazy_gettext as _l
+from .conditions import all_of, in_bbox
 from .disclosure import PublicLayer
-from .filters import HotspotFilters, parse_filters
+from .filters import HotspotQuery, parse_filters
 from .formats import feature_properties
 from .paging import MAX_FEATURES, Page
 from .service import public_layer, publish_one
@@ -149,10 +150,10 @@ def items_doc(
     filter_args.update({k: str(v) for k, v in parse_datetime(args.get("datetime")).items()})
     filters = parse_filters(filter_args, res=collection.res or 9)
     if collection.layer is None:
-        features = neighbourhood_features(session, filters)
-        matched, page = len(features), features[offset : offset + limit]
+        matched, page = neighbourhood_page(session, filters, Page(limit, offset))
     else:
-        # The page is cut in the database: only its features get geometry and categories.
+        # The page is cut from the layer index of published ids (kept per data version); only
+        # its features are read with geometry and categories.
         public = public_layer(session, collection.layer, filters, settings, Page(limit, offset))
         matched, page = public.matched or 0, _features(collection.layer, public)
     return {
@@ -181,10 +182,8 @@ def item_doc(
     """One published feature, found by one indexed lookup; a withheld feature is as unknown
     as one that never existed. Its count and categories are the layer's; Gi* belongs to a
     layer over a study area, so single items do not carry it."""
-    found = None
     if collection.layer is None:
-        found = next((f for f in neighbourhood_features(session, parse_filters({}))
-                      if f["id"] == feature_id), None)  # fmt: skip
+        found = next(iter(neighbourhood_features(session, code=feature_id)), None)
     else:
         filters = parse_filters({}, res=collection.res or 9)
         public = publish_one(session, collection.layer, filters, feature_id, settings)
@@ -240,17 +239,33 @@ def _page_links(
     return links
 
 
-def neighbourhood_features(session: Session, filters: HotspotFilters) -> list[dict]:
-    """Neighbourhood boundaries (optionally meeting the bbox) as GeoJSON features."""
-    where, params = "true", {}
-    if filters.bbox:
-        where = "geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"
-        params = dict(zip("abcd", filters.bbox, strict=True))
-    rows = session.execute(
-        sa.text(f"SELECT code, name, ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 7) FROM neighbourhoods "
-                f"WHERE {where} ORDER BY code"),
-        params,
-    )  # fmt: skip
+NEIGHBOURHOOD_SQL = (
+    "SELECT code, name, ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 7) FROM neighbourhoods "
+    "WHERE {where} ORDER BY code LIMIT :limit OFFSET :offset"
+)
+
+
+def neighbourhood_page(session: Session, filters: HotspotQuery, page: Page) -> tuple[int, list]:
+    """How many neighbourhoods meet the bbox, and one page of them, cut in the database."""
+    where, params = [], {}
+    in_bbox(filters, "geom", where, params)
+    matched = session.scalar(sa.text(f"SELECT count(*) FROM neighbourhoods WHERE {all_of(where)}"),
+                             params)  # fmt: skip
+    return matched, neighbourhood_features(session, where, params, page)
+
+
+def neighbourhood_features(
+    session: Session, where: list[str] | None = None, params: dict | None = None,
+    page: Page | None = None, code: str | None = None,
+) -> list[dict]:  # fmt: skip
+    """Neighbourhood boundaries (those meeting `where`, one page, or the one with `code`) as
+    GeoJSON features, in code order."""
+    where, params = list(where or []), dict(params or {})
+    if code is not None:
+        where.append("code = :code")
+        params["code"] = code
+    params.update(limit=page.limit if page else None, offset=page.offset if page else 0)
+    rows = session.execute(sa.text(NEIGHBOURHOOD_SQL.format(where=all_of(where))), params)
     return [
         {"type": "Feature", "id": code, "geometry": json.loads(geometry),
          "properties": {"code": code, "name": name}}

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from ..errors import InvalidRequest
-from ..i18n import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import invalid_from
+from ..i18n import gettext
+from .formats import FORMATS, check_format
 
 DEFAULT_FEATURES, MAX_FEATURES = 1_000, 2_000
 
@@ -28,18 +32,52 @@ class Page:
     offset: int = 0
 
 
-def parse_page(args: Mapping[str, str]) -> Page:
-    """`limit` (1-MAX_FEATURES, default DEFAULT_FEATURES) and `offset` from a query string."""
-    limit, offset = args.get("limit", str(DEFAULT_FEATURES)), args.get("offset", "0")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_FEATURES:
-        raise InvalidRequest(
-            _l("limit: must be a whole number 1-%(most)s; follow the response's next link for "
-               "more features", most=MAX_FEATURES),
-            "limit",
-        )
-    if not offset.isdigit() or int(offset) > 10**9:
-        raise InvalidRequest(_l("offset: must be a whole number, 0 or more"), "offset")
-    return Page(int(limit), int(offset))
+class PageQuery(BaseModel):
+    """A layer response's format and page: the parameters beside the HotspotQuery."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal[FORMATS] = "geojson"  # type: ignore[valid-type]
+    limit: int = Field(
+        DEFAULT_FEATURES, ge=1, le=MAX_FEATURES,
+        description="Features per response (default 1,000, max 2,000)",
+    )  # fmt: skip
+    offset: int = Field(0, ge=0, description="Features to skip (follow the `next` link)")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> Any:
+        return check_format(value)
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit(cls, value: Any) -> int:
+        if not str(value).isdigit() or not 1 <= int(value) <= MAX_FEATURES:
+            raise ValueError(gettext("must be a whole number 1-%(most)s; follow the response's "
+                                     "next link for more features", most=MAX_FEATURES))
+        return int(value)
+
+    @field_validator("offset", mode="before")
+    @classmethod
+    def _offset(cls, value: Any) -> int:
+        if not str(value).isdigit() or int(value) > 10**9:
+            raise ValueError(gettext("must be a whole number, 0 or more"))
+        return int(value)
+
+    @property
+    def page(self) -> Page:
+        """The features this response holds."""
+        return Page(self.limit, self.offset)
+
+
+def parse_page(args: Mapping[str, str]) -> PageQuery:
+    """`format`, `limit` (1-MAX_FEATURES, default DEFAULT_FEATURES) and `offset` from a query
+    string; a 400 naming the parameter otherwise."""
+    try:
+        wanted = {k: v for k, v in args.items() if k in PageQuery.model_fields}
+        return PageQuery.model_validate(wanted)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
 
 
 def page_links(base_url: str, args: Mapping[str, str], page: Page, total: int) -> list[dict]:

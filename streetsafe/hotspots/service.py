@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from typing import TypeVar
 
 import h3
 import sqlalchemy as sa
@@ -22,12 +22,12 @@ from .aggregate import (
     site_totals,
     stop_features,
 )
-from .disclosure import PublicLayer, publish
-from .filters import HotspotFilters
+from .disclosure import PublicLayer, publish, publish_counts
+from .filters import HotspotQuery
+from .formats import Layer
 from .gistar import GiResult, StudyArea, gi_star
 from .layercache import LayerCache, LayerIndex, layer_version
 from .paging import Page
-from .perturbation import published_count
 
 EXACT_LAYERS = {
     "cells": cell_features,
@@ -37,15 +37,8 @@ EXACT_LAYERS = {
 LAYERS = tuple(EXACT_LAYERS)
 
 
-def exact_layer(
-    session: Session, layer: str, filters: HotspotFilters, min_count: int = 1
-) -> list[HotspotFeature]:
-    """Unsuppressed features of a layer with at least `min_count` reports (teams: all)."""
-    return EXACT_LAYERS[layer](session, filters, min_count)
-
-
 def public_layer(
-    session: Session, layer: str, filters: HotspotFilters, settings: Settings,
+    session: Session, layer: str, filters: HotspotQuery, settings: Settings,
     page: Page | None = None,
 ) -> PublicLayer:  # fmt: skip
     """A layer (or one page of it, in id order) after disclosure control; cells carry Gi*.
@@ -57,9 +50,8 @@ def public_layer(
     area = bounded_area(session, layer, filters)
     index = layer_index(session, layer, filters, settings, area)
     chosen = index.page(page.offset, page.limit) if page else index.page(0, len(index))
-    public = publish(_details(session, layer, filters, chosen), settings, filters.category_mask)
-    public = replace(public, features=sorted(public.features, key=lambda f: f.id),
-                     matched=len(index))  # fmt: skip
+    exact = sorted(_details(session, layer, filters, chosen), key=lambda f: f.id)
+    public = publish(exact, settings, filters.category_mask).paged(len(index))
     return with_gi(public, index.gi_of(chosen)) if layer == "cells" else public
 
 
@@ -70,7 +62,7 @@ LAYER_INDEXES = LayerCache(max_bytes=32 * 1024 * 1024, ttl_s=LAYER_CACHE_S)
 
 
 def layer_index(
-    session: Session, layer: str, filters: HotspotFilters, settings: Settings, area: StudyArea
+    session: Session, layer: str, filters: HotspotQuery, settings: Settings, area: StudyArea
 ) -> LayerIndex:
     """The layer's published ids and Gi*, kept while the data's version stays the same."""
     version = layer_version(session)
@@ -87,49 +79,43 @@ def layer_index(
 
 
 def _build_index(
-    session: Session, layer: str, filters: HotspotFilters, settings: Settings, area: StudyArea
+    session: Session, layer: str, filters: HotspotQuery, settings: Settings, area: StudyArea
 ) -> LayerIndex:
     k = settings.min_published_count
-    totals = _totals(session, layer, filters, k)
-    ids = sorted(totals)
     if layer != "cells":
-        return LayerIndex(tuple(ids))
+        rows = site_totals(session, layer, filters, k)
+        return LayerIndex(tuple(sorted(fid for fid, _, _ in rows)))
+    rows = cell_totals(session, filters, k)
     # Gi* of the published (perturbed, rounded) counts only: what every page shows.
-    counts = {
-        cell: float(published_count(n, key, k, settings.public_rounding, settings.perturbation_max))
-        for cell, (n, key) in totals.items()
-    }
-    return LayerIndex.of_cells(ids, gi_star(counts, area))
+    published = publish_counts(*_columns(rows, 3), settings).by_id()
+    counts = {h3.int_to_str(cell): float(n) for cell, n in published.items()}
+    return LayerIndex.of_cells(sorted(counts), gi_star(counts, area))
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    """Rows as columns (`width` empty columns when there are no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def publish_one(
-    session: Session, layer: str, filters: HotspotFilters, feature_id: str, settings: Settings
+    session: Session, layer: str, filters: HotspotQuery, feature_id: str, settings: Settings
 ) -> PublicLayer:
     """One feature after disclosure control (empty when withheld or unknown), by its id."""
     if layer == "cells":
         try:
             cell = h3.str_to_int(feature_id)
         except (ValueError, TypeError, h3.H3BaseException):
-            return PublicLayer([], settings.min_published_count, settings.public_rounding)
+            return publish([], settings)
         if h3.get_resolution(feature_id) != filters.res:
-            return PublicLayer([], settings.min_published_count, settings.public_rounding)
+            return publish([], settings)
         exact = cell_details(session, filters, [cell])
     else:
         exact = EXACT_LAYERS[layer](session, filters, 1, [feature_id])
     return publish(exact, settings, filters.category_mask)
 
 
-def _totals(
-    session: Session, layer: str, filters: HotspotFilters, min_count: int
-) -> dict[str, tuple[int, int]]:
-    if layer == "cells":
-        rows = cell_totals(session, filters, min_count)
-        return {h3.int_to_str(cell): (n, key) for cell, n, key in rows}
-    return {fid: (n, key) for fid, n, key in site_totals(session, layer, filters, min_count)}
-
-
 def _details(
-    session: Session, layer: str, filters: HotspotFilters, ids: list[str]
+    session: Session, layer: str, filters: HotspotQuery, ids: list[str]
 ) -> list[HotspotFeature]:
     if layer == "cells":
         return cell_details(session, filters, [h3.str_to_int(cell) for cell in ids])
@@ -146,7 +132,7 @@ MAX_STUDY_CELLS = 50_000
 MAX_SITES_STOPS = 40_000
 
 
-def bounded_area(session: Session, layer: str, filters: HotspotFilters) -> StudyArea:
+def bounded_area(session: Session, layer: str, filters: HotspotQuery) -> StudyArea:
     """The request's area (bbox, else the stops' extent); a 400 when it is too big to answer
     within the service's time bound."""
     area = study_area(session, filters)
@@ -180,7 +166,7 @@ def bounded_area(session: Session, layer: str, filters: HotspotFilters) -> Study
     return area
 
 
-def study_area(session: Session, filters: HotspotFilters) -> StudyArea:
+def study_area(session: Session, filters: HotspotQuery) -> StudyArea:
     """The request's area: the bbox, else the service's extent (never the reports')."""
     return StudyArea(filters.bbox or service_extent(session), filters.res)
 
@@ -206,29 +192,30 @@ def service_extent(session: Session) -> tuple[float, float, float, float]:
     return box
 
 
-def with_gi_star(
-    public: PublicLayer, area: StudyArea, counts: dict[str, float] | None = None
-) -> PublicLayer:
+L = TypeVar("L", bound=Layer)
+
+
+def with_gi_star(layer: L, area: StudyArea, counts: dict[str, float] | None = None) -> L:
     """Add gi_z, gi_p and hotspot to the cells (null for cells outside the study area).
 
-    Gi* runs on the published counts (`counts`: of every published cell, not only of this
+    Gi* runs on the layer's counts (`counts`: of every published cell, not only of this
     page; by default the features' own) over every cell of the study area, zeros included,
     so withheld and empty cells are the same zero and z reveals nothing the counts do not.
     """
     if counts is None:
-        counts = {f.id: float(f.count) for f in public.features}
-    return with_gi(public, gi_star(counts, area))
+        counts = {f.id: float(f.count) for f in layer.features}
+    return with_gi(layer, gi_star(counts, area))
 
 
-def with_gi(public: PublicLayer, results: dict[str, GiResult]) -> PublicLayer:
+def with_gi(layer: L, results: dict[str, GiResult]) -> L:
     """The cells with their Gi* results as properties (null for cells without one)."""
-    features = []
-    for f in public.features:
+    none = {"gi_z": None, "gi_p": None, "hotspot": None}
+    extra = {}
+    for f in layer.features:
         result = results.get(f.id)
-        gi = (
+        extra[f.id] = (
             {"gi_z": round(result.z, 3), "gi_p": round(result.p, 4), "hotspot": result.hotspot}
             if result
-            else {"gi_z": None, "gi_p": None, "hotspot": None}
+            else none
         )
-        features.append(replace(f, properties={**f.properties, **gi}))
-    return replace(public, features=features)
+    return layer.with_properties(extra)

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..errors import NotFound
 from ..i18n import lazy_gettext as _l
-from .aggregate import _envelope, cell_features, cell_polygon, cell_totals
-from .disclosure import PublicFeature, publish
-from .filters import HotspotFilters
+from .aggregate import cell_features, cell_polygon, cell_totals
+from .conditions import grown
+from .disclosure import PublicCounts, PublicLayer, publish, publish_counts
+from .filters import HotspotQuery
 from .layercache import LayerCache, layer_version
-from .perturbation import published_count
 
 MAX_ZOOM = 22
 TILE_SQL = """
@@ -68,7 +68,7 @@ def tile_bbox(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
 
 def hotspot_tile(
-    session: Session, z: int, x: int, y: int, filters: HotspotFilters, settings: Settings
+    session: Session, z: int, x: int, y: int, filters: HotspotQuery, settings: Settings
 ) -> bytes:
     """A tile of published cells (layer `hotspots`) at the resolution its zoom calls for.
 
@@ -79,54 +79,58 @@ def hotspot_tile(
     margin = 2.2 * h3.average_hexagon_edge_length(res, unit="m")
     stored = min(settings.h3_resolutions)
     tile_filters = filters.model_copy(
-        update={"bbox": _grown(tile_bbox(z, x, y), margin), "res": max(res, stored)}
+        update={"bbox": grown(tile_bbox(z, x, y), margin), "res": max(res, stored)}
     )
     if res >= stored:
         exact = cell_features(session, tile_filters, settings.min_published_count)
-        public = publish(exact, settings, filters.category_mask).features
+        public = publish(exact, settings, filters.category_mask)
     else:
-        public = coarse_features(session, filters, res, settings, tile_filters.bbox)
+        public = coarse_layer(session, filters, res, settings, tile_filters.bbox)
+    return encode_tile(session, z, x, y, public)
+
+
+def encode_tile(session: Session, z: int, x: int, y: int, public: PublicLayer) -> bytes:
+    """A published layer's cells as one Mapbox vector tile, encoded by ST_AsMVT."""
+    features = public.features
     params = {
         "z": z, "x": x, "y": y,
-        "cells": [f.id for f in public],
-        "counts": [f.count for f in public],
-        "categories": [json.dumps(f.categories, sort_keys=True) for f in public],
-        "wkbs": [shapely.to_wkb(f.geometry) for f in public],
+        "cells": [f.id for f in features],
+        "counts": [f.count for f in features],
+        "categories": [json.dumps(f.categories, sort_keys=True) for f in features],
+        "wkbs": [shapely.to_wkb(f.geometry) for f in features],
     }  # fmt: skip
     return bytes(session.execute(sa.text(TILE_SQL), params).scalar_one() or b"")
 
 
 @dataclass(frozen=True)
 class Parents:
-    """The published cells of one coarse resolution over the whole service: ids, published
-    counts and centres, as numpy arrays (about 5,000 res 6 cells for Great Britain)."""
+    """The published cells of one coarse resolution over the whole service (the gate's
+    PublicCounts) and their centres, as numpy arrays (about 5,000 res 6 cells for Great
+    Britain)."""
 
-    cells: np.ndarray
-    counts: np.ndarray
+    counts: PublicCounts
     lon: np.ndarray
     lat: np.ndarray
 
     @property
     def nbytes(self) -> int:
         """The arrays' bytes."""
-        return self.cells.nbytes + self.counts.nbytes + self.lon.nbytes + self.lat.nbytes
+        arrays = (self.counts.ids, self.counts.counts, self.lon, self.lat)
+        return sum(a.nbytes for a in arrays)
 
-    def within(self, box: tuple[float, ...]) -> list[PublicFeature]:
-        """The parents centred in `box`, as published features (counts only)."""
+    def within(self, box: tuple[float, ...]) -> PublicLayer:
+        """The parents centred in `box`, as a published layer (counts only)."""
         inside = np.flatnonzero((self.lon >= box[0]) & (self.lon <= box[2])
                                 & (self.lat >= box[1]) & (self.lat <= box[3]))  # fmt: skip
-        return [
-            PublicFeature(h3.int_to_str(int(c)), cell_polygon(int(c)), int(n), {})
-            for c, n in zip(self.cells[inside], self.counts[inside], strict=True)
-        ]
+        return self.counts.layer(inside, h3.int_to_str, cell_polygon)
 
 
 PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=60.0)
 
 
-def coarse_features(
-    session: Session, filters: HotspotFilters, res: int, settings: Settings, box: tuple
-) -> list[PublicFeature]:
+def coarse_layer(
+    session: Session, filters: HotspotQuery, res: int, settings: Settings, box: tuple
+) -> PublicLayer:
     """The published parents of resolution `res` centred in `box`.
 
     Parents are summed over the whole service once per filters and data version (kept in
@@ -146,7 +150,7 @@ def coarse_features(
 
 
 def parents(
-    session: Session, filters: HotspotFilters, res: int, settings: Settings
+    session: Session, filters: HotspotQuery, res: int, settings: Settings
 ) -> Parents:
     """Every parent of resolution `res` with its children's summed count and key sum,
     published (perturbed, rounded, at least K) like any cell: the same children give the
@@ -154,9 +158,8 @@ def parents(
     stored = min(settings.h3_resolutions)
     everywhere = filters.model_copy(update={"bbox": None, "res": stored})
     rows = cell_totals(session, everywhere)
-    if not rows:
-        return Parents(*(np.zeros(0, dtype=t) for t in (np.uint64, np.int64, float, float)))
-    children, n, key = (np.array(column, dtype=np.int64) for column in zip(*rows, strict=True))
+    children, n, key = (np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)) if (
+        rows) else (np.zeros(0, dtype=np.int64),) * 3  # fmt: skip
     # An H3 index's parent: resolution field set to res, finer digits set to 7 (all ones).
     resolution = np.int64(0xF) << np.int64(52)
     parent = (children & ~resolution) | (np.int64(res) << np.int64(52)) | np.int64(
@@ -166,21 +169,10 @@ def parents(
     totals, keys = np.zeros(len(cells), np.int64), np.zeros(len(cells), np.int64)
     np.add.at(totals, inverse, n)
     np.add.at(keys, inverse, key)
-    k, base, noise = (settings.min_published_count, settings.public_rounding,
-                      settings.perturbation_max)  # fmt: skip
-    published = [(int(c), published_count(int(t), int(kk), k, base, noise))
-                 for c, t, kk in zip(cells.tolist(), totals.tolist(), keys.tolist(), strict=True)
-                 if t >= k]  # fmt: skip
-    kept = [(c, count) for c, count in published if count is not None]
-    centres = [h3int.cell_to_latlng(c) for c, _ in kept]
+    counts = publish_counts(cells.tolist(), totals.tolist(), keys.tolist(), settings)
+    centres = [h3int.cell_to_latlng(c) for c in counts.ids.tolist()]
     return Parents(
-        np.array([c for c, _ in kept], dtype=np.uint64),
-        np.array([count for _, count in kept], dtype=np.int64),
+        counts,
         np.array([lng for _, lng in centres], dtype=float),
         np.array([lat for lat, _ in centres], dtype=float),
     )
-
-
-def _grown(bbox: tuple[float, float, float, float], margin_m: float) -> tuple[float, ...]:
-    box = _envelope(bbox, margin_m)
-    return (box["min_lon"], box["min_lat"], box["max_lon"], box["max_lat"])

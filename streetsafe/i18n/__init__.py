@@ -107,6 +107,12 @@ def _template_context() -> dict[str, object]:
 
 
 def _content_language(response: Response) -> Response:
+    """Content-Language on what has words in it (pages, JSON); Vary where the API chose it.
+
+    Tiles, GeoJSON layers and downloads carry no translated text: they stay one cache entry
+    whatever a client's Accept-Language says."""
+    if response.mimetype not in ("text/html", "application/json"):
+        return response
     response.headers.setdefault("Content-Language", language())
     if path_language(request.path) is None:
         # The same URL answers in either language: caches must keep them apart.

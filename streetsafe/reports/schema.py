@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..errors import FieldError as _FieldError
 from ..i18n import gettext
 from ..vocabulary import CATEGORY_IDS, MAX_CATEGORIES, MODES
 
@@ -104,26 +105,8 @@ class ReportIn(_Strict):
         return self
 
 
-class _FieldError(ValueError):
-    """A ValueError that knows its field below the validator's own location."""
-
-    def __init__(self, message: str, where: str | int, root: bool) -> None:
-        super().__init__(message)
-        self.where = where
-        self.root = root
-
-
 def _at(message: str, where: str | int, root: bool = False) -> _FieldError:
     return _FieldError(message, where, root)
-
-
-def field_of_error(error: dict) -> str | None:
-    """The dotted field of a pydantic error dict, refined by a _FieldError's own location."""
-    loc = [str(part) for part in error["loc"]]
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, _FieldError):
-        loc = [str(cause.where)] if cause.root else [*loc, str(cause.where)]
-    return ".".join(loc) if loc else None
 
 
 class PointOut(BaseModel):

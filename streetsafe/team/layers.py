@@ -1,59 +1,80 @@
 """What a team downloads: exact hotspot layers and individual reports of its own area.
 
-Teams see exact, unsuppressed counts (the public ones pass through hotspots.disclosure);
-the scope is enforced here, by adding the team's neighbourhood ids to the filters.
+Teams see exact, unsuppressed counts in an ExactLayer (the public ones are PublicLayers,
+which only hotspots.disclosure makes); the scope is enforced here, by adding the team's
+neighbourhood ids to the query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from shapely import wkb
 from sqlalchemy.orm import Session
 
 from ..config import Settings
-from ..hotspots.disclosure import PublicFeature, PublicLayer
-from ..hotspots.filters import HotspotFilters, parse_filters
-from ..hotspots.formats import Download, Table, layer_metadata, layer_table, render_table
-from ..hotspots.service import exact_layer, study_area, with_gi_star
+from ..hotspots.aggregate import HotspotFeature
+from ..hotspots.conditions import REPORTS, all_of, conditions, in_bbox
+from ..hotspots.filters import HotspotQuery, parse_filters
+from ..hotspots.formats import Download, Feature, Table, render, render_table
+from ..hotspots.service import EXACT_LAYERS, study_area, with_gi_star
 from .service import TeamScope
 
 MAX_REPORTS = 50_000
 
 
-def team_filters(args: Mapping[str, str], scope: TeamScope) -> HotspotFilters:
+def team_filters(args: Mapping[str, str], scope: TeamScope) -> HotspotQuery:
     """The query's filters, narrowed to the team's neighbourhoods (403 for anyone else's)."""
     filters = parse_filters(args, public=False)
     return filters.model_copy(update={"neighbourhood_ids": scope.ids_for(filters.neighbourhood)})
 
 
-def exact_public_layer(session: Session, layer: str, filters: HotspotFilters) -> PublicLayer:
-    """A layer with exact counts and full category breakdowns; cells carry Gi*."""
-    features = [
-        PublicFeature(
-            id=f.id,
-            geometry=f.geometry,
-            count=f.count,
-            categories={c: n for c, (n, _) in f.category_counts(filters.category_mask).items()},
-            properties=dict(f.properties),
-        )
-        for f in exact_layer(session, layer, filters)
-    ]
-    exact = PublicLayer(features, min_published_count=1, rounding=1)
+@dataclass(frozen=True)
+class ExactLayer:
+    """A team's layer: exact counts, nothing withheld. Never public: public outputs take a
+    PublicLayer, which only the disclosure gate makes."""
+
+    features: tuple[Feature, ...]
+    public = False
+    kind = "team"
+
+    @classmethod
+    def of(cls, features: Iterable[HotspotFeature], category_mask: int = 0) -> ExactLayer:
+        """The exact features, with their categories under the query's category filter."""
+        return cls(tuple(
+            Feature(f.id, f.geometry, f.count,
+                         {c: n for c, (n, _) in f.category_counts(category_mask).items()},
+                         dict(f.properties))
+            for f in features
+        ))  # fmt: skip
+
+    def with_properties(self, extra: Mapping[str, Mapping[str, object]]) -> ExactLayer:
+        """The same features with more properties (Gi*) by id."""
+        return ExactLayer(tuple(replace(f, properties={**f.properties, **extra.get(f.id, {})})
+                                for f in self.features))  # fmt: skip
+
+    def rules(self) -> dict[str, object]:
+        """What a team download states instead of the public rules."""
+        return {"min_published_count": 1, "rounding": 1,
+                "perturbation": "cell-key method, noise up to 0",
+                "suppression": "none (team)"}  # fmt: skip
+
+
+def exact_layer(session: Session, layer: str, filters: HotspotQuery) -> ExactLayer:
+    """A layer of the team's area with exact counts and full category breakdowns; cells
+    carry Gi* of the exact counts."""
+    exact = ExactLayer.of(EXACT_LAYERS[layer](session, filters, 1), filters.category_mask)
     return with_gi_star(exact, study_area(session, filters)) if layer == "cells" else exact
 
 
 def render_layer(
-    session: Session, layer: str, filters: HotspotFilters, fmt: str, settings: Settings
+    session: Session, layer: str, filters: HotspotQuery, fmt: str, settings: Settings
 ) -> Download:
     """A team hotspot layer as GeoJSON, CSV or GeoPackage, marked as unsuppressed."""
-    public = exact_public_layer(session, layer, filters)
-    metadata = {**layer_metadata(layer, filters, public, settings), "suppression": "none (team)"}
-    stem = f"streetsafe-team-{layer}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    return render_table(fmt, layer_table(layer, public), stem, metadata)
+    return render(fmt, layer, exact_layer(session, layer, filters), filters, settings)
 
 
 _REPORTS_SQL = """
@@ -71,35 +92,12 @@ LIMIT :limit
 """
 
 
-def _report_conditions(filters: HotspotFilters) -> tuple[list[str], dict[str, Any]]:
-    """The hotspot filters as conditions on raw reports (local time from hotspot_timezone())."""
-    where = ["r.neighbourhood_id = ANY(:ids)"]
-    params: dict[str, Any] = {"ids": list(filters.neighbourhood_ids or ())}
-    local = "(r.occurred_at AT TIME ZONE hotspot_timezone())"
-    optional = [
-        (filters.categories, "r.categories && CAST(:categories AS varchar[])", "categories"),
-        (filters.context, "r.context = ANY(:contexts)", "contexts"),
-        (filters.mode, "r.mode = ANY(:modes)", "modes"),
-        (filters.from_date, f"{local}::date >= :from_date", "from_date"),
-        (filters.to_date, f"{local}::date <= :to_date", "to_date"),
-        (filters.hour_list, f"extract(hour FROM {local})::int = ANY(:hours)", "hours"),
-        (filters.isodows, f"extract(isodow FROM {local})::int = ANY(:dows)", "dows"),
-    ]
-    for value, condition, name in optional:
-        if value:
-            where.append(condition)
-            params[name] = value
-    if filters.bbox:
-        where.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        params.update(zip(("x0", "y0", "x1", "y1"), filters.bbox, strict=True))
-    return where, params
-
-
-def team_reports(session: Session, filters: HotspotFilters, limit: int = MAX_REPORTS) -> Table:
+def team_reports(session: Session, filters: HotspotQuery, limit: int = MAX_REPORTS) -> Table:
     """Individual reports of the team's area, newest first: never anything about who sent them."""
-    where, params = _report_conditions(filters)
+    where, params = conditions(session, filters, REPORTS)
+    in_bbox(filters, "r.geom", where, params)
     rows = session.execute(
-        sa.text(_REPORTS_SQL.format(where=" AND ".join(where))), {**params, "limit": limit}
+        sa.text(_REPORTS_SQL.format(where=all_of(where))), {**params, "limit": limit}
     ).mappings()
     ids, props, geometries = [], [], []
     for row in rows:
@@ -112,7 +110,7 @@ def team_reports(session: Session, filters: HotspotFilters, limit: int = MAX_REP
 
 
 def render_reports(
-    session: Session, filters: HotspotFilters, fmt: str, settings: Settings
+    session: Session, filters: HotspotQuery, fmt: str, settings: Settings
 ) -> Download:
     """The team's reports as GeoJSON, CSV or GeoPackage, with filters and time in metadata."""
     table = team_reports(session, filters)

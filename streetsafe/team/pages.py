@@ -11,6 +11,7 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
 from ..i18n import gettext, ngettext
+from ..web.basemap import current_basemap
 from . import audit, programme
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
 from .insights import local_today
@@ -77,7 +78,8 @@ def dashboard() -> ResponseReturnValue:
         return redirect(url_for(".programme_page"), 303)
     audit.record(db_session(), scope.team_id, "dashboard", {})
     db_session().commit()
-    return render_template("team/dashboard.html", scope=scope, settings=current_settings())
+    settings = current_settings()
+    return render_template("team/dashboard.html", scope=scope, basemap=current_basemap(settings))
 
 
 @bp.get("/programme")

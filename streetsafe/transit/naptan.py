@@ -41,6 +41,7 @@ from .loader import (
     copy_line,
     copy_text,
     indexes_rebuilt,
+    merge_stops,
     parse_coordinate,
     progress,
     record_stats,
@@ -433,13 +434,17 @@ def import_naptan(
 def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], quiet: bool,
                    bulk: bool, in_archive_order: bool) -> ImportResult:  # fmt: skip
     state = NaptanState(feed=name)
-    with replacing_feed(connection, name, "naptan", " ".join(map(str, sources))) as feed_id:
+    source = " ".join(map(str, sources))
+    with replacing_feed(connection, name, "naptan", source, keep_stops=not bulk) as feed_id:
         columns = ("feed_id", "public_id", "source_id", "name", "mode", "location_type",
                    "locality", "code", "geom")  # fmt: skip
         result = ImportResult(feed=name)
         text = text_then_warnings(sources, state, feed_id, quiet, in_archive_order, result)
-        with indexes_rebuilt(connection, "stops", bulk):
-            copy_text(connection, "stops", columns, text)
+        if bulk:  # a first load, or a maintenance window: every row anew, indexes after
+            with indexes_rebuilt(connection, "stops", True):
+                copy_text(connection, "stops", columns, text)
+        else:  # live: only the stops that changed are written
+            result.changes = merge_stops(connection, feed_id, columns, text)
         result.counts = {"stops": len(state.ids)}
         result.skipped = dict(state.skipped)
         record_stats(connection, feed_id, result)

@@ -143,12 +143,9 @@ ORDER BY f.rank, f.distance_m NULLS LAST, f.name, f.public_id
 
 
 def search_stops(
-    session: Session,
-    text: str,
-    limit: int,
-    mode: str | None = None,
+    session: Session, text: str, limit: int, mode: str | None = None,
     near: tuple[float, float] | None = None,
-) -> list[FoundStop]:
+) -> list[FoundStop]:  # fmt: skip
     """Stops whose code is `text`, or whose name or locality has words starting with its words."""
     words = words_of(text)
     condition, params = _word_starts(_STOP_TEXT, words)
@@ -203,12 +200,9 @@ LIMIT :limit
 
 
 def search_routes(
-    session: Session,
-    text: str,
-    limit: int,
-    mode: str | None = None,
+    session: Session, text: str, limit: int, mode: str | None = None,
     near: tuple[float, float] | None = None,
-) -> list[RouteSummary]:
+) -> list[RouteSummary]:  # fmt: skip
     """Routes whose number or name has words starting with the words of `text` (all if empty)."""
     words = words_of(text)
     # No text lists every route; text without a letter or digit (say "%") matches none.

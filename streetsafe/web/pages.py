@@ -8,6 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from ..current import current_settings
 from ..db import db_session
+from . import basemap
+from .basemap import current_basemap
 from .mapview import ViewCache
 
 bp = Blueprint(
@@ -17,6 +19,8 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+bp.register_blueprint(basemap.bp)  # /basemap.pmtiles, the self-hosted basemap
 
 LEAFLET_VERSION = xstatic_leaflet.VERSION
 
@@ -32,8 +36,7 @@ def report_page() -> ResponseReturnValue:
     settings = current_settings()
     html = render_template(
         "web/report.html",
-        basemap_url=settings.basemap_url,
-        basemap_attribution=settings.basemap_attribution,
+        basemap=current_basemap(settings),
         # From the primary, as intake is: the form opens while a read replica is down.
         view=_view_cache()
         .get(db_session(), settings.map_centre, settings.map_zoom)

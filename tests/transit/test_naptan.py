@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pyproj import Geod
 
-from streetsafe.transit.loader import ImportDataError
+from streetsafe.transit.loader import ImportDataError, StopChanges
 from streetsafe.transit.naptan import import_naptan
 
 STOPS = Path(__file__).parents[1] / "fixtures" / "naptan" / "229Stops.csv"
@@ -202,13 +202,21 @@ def test_a_bulk_load_leaves_the_same_indexes_and_rows_as_a_live_one(
     assert _stop_indexes(connection) == before
     assert len(before) >= 7  # primary key, public id, feed, geometry, place, name, code
     found = connection.scalar(
-        sa.text("SELECT count(*) FROM stops WHERE lower(name) LIKE 'station%' AND feed_id = "
-                "(SELECT id FROM feeds WHERE name = 'naptan')")  # fmt: skip
+        sa.text(
+            "SELECT count(*) FROM stops WHERE lower(name) LIKE 'station%' AND feed_id = "
+            "(SELECT id FROM feeds WHERE name = 'naptan')"
+        )  # fmt: skip
     )
-    assert found == connection.scalar(
-        sa.text("SELECT count(*) FROM stops WHERE feed_id = (SELECT id FROM feeds WHERE "
-                "name = 'other') AND lower(name) LIKE 'station%'")  # fmt: skip
-    ) > 0
+    assert (
+        found
+        == connection.scalar(
+            sa.text(
+                "SELECT count(*) FROM stops WHERE feed_id = (SELECT id FROM feeds WHERE "
+                "name = 'other') AND lower(name) LIKE 'station%'"
+            )  # fmt: skip
+        )
+        > 0
+    )
 
 
 def test_a_first_load_into_empty_stops_rebuilds_indexes_and_a_failure_keeps_them(
@@ -225,3 +233,54 @@ def test_a_first_load_into_empty_stops_rebuilds_indexes_and_a_failure_keeps_them
     import_naptan(connection, [STOPS])
     assert _stop_indexes(connection) == before
     assert connection.scalar(sa.text("SELECT count(*) FROM stops")) == 10
+
+
+def _ids(connection: sa.Connection) -> dict[str, int]:
+    rows = connection.execute(sa.text("SELECT source_id, id FROM stops"))
+    return {source_id: stop_id for source_id, stop_id in rows}
+
+
+def test_a_reimport_writes_only_the_stops_that_changed(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    import_naptan(connection, [STOPS], feed="np")
+    before, ids = _stops(connection), _ids(connection)
+    moved = tmp_path / "229Stops.csv"
+    lines = STOPS.read_text().splitlines()
+    kept = [line for line in lines if not line.startswith("999TEST6,")]  # Brick Kiln Road goes
+    kept = [line.replace("Mill Lane", "Mill Lane North") for line in kept]  # renamed
+    kept.append(lines[-1].replace("999TRAM1", "999TRAM2").replace("Tram Stop", "Tram Stop 2"))
+    moved.write_text("\n".join(kept) + "\n")
+
+    result = import_naptan(connection, [moved], feed="np")
+
+    assert result.changes == StopChanges(added=1, updated=1, removed=1, unchanged=8)
+    assert "1 added, 1 changed, 1 removed, 8 unchanged" in result.summary()
+    after, new_ids = _stops(connection), _ids(connection)
+    assert set(after) == set(before) - {"999TEST6"} | {"999TRAM2"}
+    assert after["999TEST5"].name == "Mill Lane North"
+    unchanged = set(before) - {"999TEST6", "999TEST5"}
+    assert {code: new_ids[code] for code in unchanged} == {code: ids[code] for code in unchanged}
+    assert new_ids["999TEST5"] == ids["999TEST5"]  # changed in place, same row
+    assert {code: after[code] for code in unchanged} == {code: before[code] for code in unchanged}
+
+
+def test_a_reimport_of_the_same_file_writes_nothing_and_keeps_reports_linked(
+    connection: sa.Connection,
+) -> None:
+    import_naptan(connection, [STOPS], feed="np")
+    stop_id = connection.scalar(sa.text("SELECT id FROM stops WHERE source_id = '999TEST2'"))
+    report = connection.scalar(sa.text(
+        "INSERT INTO reports (id, context, categories, occurred_at, geom, stop_id, stop_public_id) "
+        "VALUES (gen_random_uuid(), 'at_stop', '{badly_lit}', now(), "
+        "ST_SetSRID(ST_MakePoint(-0.34, 53.74), 4326), :s, 'np:999TEST2') RETURNING id"
+    ), {"s": stop_id})  # fmt: skip
+    xmin = connection.scalar(sa.text("SELECT xmin::text FROM stops WHERE id = :s"), {"s": stop_id})
+
+    result = import_naptan(connection, [STOPS], feed="np")
+
+    assert result.changes == StopChanges(added=0, updated=0, removed=0, unchanged=10)
+    same = connection.scalar(sa.text("SELECT xmin::text FROM stops WHERE id = :s"), {"s": stop_id})
+    assert same == xmin  # the row was not written again
+    linked = connection.scalar(sa.text("SELECT stop_id FROM reports WHERE id = :r"), {"r": report})
+    assert linked == stop_id

@@ -72,11 +72,8 @@ function filterQuery() {
 function initMap() {
   const node = document.getElementById("map");
   state.map = L.map(node, { keyboard: true }).setView([53.744, -0.34], 13);
-  if (node.dataset.basemapUrl) {
-    L.tileLayer(node.dataset.basemapUrl, {
-      attribution: node.dataset.basemapAttribution || "", maxZoom: 19,
-    }).addTo(state.map);
-  }
+  const ground = window.streetsafeBasemap.basemapLayer(node.dataset);
+  if (ground) ground.addTo(state.map);
   state.layers = L.layerGroup().addTo(state.map);
   state.actionLayer = L.layerGroup().addTo(state.map);
   state.draftLayer = L.layerGroup().addTo(state.map);

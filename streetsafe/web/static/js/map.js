@@ -1,9 +1,9 @@
-// The Leaflet map: basemap tiles (optional: the page works without them), the report pin, and
-// the transit layer (nearby stops, a chosen route) drawn as vectors so it shows on any ground.
+// The Leaflet map: the basemap (basemap.js; optional: the page works without it), the report
+// pin, and the transit layer (nearby stops, a chosen route) drawn as vectors on any ground.
 
 import { t } from "./i18n.js";
 
-/* global L */
+/* global L, streetsafeBasemap */
 
 const PIN_STEP_PX = 10;
 const PIN_BIG_STEP_PX = 50;
@@ -14,16 +14,11 @@ function parseView(text) {
   return { centre: [lat, lon], zoom };
 }
 
-export function createMap(element, { tileUrl, attribution, view, onPin, onMove, onStop, onTilesFailed }) {
+export function createMap(element, { basemap, view, onPin, onMove, onStop, onTilesFailed }) {
   const map = L.map(element, { keyboard: true, zoomControl: true, tapHold: false });
   map.attributionControl.setPrefix(false);
-  const tiles = L.tileLayer(tileUrl, { attribution, maxZoom: 19, detectRetina: false });
-  let tileErrors = 0;
-  tiles.on("tileerror", () => {
-    tileErrors += 1;
-    if (tileErrors === 1 && onTilesFailed) onTilesFailed();
-  });
-  tiles.addTo(map);
+  const ground = streetsafeBasemap.basemapLayer(basemap, { onTilesFailed });
+  if (ground) ground.addTo(map);
   const openAt = parseView(view);
   map.setView(openAt.centre, openAt.zoom);
 

@@ -64,8 +64,7 @@ function debounce(fn, waitMs) {
 // ---- the map and the pin ----------------------------------------------------------------
 
 const mapView = createMap($("#map"), {
-  tileUrl: form.dataset.basemapUrl,
-  attribution: form.dataset.basemapAttribution,
+  basemap: form.dataset,
   view: form.dataset.view,
   onPin: pinMoved,
   onMove: debounce(() => {
