@@ -71,7 +71,8 @@ function filterQuery() {
 
 function initMap() {
   const node = document.getElementById("map");
-  state.map = L.map(node, { keyboard: true }).setView([53.744, -0.34], 13);
+  state.map = L.map(node, { keyboard: true, zoomControl: false }).setView([53.744, -0.34], 13);
+  L.control.zoom({ zoomInTitle: t("Zoom in"), zoomOutTitle: t("Zoom out") }).addTo(state.map);
   const ground = window.streetsafeBasemap.basemapLayer(node.dataset);
   if (ground) ground.addTo(state.map);
   state.layers = L.layerGroup().addTo(state.map);

@@ -15,7 +15,9 @@ function parseView(text) {
 }
 
 export function createMap(element, { basemap, view, onPin, onMove, onStop, onTilesFailed }) {
-  const map = L.map(element, { keyboard: true, zoomControl: true, tapHold: false });
+  const map = L.map(element, { keyboard: true, zoomControl: false, tapHold: false });
+  // Leaflet's own control, its buttons' names (what a screen reader says) in the page's language.
+  L.control.zoom({ zoomInTitle: t("Zoom in"), zoomOutTitle: t("Zoom out") }).addTo(map);
   map.attributionControl.setPrefix(false);
   const ground = streetsafeBasemap.basemapLayer(basemap, { onTilesFailed });
   if (ground) ground.addTo(map);
