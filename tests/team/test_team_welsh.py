@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from streetsafe.team.service import create_team
+
 from .conftest import bearer
 
 WELSH = {"Accept-Language": "cy"}
@@ -70,3 +72,16 @@ def test_team_api_errors_are_in_welsh_when_asked(client, world) -> None:
         "message": "nid yw'r gymdogaeth 'HUL-B' yn un o gymdogaethau'r tîm hwn",
         "field": "neighbourhood",
     }
+
+
+def test_the_programme_page_is_welsh_under_cy(client, db_session, world) -> None:
+    token = create_team(db_session, "Programme board", [], programme=True)
+    db_session.commit()
+    form = client.get("/cy/team/login").get_data(as_text=True)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    client.post("/cy/team/login", data={"token": token, "csrf_token": csrf_token})
+    response = client.get("/cy/team/")
+    assert response.status_code == 303 and response.headers["Location"] == "/cy/team/programme"
+    page = client.get("/cy/team/programme").get_data(as_text=True)
+    assert '<html lang="cy">' in page
+    assert "Golwg y rhaglen" in page and "Adroddiadau fesul wythnos ac ardal" in page
