@@ -11,6 +11,7 @@ from ..current import current_settings
 from ..db import db_session
 from ..errors import Unauthorized
 from ..i18n import gettext, ngettext
+from ..vocabulary import CATEGORIES
 from ..web.basemap import current_basemap
 from . import audit, programme
 from .auth import current_scope, sign_in, sign_in_with_token, sign_out
@@ -94,4 +95,5 @@ def programme_page() -> ResponseReturnValue:
     view = programme.overview(session, settings, local_today(session))
     audit.record(session, scope.team_id, "programme_page", {})
     session.commit()
-    return render_template("team/programme.html", scope=scope, view=view)
+    labels = {category.id: gettext(category.label) for category in CATEGORIES}
+    return render_template("team/programme.html", scope=scope, view=view, category_labels=labels)
