@@ -18,32 +18,30 @@ class ConfigError(Exception):
         self.variable = variable
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float,
+            kind: type[int] | type[float]) -> float:  # fmt: skip
+    """`name` read as `kind` (default when unset), within [minimum, maximum]."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(name, f"must be {what}, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    return int(_number(env, name, default, minimum, maximum, int))
 
 
 def _float(
     env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float
 ) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
-    return value
+    return float(_number(env, name, default, minimum, maximum, float))
 
 
 def _resolutions(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -99,6 +97,7 @@ class Settings:
     perturbation_max: int = 2
     h3_resolutions: tuple[int, ...] = (7, 8, 9, 10)
     rate_limits: str = "10/minute;50/day"
+    receipt_limits: str = "10/minute;100/day"
     at_stop_radius_m: float = 150.0
     on_vehicle_radius_m: float = 100.0
     street_stop_radius_m: float = 50.0
@@ -185,6 +184,7 @@ def _intake(env: Mapping[str, str]) -> dict[str, Any]:
     """Report intake: abuse limits, proxies, snapping radii, retention and idempotency."""
     return {
         "rate_limits": _rate_limits(env),
+        "receipt_limits": _rate_limits(env, "STREETSAFE_RECEIPT_LIMITS", "10/minute;100/day"),
         "trusted_proxies": _int(env, "STREETSAFE_TRUSTED_PROXIES", 0, 0, 10),
         "at_stop_radius_m": _float(env, "STREETSAFE_AT_STOP_RADIUS_M", 150.0, 1.0, 2000.0),
         "on_vehicle_radius_m": _float(env, "STREETSAFE_ON_VEHICLE_RADIUS_M", 100.0, 1.0, 2000.0),
@@ -239,10 +239,11 @@ def _text(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, "").strip() or default
 
 
-def _rate_limits(env: Mapping[str, str]) -> str:
-    name = "STREETSAFE_RATE_LIMITS"
+def _rate_limits(
+    env: Mapping[str, str], name: str = "STREETSAFE_RATE_LIMITS", default: str = "10/minute;50/day"
+) -> str:
     if name not in env:
-        return "10/minute;50/day"
+        return default
     raw = env[name].strip()
     if not raw:
         return ""

@@ -12,7 +12,9 @@
   window's end): once it is gone, its counters cannot be tied back to an address even by
   someone holding a Redis dump, and while it lives they hold counts, never times.
 Limits come from STREETSAFE_RATE_LIMITS in Flask-Limiter's notation; an empty value turns them
-off. A 429 carries Retry-After and X-RateLimit-Limit/-Remaining/-Reset; other responses carry
+off. Receipt look-ups (`/receipt/{code}`) have limits of their own, STREETSAFE_RECEIPT_LIMITS,
+counted the same way, so that nobody can try codes by the million (a code has 65 random bits).
+A 429 carries Retry-After and X-RateLimit-Limit/-Remaining/-Reset; other responses carry
 none (computing them costs a Redis round trip per report).
 """
 
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # Endpoints (blueprint.view) the per-client limits apply to.
 LIMITED_ENDPOINTS = ("public.create_report",)
+RECEIPT_ENDPOINT = "web.receipt"  # STREETSAFE_RECEIPT_LIMITS
 _KEY_NAME = "streetsafe:client-key:{period}:{index}"
 IPV6_PREFIX = 64
 
@@ -139,22 +142,24 @@ def client_key(
     return digest.hexdigest()
 
 
-def longest_window_s(rate_limits: str) -> int:
+def longest_window_s(*rate_limits: str) -> int:
     """The longest window among the limits, in seconds (the key's lifetime)."""
-    return max(limit.get_expiry() for limit in parse_many(rate_limits))
+    return max(limit.get_expiry() for limits in rate_limits if limits
+               for limit in parse_many(limits))  # fmt: skip
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter | None:
-    """Trust the configured proxies, and apply settings.rate_limits to the limited endpoints."""
+    """Trust the configured proxies, and apply settings.rate_limits to the limited endpoints
+    and settings.receipt_limits to receipt look-ups."""
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     # Flask-Limiter logs the key of a breached limit at INFO; keep its logs to real problems.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
-    if not settings.rate_limits:
+    if not settings.rate_limits and not settings.receipt_limits:
         return None
     pool = redis.ConnectionPool.from_url(settings.redis_url, socket_timeout=1,
                                          socket_connect_timeout=1)  # fmt: skip
-    period_s = longest_window_s(settings.rate_limits)
+    period_s = longest_window_s(settings.rate_limits, settings.receipt_limits)
     window_key = WindowKey(redis.Redis(connection_pool=pool), period_s)
     watch = app.extensions["streetsafe.redis_watch"] = RedisWatch(redis.Redis(connection_pool=pool))
     # The limits are Flask-Limiter's default limits, exempt everywhere but LIMITED_ENDPOINTS, so
@@ -165,7 +170,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         storage_uri="streetsafe+redis://",
         storage_options={"connection_pool": pool},
         strategy="fixed-window",
-        default_limits=[settings.rate_limits],
+        default_limits=[settings.rate_limits] if settings.rate_limits else [],
         default_limits_exempt_when=lambda: request.endpoint not in LIMITED_ENDPOINTS,
         # Flask-Limiter's headers cost a second Redis call per report (the window's state);
         # they are sent on a 429 only, where Retry-After matters (see _limit_headers).
@@ -178,6 +183,11 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
         # report through rather than failing it.
         swallow_errors=True,
     )
+    if settings.receipt_limits and RECEIPT_ENDPOINT in app.view_functions:
+        # A decorated limit is checked by its wrapper: the view is swapped for it.
+        view = app.view_functions[RECEIPT_ENDPOINT]
+        app.view_functions[RECEIPT_ENDPOINT] = limiter.limit(
+            settings.receipt_limits, scope="receipt")(view)  # fmt: skip
     app.after_request(_limit_headers(limiter))
     app.extensions["streetsafe.limiter"] = limiter
     return limiter

@@ -1,4 +1,4 @@
-"""Structured (JSON) logs. No client address, user agent or cookie is ever logged."""
+"""Structured (JSON) logs. No client address, user agent, cookie or receipt code is ever logged."""
 
 from __future__ import annotations
 
@@ -18,15 +18,24 @@ _IPV6 = re.compile(
     rf"(?:%\w+)?(?![\w:])"
 )
 WITHHELD = "[address withheld]"
+# A receipt code in a path (/receipt/CODE) or a query (?code=CODE): whoever holds it can read
+# the receipt, so a log line keeps the path without it.
+_RECEIPT = re.compile(r"(/receipt/)[^\s\"'?#]+|([?&]code=)[^\s\"'&#]+")
+CODE_WITHHELD = "[code withheld]"
+
+
+def _without_codes(message: str) -> str:
+    return _RECEIPT.sub(lambda m: (m.group(1) or m.group(2)) + CODE_WITHHELD, message)
 
 
 class NoClientAddresses(logging.Filter):
-    """Rewrites any IP address in a record (gunicorn's "Invalid request from ip=..." lines and
-    anything else) before a handler formats it. Addresses are never worth a log line here."""
+    """Rewrites any IP address (gunicorn's "Invalid request from ip=..." lines and anything
+    else) and any receipt code in a record before a handler formats it. Neither is ever worth
+    a log line here."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        scrubbed = _IPV6.sub(WITHHELD, _IPV4.sub(WITHHELD, message))
+        scrubbed = _without_codes(_IPV6.sub(WITHHELD, _IPV4.sub(WITHHELD, message)))
         if scrubbed != message:
             record.msg, record.args = scrubbed, ()
         return True

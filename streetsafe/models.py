@@ -173,6 +173,11 @@ class Report(Base):
     )
     # NULL for public intake; the name given to `streetsafe reports load --source` otherwise.
     source: Mapped[str | None] = mapped_column(sa.Text)
+    # What the reporter may type in at /receipt: 65 random bits in Crockford's base32, made by
+    # the database (migration 0026; streetsafe/reports/receipts.py reads and shows it).
+    receipt_code: Mapped[str] = mapped_column(
+        sa.Text, server_default=sa.text("new_receipt_code()")
+    )
 
     cells: Mapped[list[ReportCell]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True
@@ -186,6 +191,8 @@ class Report(Base):
         sa.CheckConstraint("source IS NULL OR length(source) BETWEEN 1 AND 64", name="source"),
         sa.Index("ix_reports_occurred_at", "occurred_at"),
         sa.Index("ix_reports_received_on", "received_on"),
+        sa.Index("ux_reports_receipt_code", "receipt_code", unique=True),
+        sa.CheckConstraint("receipt_code ~ '^[0-9A-HJKMNP-TV-Z]{13}$'", name="receipt_code"),
     )
 
 
@@ -293,11 +300,25 @@ class TeamAction(Base):
     radius_m: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=tz_now)
     geom = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=False), nullable=False)
+    # Published on the receipts of reports its place covers (migration 0026): the public
+    # title and text are stored scrubbed and shown only once approved.
+    public: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    public_title: Mapped[str | None] = mapped_column(sa.Text)
+    public_text: Mapped[str | None] = mapped_column(sa.Text)
+    public_status: Mapped[str | None] = mapped_column(sa.Text)
+    public_decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    public_decided_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("teams.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
             "ended_on IS NULL OR ended_on >= started_on", name="ended_after_started"
         ),
+        sa.CheckConstraint(
+            "public_status IN ('pending', 'approved', 'rejected')", name="public_status"
+        ),
+        sa.CheckConstraint("NOT public OR public_title IS NOT NULL", name="public_title"),
     )
 
 

@@ -2,7 +2,9 @@
 
 Hotspot rollups are separate tables without foreign keys to `reports`, so deleting raw
 reports leaves every published layer as it was. Idempotency keys expire on their own
-schedule (`expires_at`, at least 24 h after the first request).
+schedule (`expires_at`, at least 24 h after the first request); a key whose stored response
+is the receipt of a purged report goes with the report, so its receipt code (which lives in
+the reports table) is kept nowhere once the report is gone.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ def purge(session: Session, older_than_days: int, now: datetime | None = None) -
         ),
         {"cutoff": cutoff},
     )
+    # Before the reports: the stored responses name them by id.
+    receipts = session.execute(
+        sa.text(
+            "DELETE FROM idempotency_keys WHERE response->>'id' IN (SELECT id::text FROM reports "
+            "WHERE occurred_at < :cutoff)"
+        ),
+        {"cutoff": cutoff},
+    )
     deleted = 0
     while True:
         batch = session.scalars(old.limit(BATCH)).all()
@@ -51,4 +61,5 @@ def purge(session: Session, older_than_days: int, now: datetime | None = None) -
         session.execute(sa.delete(Report).where(Report.id.in_(batch)))
         deleted += len(batch)
     keys = session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
-    return PurgeResult(deleted, descriptions or 0, keys.rowcount or 0, cutoff)
+    removed_keys = (keys.rowcount or 0) + (receipts.rowcount or 0)
+    return PurgeResult(deleted, descriptions or 0, removed_keys, cutoff)

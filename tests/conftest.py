@@ -105,6 +105,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         redis_url=redis_url(),
         secret_key="test-secret-key-0123456789",
         rate_limits="",
+        receipt_limits="",
         testing=True,
     )
     return base.with_overrides(**overrides) if overrides else base

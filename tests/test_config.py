@@ -24,6 +24,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.public_rounding == 5
     assert settings.h3_resolutions == (7, 8, 9, 10)
     assert settings.rate_limits == "10/minute;50/day"
+    assert settings.receipt_limits == "10/minute;100/day"
     assert settings.database_url is None and settings.redis_url is None
 
 
@@ -34,6 +35,7 @@ def test_plain_postgres_url_is_given_the_psycopg_driver() -> None:
 
 def test_empty_rate_limits_turn_limits_off() -> None:
     assert Settings.from_env({"STREETSAFE_RATE_LIMITS": ""}).rate_limits == ""
+    assert Settings.from_env({"STREETSAFE_RECEIPT_LIMITS": ""}).receipt_limits == ""
 
 
 @pytest.mark.parametrize(
@@ -50,6 +52,7 @@ def test_empty_rate_limits_turn_limits_off() -> None:
         ("STREETSAFE_H3_RESOLUTIONS", "7,x"),
         ("STREETSAFE_H3_RESOLUTIONS", "9,9"),
         ("STREETSAFE_RATE_LIMITS", "ten per minute"),
+        ("STREETSAFE_RECEIPT_LIMITS", "5 a day"),
         ("STREETSAFE_AT_STOP_RADIUS_M", "far"),
         ("STREETSAFE_RETENTION_DAYS", "0"),
         ("STREETSAFE_ENV", "staging"),

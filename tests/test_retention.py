@@ -65,6 +65,23 @@ def test_purge_removes_only_expired_idempotency_keys(db_session) -> None:
     assert list(db_session.scalars(sa.select(IdempotencyKey.key_hash))) == ["live"]
 
 
+def test_a_purged_report_takes_its_receipt_code_and_stored_receipt_with_it(db_session) -> None:
+    old, recent = _report(db_session, 500), _report(db_session, 10)
+    codes = dict(db_session.execute(sa.select(Report.id, Report.receipt_code)).all())
+    for report_id in (old, recent):  # live keys, as if both were sent an hour ago
+        db_session.add(IdempotencyKey(
+            key_hash=str(report_id), request_hash="x", status_code=201,
+            response={"id": str(report_id), "receipt_code": codes[report_id]},
+            expires_at=NOW + timedelta(hours=40)))  # fmt: skip
+    db_session.flush()
+    result = purge(db_session, 400, now=NOW)
+    assert result.idempotency_keys == 1
+    assert list(db_session.scalars(sa.select(IdempotencyKey.key_hash))) == [str(recent)]
+    dump = " ".join(str(row) for table in ("reports", "idempotency_keys")
+                    for row in db_session.execute(sa.text(f"SELECT * FROM {table}")))  # fmt: skip
+    assert codes[old] not in dump and codes[recent] in dump
+
+
 def test_purge_keeps_aggregate_tables(db_session) -> None:
     """Every table other than the raw ones keeps its rows (rollups have no FK to reports)."""
     _report(db_session, 500)

@@ -14,7 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..current import current_settings
 from ..db import db_session
 from ..hotspots.formats import Download, check_format
-from ..team import actions, areas, audit, impact, insights, layers, moderation, programme
+from ..team import (
+    actions,
+    areas,
+    audit,
+    impact,
+    insights,
+    layers,
+    moderation,
+    programme,
+    publishing,
+)
 from ..team.action_schema import ActionIn, ActionPatch
 from ..team.auth import require_scope
 from ..team.service import TeamScope
@@ -139,7 +149,8 @@ def post_action(scope: TeamScope) -> ResponseReturnValue:
     """Record an action: its kind, dates, dosage and place."""
     body = parse_json(ActionIn, request.get_json(silent=True))
     action = actions.record_action(db_session(), scope, body)
-    facts = body.model_dump(mode="json", include={"kind", "started_on", "ended_on", "dosage"})
+    facts = body.model_dump(mode="json", include={"kind", "started_on", "ended_on", "dosage",
+                                                  "public", "public_title"})  # fmt: skip
     note(action_id=action.id, title=action.title, **_place_note(body), **facts)
     return jsonify(id=action.id), 201
 
@@ -185,13 +196,26 @@ def get_impact(scope: TeamScope, action_id: int) -> ResponseReturnValue:
     return _json_or_csv(query.format, result, impact.impact_to_csv, name)
 
 
+@bp.post("/actions/<int:action_id>/publication")
+@audited("action_publication")
+def post_publication(scope: TeamScope, action_id: int) -> ResponseReturnValue:
+    """Approve or reject the public text of one of the team's public actions."""
+    body = parse_json(DecisionIn, request.get_json(silent=True))
+    status = publishing.decide_publication(db_session(), scope, action_id, body.decision)
+    note(action_id=action_id, decision=body.decision)
+    return jsonify(action_id=action_id, public_status=status)
+
+
 @bp.get("/moderation")
 @audited("moderation_queue")
 def get_queue(scope: TeamScope) -> ResponseReturnValue:
-    """Descriptions waiting for a decision (scrubbed of contact details)."""
+    """Descriptions waiting for a decision (scrubbed of contact details), and the public
+    texts of the team's actions waiting for one (`actions`, pending only)."""
     query = parse_query(ModerationQuery, request.args)
     note(status=query.status)
-    return jsonify(items=moderation.queue(db_session(), scope, query.status))
+    session = db_session()
+    return jsonify(items=moderation.queue(session, scope, query.status),
+                   actions=publishing.awaiting_approval(session, scope))  # fmt: skip
 
 
 @bp.post("/moderation/<report_id>")

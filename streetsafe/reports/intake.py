@@ -11,7 +11,8 @@ step's value and never converting back:
 4. `to_rows`: a `ReportRow` for each snapped report: a new id, the hour, its H3 cells.
 5. `insert_reports`: every row, its cells and description in one INSERT; the hotspot
    rollups follow through the tables' statement-level triggers in the same statement.
-6. `receipts`: each row's `Receipt`, recorded against its key (`record_keys`).
+6. `receipts`: each row's `Receipt` with the receipt code the database made for it
+   (receipt_codes.py), recorded against its key (`record_keys`).
 
 `submit_report` is what the view calls: on the app's group-commit writer (writer.py, made by
 `init_app`) the report joins whatever batch concurrent requests form; otherwise it is a batch
@@ -21,7 +22,6 @@ batches of thousands of lines. Nothing about the sender is ever passed in.
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Sequence
@@ -41,6 +41,7 @@ from ..db import autocommit, driver_rows, get_database
 from ..errors import Unprocessable
 from . import idempotency
 from .cells import cell_to_int, int_to_cell, point_to_cells
+from .receipt_codes import grouped
 from .schema import Intake, PointOut, Receipt, ReportIn, RouteOut, SnappedOut, StopOut
 from .snapping import Snap, snap_reports
 from .writer import BatchWriter
@@ -129,8 +130,8 @@ def submit_batch(
     claims = claim_keys(connection, intakes, settings)
     reports = [intakes[i].report for i in claims.fresh]
     rows = to_rows(reports, snap_reports(connection, reports, settings), settings, synthetic)
-    insert_reports(connection, rows)
-    outcomes = receipts(rows)
+    codes = insert_reports(connection, rows)
+    outcomes = receipts(rows, codes)
     record_keys(connection, claims, outcomes)
     return claims.answers(outcomes)
 
@@ -298,7 +299,7 @@ WITH input AS (
             LIMIT 1),
            i.synthetic, i.source
     FROM input i
-    RETURNING id
+    RETURNING id, receipt_code
 ), cells AS (
     INSERT INTO report_cells (report_id, res, cell)
     SELECT report.id, c.res, c.cell
@@ -310,22 +311,25 @@ WITH input AS (
     FROM input i JOIN report ON report.id = i.id
     WHERE i.description IS NOT NULL
 )
-SELECT count(*) FROM report
+SELECT id, receipt_code FROM report
 """)
 
 
-def insert_reports(connection: sa.Connection, rows: Sequence[ReportRow | Unprocessable]) -> None:
+def insert_reports(
+    connection: sa.Connection, rows: Sequence[ReportRow | Unprocessable]
+) -> dict[uuid.UUID, str]:
     """Insert the rows (refusals skipped), their cells and descriptions in one statement
-    (not committed)."""
+    (not committed); the receipt code the database made for each, by report id."""
     records = [_record(row) for row in rows if isinstance(row, ReportRow)]
     if not records:
-        return
+        return {}
     # One JSON document for the batch: json.dumps is C, while psycopg inspected and dumped
     # two dozen Python lists element by element (a seventh of a worker's time under load).
     # Floats go as repr, which PostgreSQL reads back to the same double.
-    ((stored,),) = driver_rows(connection, _INSERT_SQL, {"reports": json.dumps(records)})
-    if stored != len(records):  # cannot happen without a bug: the statement inserts every row
-        raise RuntimeError(f"stored {stored} of {len(records)} reports")
+    stored = driver_rows(connection, _INSERT_SQL, {"reports": json.dumps(records)})
+    if len(stored) != len(records):  # cannot happen without a bug: it inserts every row
+        raise RuntimeError(f"stored {len(stored)} of {len(records)} reports")
+    return {row.id: row.receipt_code for row in stored}
 
 
 def _record(row: ReportRow) -> dict[str, Any]:
@@ -359,11 +363,13 @@ def _record(row: ReportRow) -> dict[str, Any]:
 # 6. Receipts.
 
 
-def receipts(rows: Sequence[ReportRow | Unprocessable]) -> list[Outcome]:
+def receipts(
+    rows: Sequence[ReportRow | Unprocessable], codes: dict[uuid.UUID, str]
+) -> list[Outcome]:
     """Each stored row's 201 and receipt; a refused report keeps its refusal."""
     return [
         row if isinstance(row, Unprocessable)
-        else Submission(201, receipt_of(row).model_dump(mode="json"))
+        else Submission(201, receipt_of(row, codes[row.id]).model_dump(mode="json"))
         for row in rows
     ]  # fmt: skip
 
@@ -384,8 +390,8 @@ def record_keys(connection: sa.Connection, claims: Claims, outcomes: Sequence[Ou
     idempotency.record(connection, responses)
 
 
-def receipt_of(row: ReportRow) -> Receipt:
-    """The receipt of a row just stored."""
+def receipt_of(row: ReportRow, code: str) -> Receipt:
+    """The receipt of a row just stored, with its receipt code."""
     snap, stop, route = row.snap, row.snap.stop, row.snap.route
     stop_out = None if stop is None else _stop_out(stop.public_id, stop.name, stop.distance_m)
     route_out = None
@@ -393,13 +399,8 @@ def receipt_of(row: ReportRow) -> Receipt:
         between = [route.between[0][1], route.between[1][1]] if route.between else None
         route_out = _route_out(route.public_id, route.short_name, route.direction, between,
                                route.along_m, route.distance_m)  # fmt: skip
-    return _receipt(row.id, row.context, row.occurred_at, row.categories, snap.lon, snap.lat,
-                    stop_out, route_out, row.cells)  # fmt: skip
-
-
-def receipt_code(report_id: uuid.UUID) -> str:
-    """A short code to quote (first 8 base32 characters of the id)."""
-    return base64.b32encode(report_id.bytes)[:8].decode()
+    return _receipt(row.id, code, row.context, row.occurred_at, row.categories, snap.lon,
+                    snap.lat, stop_out, route_out, row.cells)  # fmt: skip
 
 
 def _stop_out(public_id: str, name: str, distance_m: float | None) -> StopOut:
@@ -424,6 +425,7 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 def _receipt(
     report_id: uuid.UUID,
+    code: str,
     context: str,
     occurred_at: datetime,
     categories: list[str],
@@ -435,7 +437,7 @@ def _receipt(
 ) -> Receipt:
     return Receipt(
         id=str(report_id),
-        receipt_code=receipt_code(report_id),
+        receipt_code=grouped(code),
         context=context,
         occurred_at=occurred_at,
         categories=categories,
@@ -445,23 +447,35 @@ def _receipt(
     )
 
 
-_LOAD_SQL = sa.text("""
-SELECT r.id, r.context, r.occurred_at, r.categories, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat,
+_LOAD = """
+SELECT r.id, r.receipt_code, r.context, r.occurred_at, r.categories,
+       ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat,
        r.stop_public_id, r.stop_name, r.stop_distance_m,
        r.route_public_id, r.route_short_name, r.route_direction,
        r.segment_from_public_id, r.segment_from_name, r.segment_to_name,
        r.along_m, r.route_distance_m,
        ARRAY(SELECT c.res FROM report_cells c WHERE c.report_id = r.id ORDER BY c.res) AS res,
        ARRAY(SELECT c.cell FROM report_cells c WHERE c.report_id = r.id ORDER BY c.res) AS cells
-FROM reports r WHERE r.id = :id
-""")
+FROM reports r
+"""
+_LOAD_BY_ID = sa.text(_LOAD + "WHERE r.id = :id")
+_LOAD_BY_CODE = sa.text(_LOAD + "WHERE r.receipt_code = :code")
 
 
 def load_receipt(session: Session, report_id: uuid.UUID) -> Receipt | None:
     """The receipt of a stored report (never its description), or None."""
-    row = session.execute(_LOAD_SQL, {"id": report_id}).one_or_none()
-    if row is None:
-        return None
+    row = session.execute(_LOAD_BY_ID, {"id": report_id}).one_or_none()
+    return None if row is None else _loaded(row)
+
+
+def load_receipt_by_code(session: Session, code: str) -> Receipt | None:
+    """The receipt of the report with this stored receipt code (receipt_codes.parse_code)."""
+    row = session.execute(_LOAD_BY_CODE, {"code": code}).one_or_none()
+    return None if row is None else _loaded(row)
+
+
+def _loaded(row: sa.Row) -> Receipt:
+    """A receipt from a row of _LOAD."""
     stop = None
     if row.stop_public_id is not None:
         stop = _stop_out(row.stop_public_id, row.stop_name, row.stop_distance_m)
@@ -473,5 +487,5 @@ def load_receipt(session: Session, report_id: uuid.UUID) -> Receipt | None:
         route = _route_out(row.route_public_id, row.route_short_name, row.route_direction,
                            between, row.along_m, row.route_distance_m)  # fmt: skip
     cells = {res: int_to_cell(cell) for res, cell in zip(row.res, row.cells, strict=True)}
-    return _receipt(row.id, row.context, row.occurred_at, list(row.categories), row.lon,
-                    row.lat, stop, route, cells)  # fmt: skip
+    return _receipt(row.id, row.receipt_code, row.context, row.occurred_at,
+                    list(row.categories), row.lon, row.lat, stop, route, cells)  # fmt: skip

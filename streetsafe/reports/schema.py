@@ -141,7 +141,10 @@ class Receipt(BaseModel):
     """What the reporter gets back: what we stored, never the description."""
 
     id: str = Field(description="Opaque, unguessable report id")
-    receipt_code: str = Field(description="Short code to quote, shown on the confirmation page")
+    receipt_code: str = Field(
+        description="13 characters shown as ABCD-EFGH-JKLMN (65 random bits): type it in at "
+        "/receipt to see what was recorded and what has happened there since"
+    )
     context: Context
     occurred_at: datetime
     categories: list[str]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..i18n import gettext
 from ..reports.schema import _at
@@ -82,6 +82,11 @@ class DosageIn(_Strict):
     unit: str = Field(min_length=1, max_length=80)
 
 
+# What a receipt page shows of a published action (scrubbed, and only once approved).
+PublicTitle = Annotated[str, Field(min_length=3, max_length=120)]
+PublicText = Annotated[str, Field(max_length=1000)]
+
+
 class ActionIn(_Strict):
     """A new action: `place`, or the older body's top-level lon, lat and radius_m (a circle)."""
 
@@ -94,6 +99,9 @@ class ActionIn(_Strict):
     lon: Lon | None = None
     lat: Lat | None = None
     radius_m: Radius | None = None
+    public: StrictBool = False
+    public_title: PublicTitle | None = None
+    public_text: PublicText | None = None
 
     @model_validator(mode="after")
     def _one_place_and_ordered_dates(self) -> ActionIn:
@@ -109,6 +117,8 @@ class ActionIn(_Strict):
                 if getattr(self, name) is None:
                     field = name if legacy else "place"
                     raise _at(gettext("is required"), field, root=True)
+        if self.public and self.public_title is None:
+            raise _at(gettext("is required to publish an action"), "public_title", root=True)
         return self
 
     def the_place(self) -> CircleIn | PolygonIn | StopIn | SegmentIn:
@@ -131,12 +141,15 @@ class ActionPatch(_Strict):
     ended_on: IsoDate | None = None
     dosage: DosageIn | None = None
     place: PlaceIn | None = None
+    public: StrictBool | None = None
+    public_title: PublicTitle | None = None
+    public_text: PublicText | None = None  # null clears it
 
     @model_validator(mode="after")
     def _something_and_no_null_requireds(self) -> ActionPatch:
         if not self.model_fields_set:
             raise _at(gettext("give at least one field to change"), "body", root=True)
-        for name in ("title", "kind", "started_on", "place"):
+        for name in ("title", "kind", "started_on", "place", "public", "public_title"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise _at(gettext("cannot be null"), name, root=True)
         return self

@@ -1,5 +1,6 @@
 """Benefits tracking: a team records what it did (kind, dates, dosage) in a place, edits it,
-deletes it. The evaluation of an action is in impact.py."""
+deletes it, and may publish it on receipts (its public text scrubbed here; approval and the
+receipts' side in publishing.py). The evaluation of an action is in impact.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from ..i18n import lazy_gettext as _l
 from ..models import TeamAction
 from .action_schema import ActionIn, ActionPatch
 from .places import Place, check_in_area, resolve_place
+from .scrub import scrub
 from .service import TeamScope
+
+PUBLIC_FIELDS = ("public", "public_title", "public_text")
 
 
 def record_action(session: Session, scope: TeamScope, body: ActionIn) -> TeamAction:
@@ -28,11 +32,34 @@ def record_action(session: Session, scope: TeamScope, body: ActionIn) -> TeamAct
         ended_on=body.ended_on,
         dosage_amount=body.dosage.amount if body.dosage else None,
         dosage_unit=body.dosage.unit if body.dosage else None,
+        public=False,
     )
+    apply_publication(action, body.model_dump(include=set(PUBLIC_FIELDS) & body.model_fields_set))
     _set_place(action, place)
     session.add(action)
     session.flush()
     return action
+
+
+def apply_publication(action: TeamAction, given: dict[str, Any]) -> None:
+    """Apply the public fields given (scrubbing the text); a new text or a new publication
+    waits for approval again. A 422 naming public_title when publishing without one."""
+    renewed = False
+    if "public_title" in given:
+        action.public_title = scrub(given["public_title"])
+        renewed = True
+    if "public_text" in given:
+        text = given["public_text"]
+        action.public_text = scrub(text) if text else None
+        renewed = True
+    if "public" in given:
+        renewed = renewed or (given["public"] and not action.public)
+        action.public = given["public"]
+    if action.public and action.public_title is None:
+        raise Unprocessable("is required to publish an action", "public_title")
+    if renewed and action.public_title is not None:
+        action.public_status = "pending"
+        action.public_decided_at = action.public_decided_by = None
 
 
 def _set_place(action: TeamAction, place: Place) -> None:
@@ -57,7 +84,8 @@ def update_action(
     action = own_action(session, scope, action_id)
     given = patch.model_fields_set
     was = {name: _plain(getattr(action, name)) for name in ("title", "kind", "started_on",
-                                                             "ended_on", "place_kind")}  # fmt: skip
+                                                             "ended_on", "place_kind",
+                                                             *PUBLIC_FIELDS)}  # fmt: skip
     for name in given & {"title", "kind", "started_on", "ended_on"}:
         setattr(action, name, getattr(patch, name))
     if "dosage" in given:
@@ -65,6 +93,7 @@ def update_action(
         action.dosage_unit = patch.dosage.unit if patch.dosage else None
     if action.ended_on is not None and action.ended_on < action.started_on:
         raise Unprocessable(_l("must be on or after started_on"), "ended_on")
+    apply_publication(action, patch.model_dump(include=given & set(PUBLIC_FIELDS)))
     if patch.place is not None:
         place = resolve_place(session, patch.place)
         check_in_area(session, scope, place.ewkt, "place")
@@ -116,4 +145,8 @@ def action_to_json(action: TeamAction, geometry: str | None = None) -> dict[str,
             "radius_m": action.radius_m,
         },  # fmt: skip
         "geometry": geometry,
+        "public": action.public,
+        "public_title": action.public_title,
+        "public_text": action.public_text,
+        "public_status": action.public_status,
     }

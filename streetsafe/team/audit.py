@@ -74,6 +74,7 @@ def _filters(detail: dict[str, Any]) -> str:
 
 _REQUESTS: tuple[tuple[str, str, str], ...] = (
     (r"/api/v1/team/actions/(\d+)/impact", "", N_("the effect of action {0}")),
+    (r"/api/v1/team/actions/(\d+)/publication", "", N_("a decision on the public text of action {0}")),
     (r"/api/v1/team/actions/(\d+)", "PATCH", N_("a change to action {0}")),
     (r"/api/v1/team/actions/(\d+)", "DELETE", N_("deleting action {0}")),
     (r"/api/v1/team/actions", "POST", N_("recording an action")),
@@ -124,13 +125,25 @@ def _describe_action(action: str, detail: dict[str, Any]) -> str:
     """An action's creation, change, deletion or evaluation in words."""
     if action == "action_created":
         kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
+        published = (gettext(", published on receipts as %(title)r once approved",
+                             title=detail.get("public_title")) if detail.get("public") else "")
         return gettext("recorded action %(id)s %(title)r%(kind)s from %(start)s, %(place)s",
                        id=detail.get("action_id"), title=detail.get("title", ""), kind=kind,
-                       start=detail.get("started_on"), place=place_in_words(detail))
+                       start=detail.get("started_on"), place=place_in_words(detail)) + published
     if action == "action_updated":
-        changed = ", ".join(sorted((detail.get("changed") or {}).keys())) or gettext("nothing")
+        changed_fields = detail.get("changed") or {}
+        changed = ", ".join(sorted(changed_fields.keys())) or gettext("nothing")
+        published = {True: N_("; published it on receipts once approved"),
+                     False: N_("; withdrew it from receipts")}.get(changed_fields.get("public"))
         return gettext("changed action %(id)s (%(changed)s)", id=detail.get("action_id"),
-                       changed=changed)  # fmt: skip
+                       changed=changed) + (gettext(published) if published else "")
+    if action == "action_publication":
+        action_id = detail.get("action_id")
+        if detail.get("decision") == "approve":
+            return gettext("approved the public text of action %(id)s", id=action_id)
+        if detail.get("decision") == "reject":
+            return gettext("rejected the public text of action %(id)s", id=action_id)
+        return gettext("decided the public text of action %(id)s", id=action_id)
     if action == "action_deleted":
         title = (detail.get("was") or {}).get("title", "")
         return gettext("deleted action %(id)s %(title)r", id=detail.get("action_id"), title=title)

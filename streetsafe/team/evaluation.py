@@ -225,3 +225,23 @@ def verdict(
                     "%(low)s-%(high)s%%)", **change)
         )
     return _l("%(first)s; %(around)s.", first=first, around=_around(around, buffer_m))
+
+
+def public_verdict(
+    response: Series, control: Series, main: dict[str, Any] | None
+) -> Message | None:
+    """The verdict in plain words for a receipt page, with no number in it (None: not yet).
+
+    Only the direction of a clear change is told: counts, percentages and intervals would
+    say how many people reported there.
+    """
+    if not enough_data(response, control) or main is None:
+        return None
+    if main["p"] >= 0.05:
+        return _l("So far there is no clear change in how often people report feeling unsafe "
+                  "here.")  # fmt: skip
+    if main["rate_ratio"] < 1:
+        return _l("Since it started, people have reported feeling unsafe here less often than "
+                  "in comparable places nearby.")  # fmt: skip
+    return _l("Since it started, people have reported feeling unsafe here more often than in "
+              "comparable places nearby.")  # fmt: skip

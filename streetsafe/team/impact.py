@@ -196,6 +196,7 @@ def _evaluate(response: Series, around: Series, control: Series, buffer_m: float
         "did_buffer": ring,
         "did_reason": did_reason,
         "verdict": evaluation.verdict(response, control, main, ring, buffer_m),
+        "public_verdict": evaluation.public_verdict(response, control, main),
     }
 
 

@@ -206,6 +206,15 @@ def merge_stops(
                                f"SELECT {listed} FROM stops WITH NO DATA"))  # fmt: skip
     copy_text(connection, "staged_stops", columns, chunks)
     connection.execute(sa.text("ANALYZE staged_stops"))
+    with planner_settings(connection, enable_nestloop="off"):
+        # Hash joins, whatever the statistics say: right after a first load, before
+        # autovacuum has analysed stops, the planner took it for empty and ran the anti join
+        # as a nested loop over the staged rows (minutes for GB NaPTAN, not a second).
+        return _merged(connection, feed_id, columns)
+
+
+def _merged(connection: sa.Connection, feed_id: int, columns: Sequence[str]) -> StopChanges:
+    listed = ", ".join(columns)
     values = columns[2:]
     theirs = ", ".join(f"s.{c}" for c in values)
     ours = ", ".join(f"n.{c}" for c in values)
@@ -327,6 +336,7 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
     yield
     for _, definition in definitions:
         connection.execute(sa.text(definition))
+    connection.execute(sa.text(f"ANALYZE {table}"))  # the planner's figures for the new rows
 
 
 def table_is_empty(connection: sa.Connection, table: str) -> bool:

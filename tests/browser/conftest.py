@@ -126,6 +126,7 @@ def serve(browser_database: str) -> Iterator[Callable[..., LiveServer]]:
             redis_url=redis_url(),
             secret_key="browser-test-secret-key-0123",
             rate_limits="",
+            receipt_limits="",
             basemap_url=BASEMAP_URL,
         ).with_overrides(**overrides)
         app = create_app(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import h3
 import pytest
 import sqlalchemy as sa
@@ -128,7 +130,8 @@ def test_receipt_location_serves_the_receipt_without_the_description(client, sma
     response = post(client, body)
     receipt = response.get_json()
     assert response.headers["Location"] == f"/api/v1/reports/{receipt['id']}"
-    assert len(receipt["receipt_code"]) == 8
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{5}",
+                        receipt["receipt_code"])
     again = client.get(response.headers["Location"])
     assert again.status_code == 200
     assert again.get_json() == receipt

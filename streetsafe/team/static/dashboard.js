@@ -256,6 +256,7 @@ async function loadActions() {
       await Promise.all([loadActions(), loadAudit()]);
     });
     item.append(verdict, show, document.createTextNode(" "), remove);
+    if (action.public) item.append(publication(action));
     return item;
   }));
 }
@@ -403,6 +404,11 @@ function actionBody(form) {
   if (form.elements.dosage_amount.value) {
     body.dosage = { amount: Number(form.elements.dosage_amount.value), unit: form.elements.dosage_unit.value.trim() };
   }
+  if (form.elements.public.checked) {
+    body.public = true;
+    body.public_title = form.elements.public_title.value.trim();
+    if (form.elements.public_text.value.trim()) body.public_text = form.elements.public_text.value.trim();
+  }
   return body;
 }
 
@@ -418,14 +424,56 @@ async function recordAction(event) {
     state.clicked = null;
     showPlaceFields();
     say(t("Action recorded."));
-    await Promise.all([loadActions(), loadAudit()]);
+    await Promise.all([loadActions(), loadModeration(), loadAudit()]);
   } catch (failure) {
     error.textContent = t("Could not record the action: {reason}", { reason: failure.message });
   }
 }
 
+const PUBLIC_STATUS = { pending: "waiting for approval", approved: "shown", rejected: "not shown (rejected)" };
+
+function publication(action) {
+  const line = el("p", `On receipts as "${action.public_title}": ${PUBLIC_STATUS[action.public_status] || "not shown"}`, { class: "meta" });
+  const withdraw = el("button", "Withdraw from receipts", { type: "button", class: "secondary" });
+  withdraw.addEventListener("click", async () => {
+    await api(`/api/v1/team/actions/${action.id}`, { method: "PATCH", body: JSON.stringify({ public: false }) });
+    await Promise.all([loadActions(), loadModeration(), loadAudit()]);
+  });
+  line.append(document.createTextNode(" "), withdraw);
+  return line;
+}
+
+function drawPublications(actions) {
+  const list = document.getElementById("publications");
+  if (!actions.length) {
+    list.replaceChildren(el("li", "Nothing waiting."));
+    return;
+  }
+  list.replaceChildren(...actions.map((item) => {
+    const li = el("li", null, { "data-publication": item.action_id });
+    li.append(el("strong", item.public_title));
+    if (item.public_text) li.append(el("blockquote", item.public_text));
+    for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
+      const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
+      button.addEventListener("click", async () => {
+        try {
+          await api(`/api/v1/team/actions/${item.action_id}/publication`, { method: "POST", body: JSON.stringify({ decision }) });
+        } catch (error) {
+          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          return;
+        }
+        li.replaceChildren(el("p", `${label}d.`));
+        await Promise.all([loadActions(), loadAudit()]);
+      });
+      li.append(button);
+    }
+    return li;
+  }));
+}
+
 async function loadModeration() {
-  const { items } = await api("/api/v1/team/moderation?status=pending");
+  const { items, actions } = await api("/api/v1/team/moderation?status=pending");
+  drawPublications(actions || []);
   const list = document.getElementById("moderation");
   if (!items.length) {
     list.replaceChildren(el("li", t("Nothing waiting.")));

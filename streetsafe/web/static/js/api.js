@@ -29,7 +29,8 @@ export function parseRetryAfter(value, now = Date.now()) {
 import { LANG } from "./i18n.js";
 
 async function request(url, options = {}) {
-  if (navigator.onLine === false) throw new OfflineError();
+  // Offline, a GET may still be answered by the service worker's kept copy (the categories).
+  if (navigator.onLine === false && (options.method || "GET") !== "GET") throw new OfflineError();
   let response;
   try {
     response = await fetch(url, {

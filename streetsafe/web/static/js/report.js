@@ -7,6 +7,7 @@ import { createCombobox } from "./combobox.js";
 import { LANG, t, tn } from "./i18n.js";
 import { createMap } from "./map.js";
 import { WhenError, bandStarted, dayLimits, occurredAt } from "./when.js";
+import { announceSaved, saveForLater, startOffline } from "./offline.js";
 
 const MAX_CATEGORIES = 6;
 const NEARBY_RADIUS_M = 800;
@@ -669,6 +670,12 @@ form.addEventListener("submit", async (event) => {
     showReceipt(receipt);
   } catch (error) {
     if (!(error instanceof ApiError || error instanceof OfflineError)) throw error;
+    if (error instanceof OfflineError && (await saveForLater(body, key))) {
+      state.attempt = null;
+      $("#another").click(); // a fresh form; the saved report is listed below it
+      await announceSaved();
+      return;
+    }
     showSendFailure(error);
   } finally {
     state.sending = false;
@@ -737,3 +744,4 @@ $("#another").addEventListener("click", () => {
 contextChanged();
 whenChanged();
 loadCategories();
+startOffline({ apiBase: api, label: (id) => state.categoryLabels.get(id) || id });

@@ -1,0 +1,63 @@
+// The report page's service worker (scope /): keeps the page shell, its scripts and the
+// category list so that a report can be made with no signal, and sends saved reports by
+// Background Sync (outbox.js). Nothing else is cached: never a receipt page, never a report.
+import { SYNC_TAG, sendAll } from "{{ outbox }}";
+
+const CACHE = "streetsafe-shell-{{ version }}";
+const SHELL = {{ shell|tojson }};
+const API = {{ api|tojson }};
+const NETWORK_WAIT_MS = 4000; // in a dead spot a request may hang: the kept copy after this
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { credentials: "omit", cache: "no-store" }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+      await self.clients.claim();
+    })(),
+  );
+});
+
+function withinWait(promise) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("slow")), NETWORK_WAIT_MS))]);
+}
+
+// The network first (the page stays current), the kept copy when there is none.
+async function shell(request, path) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await withinWait(fetch(request));
+    if (response.ok) await cache.put(path, response.clone());
+    return response;
+  } catch {
+    return (await cache.match(path)) || Response.error();
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (!SHELL.includes(url.pathname)) return;
+  event.respondWith(shell(event.request, url.pathname));
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    (async () => {
+      const { sent, stopped } = await sendAll(API, { fromBackground: true });
+      for (const client of await self.clients.matchAll({ type: "window" })) {
+        client.postMessage({ type: "sent", receipts: sent });
+      }
+      if (stopped) throw new Error(stopped); // the browser tries again later
+    })(),
+  );
+});
