@@ -284,3 +284,25 @@ def test_layers_and_tiles_stay_one_cache_entry_whatever_the_language(client) -> 
         assert response.status_code == 200, path
         assert "Accept-Language" not in response.headers.get("Vary", ""), path
         assert "Content-Language" not in response.headers, path
+
+
+def test_the_receipt_pages_are_welsh_under_cy(client) -> None:
+    form = client.get("/cy/receipt")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and '<html lang="cy">' in html
+    assert "Gwirio derbynneb" in html and 'action="/cy/receipt"' in html
+    assert "Set-Cookie" not in form.headers
+    typed = client.get("/cy/receipt?code=abcd")
+    assert typed.status_code == 303 and typed.headers["Location"] == "/cy/receipt/abcd"
+    missing = client.get("/cy/receipt/ABCD-EFGH-JKMNP")
+    assert missing.status_code == 404
+    assert "Ni allem ddod o hyd i&#39;r dderbynneb honno" in missing.get_data(as_text=True) or (
+        "Ni allem ddod o hyd i'r dderbynneb honno" in missing.get_data(as_text=True))
+    english = client.get("/receipt", headers={"Accept-Language": "cy"}).get_data(as_text=True)
+    assert "Check a receipt" in english and '<html lang="en-GB">' in english
+
+
+def test_the_service_worker_keeps_the_welsh_page_and_both_category_lists(client) -> None:
+    script = client.get("/sw.js").get_data(as_text=True)
+    assert '"/cy/"' in script and '"/static/js/i18n.js"' in script
+    assert 'const LANGUAGES = ["en", "cy"];' in script

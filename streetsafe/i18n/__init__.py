@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from babel.dates import format_date
 from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, lazy_ngettext, ngettext
 from flask_babel.speaklater import LazyString
@@ -26,7 +28,7 @@ WELSH_PREFIX = "/cy"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 # Pages that speak English at their own path and Welsh under WELSH_PREFIX, whatever the
 # browser's Accept-Language says: the reader chose by the link, and a shared link stays put.
-_PAGE_PREFIXES = ("/team",)
+_PAGE_PREFIXES = ("/team", "/receipt")
 
 __all__ = [
     "LANGUAGES",
@@ -101,9 +103,20 @@ def switch_link(path: str) -> LanguageLink:
     return LanguageLink("cy", "Cymraeg", WELSH_PREFIX + path)
 
 
+def page_url(path: str) -> str:
+    """A page's path in the language in force: /receipt, or /cy/receipt in Welsh."""
+    return WELSH_PREFIX + path if language() == "cy" else path
+
+
+def local_date(value: date, pattern: str) -> str:
+    """A date (or a local datetime, not shifted) in the language in force, CLDR pattern."""
+    return format_date(value, pattern, locale=language())
+
+
 def _template_context() -> dict[str, object]:
     welsh = language() == "cy"
-    return {"html_lang": "cy" if welsh else "en-GB", "other_language": switch_link(request.path)}
+    return {"html_lang": "cy" if welsh else "en-GB", "other_language": switch_link(request.path),
+            "page_url": page_url}
 
 
 def _content_language(response: Response) -> Response:
@@ -130,4 +143,5 @@ def init_app(app: Flask) -> None:
     )
     app.after_request(_content_language)
     app.context_processor(_template_context)
+    app.jinja_env.filters["local_date"] = local_date
     scripts.init_app(app)

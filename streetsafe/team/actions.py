@@ -56,7 +56,7 @@ def apply_publication(action: TeamAction, given: dict[str, Any]) -> None:
         renewed = renewed or (given["public"] and not action.public)
         action.public = given["public"]
     if action.public and action.public_title is None:
-        raise Unprocessable("is required to publish an action", "public_title")
+        raise Unprocessable(_l("is required to publish an action"), "public_title")
     if renewed and action.public_title is not None:
         action.public_status = "pending"
         action.public_decided_at = action.public_decided_by = None

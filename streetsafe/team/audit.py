@@ -74,7 +74,8 @@ def _filters(detail: dict[str, Any]) -> str:
 
 _REQUESTS: tuple[tuple[str, str, str], ...] = (
     (r"/api/v1/team/actions/(\d+)/impact", "", N_("the effect of action {0}")),
-    (r"/api/v1/team/actions/(\d+)/publication", "", N_("a decision on the public text of action {0}")),
+    (r"/api/v1/team/actions/(\d+)/publication", "",
+     N_("a decision on the public text of action {0}")),
     (r"/api/v1/team/actions/(\d+)", "PATCH", N_("a change to action {0}")),
     (r"/api/v1/team/actions/(\d+)", "DELETE", N_("deleting action {0}")),
     (r"/api/v1/team/actions", "POST", N_("recording an action")),

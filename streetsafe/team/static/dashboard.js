@@ -430,11 +430,12 @@ async function recordAction(event) {
   }
 }
 
-const PUBLIC_STATUS = { pending: "waiting for approval", approved: "shown", rejected: "not shown (rejected)" };
+const PUBLIC_STATUS = { pending: t("waiting for approval"), approved: t("shown"), rejected: t("not shown (rejected)") };
 
 function publication(action) {
-  const line = el("p", `On receipts as "${action.public_title}": ${PUBLIC_STATUS[action.public_status] || "not shown"}`, { class: "meta" });
-  const withdraw = el("button", "Withdraw from receipts", { type: "button", class: "secondary" });
+  const line = el("p", t('On receipts as "{title}": {status}',
+    { title: action.public_title, status: PUBLIC_STATUS[action.public_status] || t("not shown") }), { class: "meta" });
+  const withdraw = el("button", t("Withdraw from receipts"), { type: "button", class: "secondary" });
   withdraw.addEventListener("click", async () => {
     await api(`/api/v1/team/actions/${action.id}`, { method: "PATCH", body: JSON.stringify({ public: false }) });
     await Promise.all([loadActions(), loadModeration(), loadAudit()]);
@@ -446,23 +447,25 @@ function publication(action) {
 function drawPublications(actions) {
   const list = document.getElementById("publications");
   if (!actions.length) {
-    list.replaceChildren(el("li", "Nothing waiting."));
+    list.replaceChildren(el("li", t("Nothing waiting.")));
     return;
   }
   list.replaceChildren(...actions.map((item) => {
     const li = el("li", null, { "data-publication": item.action_id });
     li.append(el("strong", item.public_title));
     if (item.public_text) li.append(el("blockquote", item.public_text));
-    for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
+    const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
+      reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
+    for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
       const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
       button.addEventListener("click", async () => {
         try {
           await api(`/api/v1/team/actions/${item.action_id}/publication`, { method: "POST", body: JSON.stringify({ decision }) });
         } catch (error) {
-          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
           return;
         }
-        li.replaceChildren(el("p", `${label}d.`));
+        li.replaceChildren(el("p", done));
         await Promise.all([loadActions(), loadAudit()]);
       });
       li.append(button);
