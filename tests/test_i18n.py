@@ -296,8 +296,7 @@ def test_the_receipt_pages_are_welsh_under_cy(client) -> None:
     assert typed.status_code == 303 and typed.headers["Location"] == "/cy/receipt/abcd"
     missing = client.get("/cy/receipt/ABCD-EFGH-JKMNP")
     assert missing.status_code == 404
-    assert "Ni allem ddod o hyd i&#39;r dderbynneb honno" in missing.get_data(as_text=True) or (
-        "Ni allem ddod o hyd i'r dderbynneb honno" in missing.get_data(as_text=True))
+    assert "Ni allem ddod o hyd i'r dderbynneb honno" in missing.get_data(as_text=True)
     english = client.get("/receipt", headers={"Accept-Language": "cy"}).get_data(as_text=True)
     assert "Check a receipt" in english and '<html lang="en-GB">' in english
 
