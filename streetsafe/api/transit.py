@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -107,6 +107,9 @@ class LineGeometry(BaseModel):
     coordinates: list[tuple[float, float]]
 
 
+Properties = TypeVar("Properties", bound=BaseModel)
+
+
 class StopProperties(BaseModel):
     id: str
     name: str
@@ -115,18 +118,34 @@ class StopProperties(BaseModel):
     routes: list[str] = Field(description="Short names of the routes serving the stop")
 
 
-class StopFeature(BaseModel):
+class PointFeature(BaseModel, Generic[Properties]):
+    """A GeoJSON point feature with the given properties."""
+
     type: Literal["Feature"] = "Feature"
     id: str
     geometry: PointGeometry
-    properties: StopProperties
+    properties: Properties
 
 
-class StopCollection(BaseModel):
-    """Stops nearest first."""
+class PointCollection(BaseModel, Generic[Properties]):
+    """A GeoJSON FeatureCollection of point features with the given properties."""
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[StopFeature]
+    features: list[PointFeature[Properties]]
+
+    @classmethod
+    def of(cls, items: list, properties: type[Properties]) -> PointCollection:
+        """Features of dataclasses with `id`, `lon`, `lat` and the properties' fields."""
+        return cls(features=[
+            {"id": item.id, "geometry": PointGeometry(coordinates=(item.lon, item.lat)),
+             "properties": properties(**{key: getattr(item, key)
+                                         for key in properties.model_fields})}
+            for item in items
+        ])  # fmt: skip
+
+
+class StopCollection(PointCollection[StopProperties]):
+    """Stops nearest first."""
 
 
 class FoundStopProperties(BaseModel):
@@ -142,18 +161,8 @@ class FoundStopProperties(BaseModel):
     )
 
 
-class FoundStopFeature(BaseModel):
-    type: Literal["Feature"] = "Feature"
-    id: str
-    geometry: PointGeometry
-    properties: FoundStopProperties
-
-
-class FoundStopCollection(BaseModel):
+class FoundStopCollection(PointCollection[FoundStopProperties]):
     """Matching stops: exact codes first, then names starting with q, then any word."""
-
-    type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[FoundStopFeature]
 
 
 class RouteItem(BaseModel):
@@ -207,18 +216,6 @@ class RouteCollection(BaseModel):
     features: list[ShapeFeature | RouteStopFeature]
 
 
-def _point_features(items: list, feature: type[BaseModel], properties: type[BaseModel]) -> list:
-    """GeoJSON point features of dataclasses with `id`, `lon`, `lat` and the properties' fields."""
-    return [
-        feature(
-            id=item.id,
-            geometry=PointGeometry(coordinates=(item.lon, item.lat)),
-            properties=properties(**{key: getattr(item, key) for key in properties.model_fields}),
-        )
-        for item in items
-    ]
-
-
 @bp.get("/stops/nearby")
 @operation("/api/v1/transit/stops/nearby", "get", tag="transit",
            summary="Stops near a point, nearest first",
@@ -229,7 +226,7 @@ def stops_nearby() -> ResponseReturnValue:
     stops = queries.nearby_stops(
         db_read_session(), query.lon, query.lat, query.radius_m, query.limit, query.mode
     )
-    collection = StopCollection(features=_point_features(stops, StopFeature, StopProperties))
+    collection = StopCollection.of(stops, StopProperties)
     return jsonify(collection.model_dump(mode="json"))
 
 
@@ -240,9 +237,7 @@ def stops_nearby() -> ResponseReturnValue:
 def stops_search() -> ResponseReturnValue:
     """Stop search for a location without the map; nearest first among equals near a point."""
     found = _search(StopSearchQuery, search.search_stops)
-    collection = FoundStopCollection(
-        features=_point_features(found, FoundStopFeature, FoundStopProperties)
-    )
+    collection = FoundStopCollection.of(found, FoundStopProperties)
     return jsonify(collection.model_dump(mode="json"))
 
 
