@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean-local chromium
+.PHONY: demo test lint bench install clean-local chromium messages
 
 # Browser tests drive Debian's Chromium; Playwright must never download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -29,6 +29,11 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The Welsh catalogue: extract the marked messages, merge them into the .po, compile the .mo
+# (docs/WELSH.md). The .mo is committed, so `make demo` and `make test` need no compile step.
+messages: $(STAMP)
+	$(BIN)/python -m streetsafe.i18n.catalog all
 
 # Install Debian's Chromium for the browser tests when missing (root on Debian); otherwise
 # say so, and the browser tests skip with that reason.

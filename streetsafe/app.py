@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_compress import Compress
 
-from . import db, limits, logs
+from . import db, i18n, limits, logs
 from .api import health, hotspots, ogc, openapi, public, team, tiles, transit
 from .api.guards import register_guards
 from .config import Settings
@@ -18,6 +18,15 @@ from .team import auth as team_auth
 from .team import pages as team_pages
 from .web import pages as web_pages
 
+# Layers and downloads leave gzip-compressed when the client accepts it (a GeoJSON layer
+# shrinks about five times). Level 5: most of level 9's saving at a third of its time.
+COMPRESSION = {
+    "COMPRESS_MIMETYPES": ["application/geo+json", "text/csv"],  # no HTML: no BREACH
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_LEVEL": 5,
+    "COMPRESS_MIN_SIZE": 1024,
+}
+
 
 def build_app(config: Settings | None = None) -> Flask:
     """Wire config, logging, database, error handlers and blueprints into a new Flask app."""
@@ -28,13 +37,7 @@ def build_app(config: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
         JSON_SORT_KEYS=False,
-        # Layers and downloads leave gzip-compressed when the client accepts it (a GeoJSON
-        # layer shrinks about five times). Level 5: most of level 9's saving at a third of
-        # its time.
-        COMPRESS_MIMETYPES=["application/geo+json", "text/csv"],  # no HTML: no BREACH
-        COMPRESS_ALGORITHM=["gzip"],
-        COMPRESS_LEVEL=5,
-        COMPRESS_MIN_SIZE=1024,
+        **COMPRESSION,
     )
     app.extensions["streetsafe.settings"] = settings
     # Tests draw every tile afresh: their data change between two requests.
@@ -44,6 +47,7 @@ def build_app(config: Settings | None = None) -> Flask:
                            settings.public_read_timeout_ms)  # fmt: skip
     db.init_app(app, database)
     intake.init_app(app, settings)  # the report writer (group commit) on the app's engine
+    i18n.init_app(app)
     register_error_handlers(app)
     register_security_headers(app, settings)
     register_guards(app)
@@ -61,6 +65,7 @@ def build_app(config: Settings | None = None) -> Flask:
         team_pages.bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(team_pages.bp, name="team_cy", url_prefix="/cy/team")  # in Welsh
     limits.init_app(app, settings)  # after the views it limits exist
     Compress(app)
     return app

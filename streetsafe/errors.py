@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+
+from .i18n import N_, Message, gettext, lazy_gettext
+from .validation import error_message
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -16,13 +20,17 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """Base of every error the API renders as {"error", "message", "field"}."""
+    """Base of every error the API renders as {"error", "message", "field"}.
+
+    `message` is usually a lazy_gettext string: it is put into words when the response is
+    rendered, in the language the request chose (English outside a request).
+    """
 
     status = 400
     code = "invalid_request"
 
     def __init__(
-        self, message: str, field: str | None = None, *, headers: dict[str, str] | None = None
+        self, message: Message, field: str | None = None, *, headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -31,7 +39,7 @@ class ApiError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         """The JSON body."""
-        return {"error": self.code, "message": self.message, "field": self.field}
+        return {"error": self.code, "message": str(self.message), "field": self.field}
 
 
 class InvalidRequest(ApiError):
@@ -101,10 +109,12 @@ def invalid_from(exc: ValidationError, prefix: str = "") -> InvalidRequest:
     first = exc.errors(include_url=False)[0]
     field = field_of_error(first)
     if first["type"] == "extra_forbidden":
-        return InvalidRequest(f"unknown field {field!r}", field)
+        return InvalidRequest(lazy_gettext("unknown field %(field)r", field=field), field)
     if first["type"] == "json_invalid":
-        return InvalidRequest(f"the body is not valid JSON: {first['msg']}", None)
-    message = str(first["msg"]).removeprefix("Value error, ")
+        detail = first["msg"]
+        return InvalidRequest(lazy_gettext("the body is not valid JSON: %(detail)s", detail=detail),
+                              None)  # fmt: skip
+    message = error_message(first)
     return InvalidRequest(f"{prefix}{field}: {message}" if field else message, field)
 
 
@@ -130,6 +140,33 @@ _HTTP_CODES = {
 }
 
 
+# Werkzeug's own descriptions, word for word (tests/test_i18n.py pins them), so that its 404s
+# and 405s can be answered in Welsh too.
+_WERKZEUG_DESCRIPTIONS = (
+    N_("The requested URL was not found on the server. If you entered the URL manually please "
+       "check your spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The data value transmitted exceeds the capacity limit."),
+    N_("The server does not support the media type transmitted in the request."),
+)
+# Flask-Limiter describes a breached limit as the limit itself ("10 per 1 minute").
+_LIMIT = re.compile(r"(\d+) per (\d+) (second|minute|hour|day|month|year)")
+
+
+def http_message(description: str) -> str:
+    """A Werkzeug or Flask-Limiter description in the reader's language (else as it is)."""
+    if description in _WERKZEUG_DESCRIPTIONS:
+        return gettext(description)
+    limit = _LIMIT.fullmatch(description)
+    if limit:
+        units = {"second": N_("second"), "minute": N_("minute"), "hour": N_("hour"),
+                 "day": N_("day"), "month": N_("month"), "year": N_("year")}  # fmt: skip
+        return gettext("%(amount)s per %(multiple)s %(unit)s", amount=limit[1],
+                       multiple=limit[2], unit=gettext(units[limit[3]]))  # fmt: skip
+    return description
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every error, ours or Werkzeug's, leaves as the same JSON shape."""
 
@@ -140,7 +177,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        body = ApiError(error.description or error.name)
+        body = ApiError(http_message(error.description or error.name))
         body.code = _HTTP_CODES.get(status, "http_error")
         response = error_response(body)
         response.status_code = status
@@ -158,14 +195,15 @@ def register_error_handlers(app: Flask) -> None:
         ):
             log.warning("database unavailable: %s", type(error).__name__)
             unavailable = ServiceUnavailable(
-                "the database is unavailable; retry shortly", headers={"Retry-After": "5"}
+                lazy_gettext("the database is unavailable; retry shortly"),
+                headers={"Retry-After": "5"},
             )
             return error_response(unavailable)
         # The type and the frames, never the message: a database error's message can quote
         # the request's data (a report's description inside a JSON parse error, say).
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error("unhandled error %s\n%s", type(error).__name__, frames)
-        body = ApiError("internal error; this is a bug, please report it")
+        body = ApiError(lazy_gettext("internal error; this is a bug, please report it"))
         body.code = "internal_error"
         response = error_response(body)
         response.status_code = 500

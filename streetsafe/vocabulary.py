@@ -13,39 +13,42 @@ from dataclasses import asdict, dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .i18n import N_, gettext
+
 
 @dataclass(frozen=True)
 class Category:
-    """One reason: a stable id, an English label, and the group the form shows it under."""
+    """One reason: a stable id, an English label (the msgid of its translations), and the group
+    the form shows it under."""
 
     id: str
     label: str
     group: str
 
     def to_dict(self) -> dict[str, str]:
-        """The JSON object served by GET /api/v1/categories."""
-        return asdict(self)
+        """The JSON object served by GET /api/v1/categories, its label in the reader's language."""
+        return {**asdict(self), "label": gettext(self.label)}
 
 
 # The order is the rollups' category bits: bit i of a category_mask is CATEGORIES[i]
 # (migration 0005). New categories go at the end, with a migration; none is ever reordered.
 CATEGORIES: tuple[Category, ...] = (
-    Category("no_cctv", "No CCTV", "environment"),
-    Category("badly_lit", "Badly lit", "environment"),
-    Category("isolated", "Isolated, nobody around", "environment"),
-    Category("poor_layout", "Poor layout (blind corners, no way out)", "environment"),
-    Category("restricted_visibility", "Restricted visibility", "environment"),
-    Category("rundown", "Run-down or neglected", "environment"),
-    Category("drugs_alcohol", "Drug or alcohol use", "environment"),
-    Category("verbal_harassment_single", "Verbal harassment by one person", "behaviour"),
-    Category("verbal_harassment_group", "Verbal harassment by a group", "behaviour"),
-    Category("followed", "Being followed", "behaviour"),
-    Category("unwanted_sexual_behaviour", "Unwanted sexual behaviour", "behaviour"),
-    Category("intimidating_behaviour", "Intimidating behaviour", "behaviour"),
-    Category("no_staff", "No staff around", "transport"),
-    Category("long_wait_after_dark", "Long wait after dark", "transport"),
-    Category("overcrowding", "Overcrowding", "transport"),
-    Category("other", "Something else", "other"),
+    Category("no_cctv", N_("No CCTV"), "environment"),
+    Category("badly_lit", N_("Badly lit"), "environment"),
+    Category("isolated", N_("Isolated, nobody around"), "environment"),
+    Category("poor_layout", N_("Poor layout (blind corners, no way out)"), "environment"),
+    Category("restricted_visibility", N_("Restricted visibility"), "environment"),
+    Category("rundown", N_("Run-down or neglected"), "environment"),
+    Category("drugs_alcohol", N_("Drug or alcohol use"), "environment"),
+    Category("verbal_harassment_single", N_("Verbal harassment by one person"), "behaviour"),
+    Category("verbal_harassment_group", N_("Verbal harassment by a group"), "behaviour"),
+    Category("followed", N_("Being followed"), "behaviour"),
+    Category("unwanted_sexual_behaviour", N_("Unwanted sexual behaviour"), "behaviour"),
+    Category("intimidating_behaviour", N_("Intimidating behaviour"), "behaviour"),
+    Category("no_staff", N_("No staff around"), "transport"),
+    Category("long_wait_after_dark", N_("Long wait after dark"), "transport"),
+    Category("overcrowding", N_("Overcrowding"), "transport"),
+    Category("other", N_("Something else"), "other"),
 )
 CATEGORY_IDS: tuple[str, ...] = tuple(category.id for category in CATEGORIES)
 GROUPS: tuple[str, ...] = ("environment", "behaviour", "transport", "other")

@@ -9,6 +9,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 
 NUL = "\x00"
 MAX_SCANNED_BYTES = 64 * 1024
@@ -40,9 +41,9 @@ def reject_nul_characters() -> None:
     """PostgreSQL text cannot hold NUL: a query parameter, path or JSON string with one is a 400."""
     for name, value in request.args.items(multi=True):
         if NUL in name or NUL in value:
-            raise InvalidRequest(f"{name}: must not contain NUL characters", name)
+            raise InvalidRequest(_l("%(name)s: must not contain NUL characters", name=name), name)
     if NUL in request.path:
-        raise InvalidRequest("the path must not contain NUL characters", None)
+        raise InvalidRequest(_l("the path must not contain NUL characters"), None)
     # Bodies over the largest any endpoint accepts are left to that endpoint's 413. A chunked
     # body has no length: it is read (up to the limit) and checked all the same.
     length = request.content_length
@@ -53,15 +54,19 @@ def reject_nul_characters() -> None:
         raise RequestEntityTooLarge(f"the body must be at most {MAX_SCANNED_BYTES} bytes")
     request._cached_data = raw  # the view reads the same bytes
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels", None)
+        raise InvalidRequest(
+            _l("the body nests deeper than %(depth)s levels", depth=MAX_JSON_DEPTH), None
+        )
     if b"\\u0000" not in raw.lower() and b"\x00" not in raw:
         return
     try:
         field = _nul_path(json.loads(raw), "")
     except ValueError:
-        raise InvalidRequest("the body must not contain NUL characters", None) from None
+        raise InvalidRequest(_l("the body must not contain NUL characters"), None) from None
     if field is not None:
-        raise InvalidRequest(f"{field}: must not contain NUL characters", field or None)
+        raise InvalidRequest(
+            _l("%(name)s: must not contain NUL characters", name=field), field or None
+        )
 
 
 def json_depth(raw: bytes) -> int:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 
 
 def base_url(settings: Settings, url_root: str) -> str:
@@ -22,8 +23,8 @@ def base_url(settings: Settings, url_root: str) -> str:
     host = (urlsplit(url_root).hostname or "").lower()
     if host not in settings.allowed_hosts:
         raise InvalidRequest(
-            "the Host header names a host not trusted for links: set STREETSAFE_PUBLIC_URL, "
-            "or add the host to STREETSAFE_ALLOWED_HOSTS",
+            _l("the Host header names a host not trusted for links: set STREETSAFE_PUBLIC_URL, "
+               "or add the host to STREETSAFE_ALLOWED_HOSTS"),
             "Host",
         )
     return url_root.rstrip("/")

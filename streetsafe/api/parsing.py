@@ -11,6 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidRequest, invalid_from
+from ..i18n import lazy_gettext as _l
 
 __all__ = ["invalid_from", "parse_json", "parse_query"]
 
@@ -28,7 +29,7 @@ def parse_query(model: type[M], args: Mapping[str, str]) -> M:
 def parse_json(model: type[M], data: object) -> M:
     """Validate an already-decoded JSON body into `model`; 400 naming the field on error."""
     if data is None:
-        raise InvalidRequest("the body must be a JSON object", None)
+        raise InvalidRequest(_l("the body must be a JSON object"), None)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

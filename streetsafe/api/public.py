@@ -13,6 +13,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..current import current_settings
 from ..db import db_session
 from ..errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..i18n import Message
+from ..i18n import lazy_gettext as _l
 from ..reports import idempotency
 from ..reports.intake import load_receipt, parse_report, report_writer, submit_report
 from ..reports.schema import MAX_BODY_BYTES, Receipt, ReportIn
@@ -49,18 +51,22 @@ def parse_report_body(req: Request) -> ReportIn:
     """The request's JSON body as a ReportIn: 415, 413 or 400 naming the field otherwise."""
     if req.mimetype != "application/json":
         raise UnsupportedMediaType(
-            "send the report as JSON with Content-Type: application/json", "Content-Type"
+            _l("send the report as JSON with Content-Type: application/json"), "Content-Type"
         )
     if (req.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None)
+        raise PayloadTooLarge(_too_large(), None)
     req.max_content_length = MAX_BODY_BYTES  # also bounds chunked bodies without a length
     try:
         data = req.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None) from None
+        raise PayloadTooLarge(_too_large(), None) from None
     if len(data) > MAX_BODY_BYTES:  # a chunked body the guards read before the view
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", None)
+        raise PayloadTooLarge(_too_large(), None)
     return parse_report(data)
+
+
+def _too_large() -> Message:
+    return _l("the body is larger than %(limit)s bytes", limit=MAX_BODY_BYTES)
 
 
 def idempotency_key(headers: Headers) -> str | None:
@@ -72,8 +78,8 @@ def idempotency_key(headers: Headers) -> str | None:
         33 <= ord(ch) <= 126 for ch in key
     ):
         raise InvalidRequest(
-            f"{idempotency.HEADER} must be 1 to {idempotency.MAX_KEY_LENGTH} visible ASCII "
-            "characters (a UUID is a good choice)",
+            _l("%(header)s must be 1 to %(max)s visible ASCII characters (a UUID is a good "
+               "choice)", header=idempotency.HEADER, max=idempotency.MAX_KEY_LENGTH),
             idempotency.HEADER,
         )
     return key
@@ -129,8 +135,8 @@ def report(report_id: str) -> ResponseReturnValue:
     try:
         parsed = uuid.UUID(report_id)
     except ValueError:
-        raise NotFound("no report with this id", "report_id") from None
+        raise NotFound(_l("no report with this id"), "report_id") from None
     receipt = load_receipt(db_session(), parsed)
     if receipt is None:
-        raise NotFound("no report with this id", "report_id")
+        raise NotFound(_l("no report with this id"), "report_id")
     return _receipt_response(receipt.model_dump(mode="json"))

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from ..db import db_read_session
 from ..errors import NotFound
+from ..i18n import gettext
+from ..i18n import lazy_gettext as _l
 from ..transit import queries, search
 from ..vocabulary import MODES
 from .openapi import ErrorBody, operation
@@ -74,7 +76,10 @@ def _both_or_neither(query: StopSearchQuery | RoutesQuery) -> StopSearchQuery | 
     """near_lat and near_lon come together or not at all."""
     if (query.near_lat is None) != (query.near_lon is None):
         missing = "near_lon" if query.near_lon is None else "near_lat"
-        raise ValueError(f"give both near_lat and near_lon, or neither ({missing} missing)")
+        raise ValueError(
+            gettext("give both near_lat and near_lon, or neither (%(missing)s missing)",
+                    missing=missing)
+        )
     return query
 
 
@@ -256,7 +261,7 @@ def route(route_id: str) -> ResponseReturnValue:
     """The route's shapes and stops; 404 naming `route_id` when unknown."""
     detail = queries.route_detail(db_read_session(), route_id)
     if detail is None:
-        raise NotFound(f"no route with id {route_id!r}", "route_id")
+        raise NotFound(_l("no route with id %(id)r", id=route_id), "route_id")
     features: list[ShapeFeature | RouteStopFeature] = [
         ShapeFeature(
             geometry=LineGeometry(coordinates=shape["geometry"]["coordinates"]),

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 from .filters import HotspotQuery
 
 METRES_PER_DEGREE = 111_320.0
@@ -92,7 +93,9 @@ def neighbourhood_id(session: Session, code: str) -> int:
     """The id of the neighbourhood with this code; 422 naming the field when unknown."""
     found = session.scalar(sa.text("SELECT id FROM neighbourhoods WHERE code = :c"), {"c": code})
     if found is None:
-        raise Unprocessable(f"neighbourhood: no neighbourhood has code {code!r}", "neighbourhood")
+        raise Unprocessable(
+            _l("neighbourhood: no neighbourhood has code %(code)r", code=code), "neighbourhood"
+        )
     return found
 
 

@@ -34,6 +34,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import FieldError, InvalidRequest, invalid_from
+from ..i18n import N_, gettext
+from ..i18n import lazy_gettext as _l
 from ..validation import IsoDate
 from ..vocabulary import CONTEXTS, MODES
 from .rollups import CATEGORY_IDS, categories_to_mask
@@ -41,7 +43,7 @@ from .rollups import CATEGORY_IDS, categories_to_mask
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {"weekday": DAYS[:5], "weekend": DAYS[5:]}
 HOUR_BAND = 3
-PUBLIC_LATTICE = (
+PUBLIC_LATTICE = N_(
     "public filters: from/to as whole months YYYY-MM, hours as 3-hour bands starting at "
     "0, 3, ..., 21 (e.g. 18-6), days as weekday, weekend or mon..sun"
 )
@@ -77,7 +79,10 @@ def _split(value: Any) -> Any:
 def _known(values: list[str], allowed: tuple[str, ...], name: str) -> list[str]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise ValueError(f"unknown {name} {', '.join(unknown)}; use {', '.join(allowed)}")
+        raise ValueError(
+            gettext("unknown %(name)s %(values)s; use %(allowed)s", name=name,
+                    values=", ".join(unknown), allowed=", ".join(allowed))
+        )
     return sorted(set(values), key=allowed.index)
 
 
@@ -138,11 +143,13 @@ class HotspotQuery(BaseModel):
         if isinstance(value, str):
             parts = value.split(",")
             if len(parts) != 4:
-                raise ValueError("bbox must be minLon,minLat,maxLon,maxLat")
+                raise ValueError(gettext("bbox must be minLon,minLat,maxLon,maxLat"))
             try:
                 value = tuple(float(p) for p in parts)
             except ValueError:
-                raise ValueError("bbox must be four numbers: minLon,minLat,maxLon,maxLat") from None
+                raise ValueError(
+                    gettext("bbox must be four numbers: minLon,minLat,maxLon,maxLat")
+                ) from None
         return value
 
     @field_validator("bbox")
@@ -152,7 +159,9 @@ class HotspotQuery(BaseModel):
             return value
         min_lon, min_lat, max_lon, max_lat = value
         if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-            raise ValueError("bbox must be minLon,minLat,maxLon,maxLat within -180..180, -90..90")
+            raise ValueError(
+                gettext("bbox must be minLon,minLat,maxLon,maxLat within -180..180, -90..90")
+            )
         return value
 
     @field_validator("hours", mode="before")
@@ -163,8 +172,8 @@ class HotspotQuery(BaseModel):
         start, sep, end = value.partition("-")
         if not sep or not start.strip().isdigit() or not end.strip().isdigit():
             raise ValueError(
-                "hours must be two whole hours START-END such as 18-6; "
-                "windows narrower than one hour are refused"
+                gettext("hours must be two whole hours START-END such as 18-6; "
+                        "windows narrower than one hour are refused")
             )
         return int(start), int(end)
 
@@ -175,15 +184,17 @@ class HotspotQuery(BaseModel):
             return value
         start, end = value
         if not (0 <= start <= 23 and 0 <= end <= 24):
-            raise ValueError("hours must run from 0-23 to 0-24")
+            raise ValueError(gettext("hours must run from 0-23 to 0-24"))
         if start == end % 24:
-            raise ValueError("hours must span at least one hour (start and end differ)")
+            raise ValueError(
+                gettext("hours must span at least one hour (start and end differ)")
+            )
         return value
 
     @model_validator(mode="after")
     def _dates(self) -> HotspotQuery:
         if self.from_date and self.to_date and self.to_date < self.from_date:
-            raise FieldError("must not be before from", "to", root=True)
+            raise FieldError(gettext("must not be before from"), "to", root=True)
         return self
 
     @property
@@ -249,7 +260,9 @@ def parse_filters(
         raise invalid_from(exc) from None
     if public and query.hours and any(h % HOUR_BAND for h in query.hours):
         raise InvalidRequest(
-            f"hours: public windows are whole {HOUR_BAND}-hour bands; {PUBLIC_LATTICE}", "hours"
+            _l("hours: public windows are whole %(band)s-hour bands; %(lattice)s",
+               band=HOUR_BAND, lattice=_l(PUBLIC_LATTICE)),
+            "hours",
         )
     return query
 
@@ -260,13 +273,13 @@ def _month_or_day(name: str, value: str, public: bool) -> str:
     if month:
         year, number = int(month[1]), int(month[2])
         if not 1 <= number <= 12:
-            raise InvalidRequest(f"{name}: month must be 01-12", name)
+            raise InvalidRequest(_l("%(name)s: month must be 01-12", name=name), name)
         day = 1 if name == "from" else calendar.monthrange(year, number)[1]
         return f"{year:04d}-{number:02d}-{day:02d}"
     if public and _DAY.fullmatch(value):
         raise InvalidRequest(
-            f"{name}: public layers filter by whole months, e.g. 2026-01 (single days are "
-            f"for teams); {PUBLIC_LATTICE}",
+            _l("%(name)s: public layers filter by whole months, e.g. 2026-01 (single days are "
+               "for teams); %(lattice)s", name=name, lattice=_l(PUBLIC_LATTICE)),
             name,
         )
     return value

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..config import Settings
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 from .filters import HotspotQuery
 
 FORMATS = ("geojson", "csv", "gpkg")
@@ -26,7 +27,9 @@ ID_COLUMN = {"cells": "cell", "stops": "stop_id", "route-segments": "segment_id"
 def check_format(fmt: object) -> object:
     """A download format named in FORMATS; a 400 naming `format` otherwise."""
     if fmt not in FORMATS:
-        raise InvalidRequest(f"format: must be one of {', '.join(FORMATS)}", "format")
+        raise InvalidRequest(
+            _l("format: must be one of %(formats)s", formats=", ".join(FORMATS)), "format"
+        )
     return fmt
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import InvalidRequest, NotFound
+from ..i18n import lazy_gettext as _l
 from .conditions import all_of, in_bbox
 from .disclosure import PublicLayer
 from .filters import HotspotQuery, parse_filters
@@ -82,7 +83,9 @@ def get_collection(collection_id: str) -> Collection:
     try:
         return COLLECTIONS[collection_id]
     except KeyError:
-        raise NotFound(f"no collection {collection_id!r}", "collectionId") from None
+        raise NotFound(
+            _l("no collection %(id)r", id=collection_id), "collectionId"
+        ) from None
 
 
 def parse_paging(args: dict[str, str]) -> tuple[int, int]:
@@ -91,7 +94,11 @@ def parse_paging(args: dict[str, str]) -> tuple[int, int]:
     for name, default, top in (("limit", DEFAULT_LIMIT, MAX_LIMIT), ("offset", 0, 10**9)):
         raw = args.get(name, str(default))
         if not raw.isdigit() or (name == "limit" and not 1 <= int(raw) <= top):
-            raise InvalidRequest(f"{name}: must be a whole number (limit 1-{MAX_LIMIT})", name)
+            raise InvalidRequest(
+                _l("%(name)s: must be a whole number (limit 1-%(most)s)", name=name,
+                   most=MAX_LIMIT),
+                name,
+            )
         values[name] = int(raw)
     return values["limit"], values["offset"]
 
@@ -106,7 +113,7 @@ def parse_datetime(raw: str | None) -> dict[str, str]:
         return {}
     parts = raw.split("/")
     if len(parts) > 2:
-        raise InvalidRequest("datetime: must be an instant or an interval a/b", "datetime")
+        raise InvalidRequest(_l("datetime: must be an instant or an interval a/b"), "datetime")
     start, end = (parts[0], parts[0]) if len(parts) == 1 else parts
     months = {"from": _month_of(start, first=True), "to": _month_of(end, first=False)}
     return {k: v for k, v in months.items() if v is not None}
@@ -120,13 +127,14 @@ def _month_of(part: str, first: bool) -> str | None:
             return datetime.strptime(part, "%Y-%m").strftime("%Y-%m")
         day = datetime.fromisoformat(part[:10]).date()
     except ValueError:
-        raise InvalidRequest("datetime: use months or RFC 3339 dates, e.g. 2025-01/2025-03",
-                             "datetime") from None  # fmt: skip
+        raise InvalidRequest(
+            _l("datetime: use months or RFC 3339 dates, e.g. 2025-01/2025-03"), "datetime"
+        ) from None
     last = calendar.monthrange(day.year, day.month)[1]
     if day.day != (1 if first else last):
         raise InvalidRequest(
-            "datetime: public layers filter by whole months; use e.g. 2025-01/2025-03 or "
-            "2025-01-01/2025-03-31",
+            _l("datetime: public layers filter by whole months; use e.g. 2025-01/2025-03 or "
+               "2025-01-01/2025-03-31"),
             "datetime",
         )
     return f"{day.year:04d}-{day.month:02d}"
@@ -181,7 +189,11 @@ def item_doc(
         public = publish_one(session, collection.layer, filters, feature_id, settings)
         found = next(iter(_features(collection.layer, public)), None)
     if found is None:
-        raise NotFound(f"no published feature {feature_id!r} in {collection.id}", "featureId")
+        raise NotFound(
+            _l("no published feature %(id)r in %(collection)s", id=feature_id,
+               collection=collection.id),
+            "featureId",
+        )
     href = f"{base_url}/collections/{collection.id}/items/{quote(feature_id, safe='')}"
     links = [
         {"rel": "self", "type": "application/geo+json", "href": href},

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import invalid_from
+from ..i18n import gettext
 from .formats import FORMATS, check_format
 
 DEFAULT_FEATURES, MAX_FEATURES = 1_000, 2_000
@@ -52,15 +53,15 @@ class PageQuery(BaseModel):
     @classmethod
     def _limit(cls, value: Any) -> int:
         if not str(value).isdigit() or not 1 <= int(value) <= MAX_FEATURES:
-            raise ValueError(f"must be a whole number 1-{MAX_FEATURES}; follow the response's "
-                             "next link for more features")  # fmt: skip
+            raise ValueError(gettext("must be a whole number 1-%(most)s; follow the response's "
+                                     "next link for more features", most=MAX_FEATURES))
         return int(value)
 
     @field_validator("offset", mode="before")
     @classmethod
     def _offset(cls, value: Any) -> int:
         if not str(value).isdigit() or int(value) > 10**9:
-            raise ValueError("must be a whole number, 0 or more")
+            raise ValueError(gettext("must be a whole number, 0 or more"))
         return int(value)
 
     @property

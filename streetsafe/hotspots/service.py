@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import InvalidRequest
+from ..i18n import lazy_gettext as _l
 from ..web.mapview import DEFAULT_BOUNDS
 from .aggregate import (
     HotspotFeature,
@@ -141,11 +142,12 @@ def bounded_area(session: Session, layer: str, filters: HotspotQuery) -> StudyAr
             coarser = next((r for r in range(filters.res - 1, 6, -1)
                             if StudyArea(area.box, r).estimated_cells() <= MAX_STUDY_CELLS),
                            None)  # fmt: skip
-            instead = f"res={coarser} or " if coarser else ""
+            instead = _l("res=%(res)s or ", res=coarser) if coarser else ""
             raise InvalidRequest(
-                f"res: {filters.res} is too fine for this bbox ({cells:,.0f} cells, at most "
-                f"{MAX_STUDY_CELLS:,}); use {instead}a smaller bbox, or the vector tiles "
-                "(/tiles/hotspots/{z}/{x}/{y}.mvt) for a whole country",
+                _l("res: %(res)s is too fine for this bbox (%(cells)s cells, at most %(most)s); "
+                   "use %(instead)sa smaller bbox, or the vector tiles "
+                   "(/tiles/hotspots/{z}/{x}/{y}.mvt) for a whole country", res=filters.res,
+                   cells=format(cells, ",.0f"), most=format(MAX_STUDY_CELLS, ","), instead=instead),
                 "res" if filters.bbox else "bbox",
             )
         return area
@@ -155,9 +157,10 @@ def bounded_area(session: Session, layer: str, filters: HotspotQuery) -> StudyAr
     )
     if stops > MAX_SITES_STOPS:
         raise InvalidRequest(
-            f"bbox: the {layer} layer answers for at most {MAX_SITES_STOPS:,} stops at a time and "
-            f"this area has {stops:,}; ask for a smaller bbox (a city or a county), or use the "
-            "OGC API items of a region",
+            _l("bbox: the %(layer)s layer answers for at most %(most)s stops at a time and this "
+               "area has %(stops)s; ask for a smaller bbox (a city or a county), or use the OGC "
+               "API items of a region", layer=layer, most=format(MAX_SITES_STOPS, ","),
+               stops=format(stops, ",")),
             "bbox",
         )
     return area

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import NotFound
+from ..i18n import lazy_gettext as _l
 from .aggregate import cell_features, cell_polygon, cell_totals
 from .conditions import grown
 from .disclosure import PublicCounts, PublicLayer, publish, publish_counts
@@ -52,7 +53,7 @@ def res_for_zoom(z: int, resolutions: tuple[int, ...] = (7, 8, 9, 10)) -> int:
 def tile_bbox(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """The lon/lat bounds of an XYZ (Web Mercator) tile; 404 when it does not exist."""
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise NotFound(f"tile {z}/{x}/{y} does not exist", "z")
+        raise NotFound(_l("tile %(tile)s does not exist", tile="/".join(map(str, (z, x, y)))), "z")
     n = 2**z
 
     def lat(row: int) -> float:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ..db import Executor, driver_rows
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -94,8 +95,8 @@ def claim(
 def mismatch() -> Unprocessable:
     """The refusal of a key reused with a different body."""
     return Unprocessable(
-        f"this {HEADER} was already used with a different request body; "
-        "use a new key for a new report",
+        _l("this %(header)s was already used with a different request body; use a new key "
+           "for a new report", header=HEADER),
         HEADER,
     )
 

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 
 from ..config import Settings
 from ..errors import ApiError, InvalidRequest, Unprocessable
+from ..i18n import gettext
+from ..i18n import lazy_gettext as _l
 from .intake import ReportRow, insert_reports, parse_report, to_rows
 from .schema import ReportIn
 from .snapping import snap_reports
@@ -138,16 +140,20 @@ def parse_line(raw: bytes) -> ReportIn | ApiError:
     except InvalidRequest as error:
         return error
     if report_in.occurred_at is None:
-        return ApiError("occurred_at is required in a historic load", "occurred_at")
+        return ApiError(_l("occurred_at is required in a historic load"), "occurred_at")
     return report_in
 
 
 def check_source(source: str) -> str:
     """A source name as stored on reports: 1 to 64 characters, not 'public' (intake's)."""
     if not 1 <= len(source) <= MAX_SOURCE_CHARS or not source.isprintable():
-        raise ValueError(f"must be 1 to {MAX_SOURCE_CHARS} printable characters")
+        raise ValueError(
+            gettext("must be 1 to %(most)s printable characters", most=MAX_SOURCE_CHARS)
+        )
     if source.strip().lower() == "public":
-        raise ValueError("'public' means reports sent to the service; name where these came from")
+        raise ValueError(
+            gettext("'public' means reports sent to the service; name where these came from")
+        )
     return source
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import FieldError as _FieldError
+from ..i18n import gettext
 from ..vocabulary import CATEGORY_IDS, MAX_CATEGORIES, MODES
 
 MAX_BODY_BYTES = 16 * 1024
@@ -68,9 +69,12 @@ class ReportIn(_Strict):
     def _known_and_unique(cls, categories: list[str]) -> list[str]:
         for index, category in enumerate(categories):
             if category not in CATEGORY_IDS:
-                raise _at(f"unknown category {category!r}; see /api/v1/categories", index)
+                raise _at(
+                    gettext("unknown category %(id)r; see /api/v1/categories", id=category),
+                    index,
+                )
             if category in categories[:index]:
-                raise _at(f"category {category!r} is repeated", index)
+                raise _at(gettext("category %(id)r is repeated", id=category), index)
         return categories
 
     @field_validator("occurred_at")
@@ -80,20 +84,21 @@ class ReportIn(_Strict):
             return None
         now = datetime.now(UTC)
         if occurred_at > now + CLOCK_SKEW:
-            raise ValueError("is in the future")
+            raise ValueError(gettext("is in the future"))
         if occurred_at < now - MAX_AGE:
-            raise ValueError("is more than 366 days ago")
+            raise ValueError(gettext("is more than 366 days ago"))
         return occurred_at
 
     @model_validator(mode="after")
     def _context_rules(self) -> ReportIn:
         transit = self.transit or TransitIn()
         if self.location is None and transit.stop_id is None:
-            raise _at("is required unless transit.stop_id is given", "location", root=True)
+            raise _at(
+                gettext("is required unless transit.stop_id is given"), "location", root=True
+            )
         if self.context == "street" and (transit.stop_id or transit.route_id):
             field = "stop_id" if transit.stop_id else "route_id"
-            raise _at(
-                "does not apply to a street report; use at_stop or on_vehicle",
+            raise _at(gettext("does not apply to a street report; use at_stop or on_vehicle"),
                 f"transit.{field}",
                 root=True,
             )

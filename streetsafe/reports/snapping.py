@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from ..config import Settings
 from ..db import Executor, driver_rows
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..transit.near import M_PER_DEG_LON_EQUATOR, MARGIN, MIN_M_PER_DEG_LAT, within_box
 from ..transit.places import place_of, serving
 from .schema import ReportIn, TransitIn
@@ -108,7 +109,7 @@ def _given_stop(
     lon, lat = (location.lon, location.lat) if location else (None, None)
     given_stop = stop_by_id(connection, transit.stop_id, lon, lat)
     if given_stop is None:
-        raise Unprocessable(f"no stop with id {transit.stop_id!r}", "transit.stop_id")
+        raise Unprocessable(_l("no stop with id %(id)r", id=transit.stop_id), "transit.stop_id")
     if lon is None or lat is None:
         return given_stop, given_stop.lon, given_stop.lat
     return given_stop, lon, lat
@@ -146,11 +147,11 @@ def _snap_on_vehicle(
         return _on_vehicle(route, given_stop, transit, settings)
     route = snap_to_route(connection, _route_id(connection, transit.route_id), lon, lat)
     if route is None:
-        raise Unprocessable("this route has no geometry to snap to", "transit.route_id")
+        raise Unprocessable(_l("this route has no geometry to snap to"), "transit.route_id")
     if route.distance_m > MAX_NAMED_ROUTE_DISTANCE_M:
         raise Unprocessable(
-            f"this location is {route.distance_m:.0f} m from route {transit.route_id!r}; "
-            "check the route or the location",
+            _l("this location is %(distance)s m from route %(id)r; check the route or the "
+               "location", distance=format(route.distance_m, ".0f"), id=transit.route_id),
             "location",
         )
     return Snap(route.lon, route.lat, given_stop, route, route.mode)
@@ -199,8 +200,8 @@ def _at_stop(
 ) -> Snap:
     if stop is None:
         raise Unprocessable(
-            f"no stop within {settings.at_stop_radius_m:g} m of this location; report it as a "
-            "street report, or choose the stop (transit.stop_id)",
+            _l("no stop within %(radius)s m of this location; report it as a street report, or "
+               "choose the stop (transit.stop_id)", radius=format(settings.at_stop_radius_m, "g")),
             "location",
         )
     mode = stop.mode or (route.mode if route else None) or transit.mode
@@ -211,10 +212,13 @@ def _on_vehicle(
     route: SnappedRoute | None, stop: SnappedStop | None, transit: TransitIn, settings: Settings
 ) -> Snap:
     if route is None:
-        kind = f"{transit.mode} route" if transit.mode else "route"
+        radius = f"{settings.on_vehicle_radius_m:g}"
         raise Unprocessable(
-            f"no {kind} within {settings.on_vehicle_radius_m:g} m of this location; choose "
-            "the route (transit.route_id)",
+            _l("no %(mode)s route within %(radius)s m of this location; choose the route "
+               "(transit.route_id)", mode=_l(transit.mode), radius=radius)  # a mode's msgid
+            if transit.mode
+            else _l("no route within %(radius)s m of this location; choose the route "
+                    "(transit.route_id)", radius=radius),
             "location",
         )
     return Snap(route.lon, route.lat, stop, route, route.mode)
@@ -230,7 +234,7 @@ def _caught(rule, *args) -> Snap | Unprocessable:  # noqa: ANN001, ANN002
 def _route_id(connection: Executor, public_id: str) -> int:
     route_id = route_by_id(connection, public_id)
     if route_id is None:
-        raise Unprocessable(f"no route with id {public_id!r}", "transit.route_id")
+        raise Unprocessable(_l("no route with id %(id)r", id=public_id), "transit.route_id")
     return route_id
 
 

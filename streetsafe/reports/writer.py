@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import ServiceUnavailable
+from ..i18n import lazy_gettext as _l
 from .schema import Intake
 
 # More reports than a worker has request threads: every waiting one fits in the next batch.
@@ -78,7 +79,7 @@ class BatchWriter:
             job.abandoned = True
             if not job.done.acquire(blocking=False):
                 return ServiceUnavailable(
-                    "the report could not be stored in time; retry shortly",
+                    _l("the report could not be stored in time; retry shortly"),
                     headers={"Retry-After": "5"},
                 )
         return job.result

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from ..i18n import gettext
 from ..reports.schema import _at
 from ..validation import IsoDate
 
@@ -39,11 +40,11 @@ class GeoJsonPolygon(_Strict):
     @classmethod
     def _closed_rings(cls, rings: list[list[tuple[float, float]]]) -> list:
         if sum(len(ring) for ring in rings) > MAX_POLYGON_POSITIONS:
-            raise ValueError(f"at most {MAX_POLYGON_POSITIONS} positions")
+            raise ValueError(gettext("at most %(most)s positions", most=MAX_POLYGON_POSITIONS))
         for ring in rings:
             if len(ring) < 4 or ring[0] != ring[-1]:
                 raise ValueError(
-                    "each ring needs at least 4 positions, the last equal to the first"
+                    gettext("each ring needs at least 4 positions, the last equal to the first")
                 )
         return rings
 
@@ -69,7 +70,7 @@ class SegmentIn(_Strict):
     @model_validator(mode="after")
     def _two_stops(self) -> SegmentIn:
         if self.from_stop_id == self.to_stop_id:
-            raise _at("must differ from from_stop_id", "to_stop_id")
+            raise _at(gettext("must differ from from_stop_id"), "to_stop_id")
         return self
 
 
@@ -105,17 +106,19 @@ class ActionIn(_Strict):
     @model_validator(mode="after")
     def _one_place_and_ordered_dates(self) -> ActionIn:
         if self.ended_on is not None and self.ended_on < self.started_on:
-            raise _at("must be on or after started_on", "ended_on", root=True)
+            raise _at(gettext("must be on or after started_on"), "ended_on", root=True)
         legacy = self.lon is not None or self.lat is not None or self.radius_m is not None
         if self.place is not None and legacy:
-            raise _at("give either place or lon/lat/radius_m, not both", "place", root=True)
+            raise _at(
+                gettext("give either place or lon/lat/radius_m, not both"), "place", root=True
+            )
         if self.place is None:
             for name in ("lon", "lat"):
                 if getattr(self, name) is None:
                     field = name if legacy else "place"
-                    raise _at("is required", field, root=True)
+                    raise _at(gettext("is required"), field, root=True)
         if self.public and self.public_title is None:
-            raise _at("is required to publish an action", "public_title", root=True)
+            raise _at(gettext("is required to publish an action"), "public_title", root=True)
         return self
 
     def the_place(self) -> CircleIn | PolygonIn | StopIn | SegmentIn:
@@ -145,8 +148,8 @@ class ActionPatch(_Strict):
     @model_validator(mode="after")
     def _something_and_no_null_requireds(self) -> ActionPatch:
         if not self.model_fields_set:
-            raise _at("give at least one field to change", "body", root=True)
+            raise _at(gettext("give at least one field to change"), "body", root=True)
         for name in ("title", "kind", "started_on", "place", "public", "public_title"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise _at("cannot be null", name, root=True)
+                raise _at(gettext("cannot be null"), name, root=True)
         return self

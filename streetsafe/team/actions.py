@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..models import TeamAction
 from .action_schema import ActionIn, ActionPatch
 from .places import Place, check_in_area, resolve_place
@@ -55,7 +56,7 @@ def apply_publication(action: TeamAction, given: dict[str, Any]) -> None:
         renewed = renewed or (given["public"] and not action.public)
         action.public = given["public"]
     if action.public and action.public_title is None:
-        raise Unprocessable("is required to publish an action", "public_title")
+        raise Unprocessable(_l("is required to publish an action"), "public_title")
     if renewed and action.public_title is not None:
         action.public_status = "pending"
         action.public_decided_at = action.public_decided_by = None
@@ -72,7 +73,7 @@ def own_action(session: Session, scope: TeamScope, action_id: int) -> TeamAction
     """The team's action `action_id`; 404 for another team's or a missing one."""
     action = session.get(TeamAction, action_id)
     if action is None or action.team_id != scope.team_id:
-        raise NotFound("no such action for this team", "action_id")
+        raise NotFound(_l("no such action for this team"), "action_id")
     return action
 
 
@@ -91,7 +92,7 @@ def update_action(
         action.dosage_amount = patch.dosage.amount if patch.dosage else None
         action.dosage_unit = patch.dosage.unit if patch.dosage else None
     if action.ended_on is not None and action.ended_on < action.started_on:
-        raise Unprocessable("must be on or after started_on", "ended_on")
+        raise Unprocessable(_l("must be on or after started_on"), "ended_on")
     apply_publication(action, patch.model_dump(include=given & set(PUBLIC_FIELDS)))
     if patch.place is not None:
         place = resolve_place(session, patch.place)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..i18n import N_, gettext
 from ..models import AuditEvent, Team
 
 
@@ -53,40 +54,43 @@ def events(
 
 
 FORMAT_NAMES = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage"}
+# The audit in words, in the reader's language (the `streetsafe audit` command's is English).
 _PLAIN = {
-    "sign_out": "signed out",
-    "dashboard": "opened the dashboard",
-    "me": "checked who is signed in",
-    "actions": "listed its actions",
-    "audit": "read the audit trail",
-    "neighbourhoods": "read its neighbourhood outlines",
-    "programme_page": "opened the programme view",
+    "sign_out": N_("signed out"),
+    "dashboard": N_("opened the dashboard"),
+    "me": N_("checked who is signed in"),
+    "actions": N_("listed its actions"),
+    "audit": N_("read the audit trail"),
+    "neighbourhoods": N_("read its neighbourhood outlines"),
+    "programme_page": N_("opened the programme view"),
 }
 
 
 def _filters(detail: dict[str, Any]) -> str:
     filters = {k: ",".join(v) for k, v in (detail.get("filters") or {}).items() if k != "format"}
-    return f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items())})" if filters else ""
+    listed = ", ".join(f"{k}={v}" for k, v in filters.items())
+    return gettext(" (filters: %(filters)s)", filters=listed) if filters else ""
 
 
 _REQUESTS: tuple[tuple[str, str, str], ...] = (
-    (r"/api/v1/team/actions/(\d+)/impact", "", "the effect of action {0}"),
-    (r"/api/v1/team/actions/(\d+)/publication", "", "a decision on the public text of action {0}"),
-    (r"/api/v1/team/actions/(\d+)", "PATCH", "a change to action {0}"),
-    (r"/api/v1/team/actions/(\d+)", "DELETE", "deleting action {0}"),
-    (r"/api/v1/team/actions", "POST", "recording an action"),
-    (r"/api/v1/team/actions", "", "the list of actions"),
-    (r"/api/v1/team/hotspots/([\w-]+)", "", "hotspot {0}"),
-    (r"/api/v1/team/moderation/(.+)", "", "a decision on the description of report {0}"),
-    (r"/api/v1/team/moderation", "", "the moderation queue"),
-    (r"/api/v1/team/me", "", "who is signed in"),
-    (r"/api/v1/team/reports", "", "individual reports"),
-    (r"/api/v1/team/neighbourhoods", "", "the neighbourhood outlines"),
-    (r"/api/v1/team/audit", "", "the audit trail"),
-    (r"/api/v1/team/insights", "", "insights"),
-    (r"/api/v1/team/programme", "", "the programme view"),
-    (r"/team/programme", "", "the programme view"),
-    (r"/team/?", "", "the dashboard"),
+    (r"/api/v1/team/actions/(\d+)/impact", "", N_("the effect of action {0}")),
+    (r"/api/v1/team/actions/(\d+)/publication", "",
+     N_("a decision on the public text of action {0}")),
+    (r"/api/v1/team/actions/(\d+)", "PATCH", N_("a change to action {0}")),
+    (r"/api/v1/team/actions/(\d+)", "DELETE", N_("deleting action {0}")),
+    (r"/api/v1/team/actions", "POST", N_("recording an action")),
+    (r"/api/v1/team/actions", "", N_("the list of actions")),
+    (r"/api/v1/team/hotspots/([\w-]+)", "", N_("hotspot {0}")),
+    (r"/api/v1/team/moderation/(.+)", "", N_("a decision on the description of report {0}")),
+    (r"/api/v1/team/moderation", "", N_("the moderation queue")),
+    (r"/api/v1/team/me", "", N_("who is signed in")),
+    (r"/api/v1/team/reports", "", N_("individual reports")),
+    (r"/api/v1/team/neighbourhoods", "", N_("the neighbourhood outlines")),
+    (r"/api/v1/team/audit", "", N_("the audit trail")),
+    (r"/api/v1/team/insights", "", N_("insights")),
+    (r"/api/v1/team/programme", "", N_("the programme view")),
+    (r"/team/programme", "", N_("the programme view")),
+    (r"/team/?", "", N_("the dashboard")),
 )
 
 
@@ -95,56 +99,60 @@ def requested(method: str, path: str) -> str:
     for pattern, verb, words in _REQUESTS:
         match = re.fullmatch(pattern, path)
         if match and verb in ("", method):
-            return words.format(*match.groups())
+            return gettext(words).format(*match.groups())
     return f"{method} {path}".strip()
 
 
 def place_in_words(detail: dict[str, Any]) -> str:
     """An action's place as the audit recorded it, in words."""
     if isinstance(detail.get("lat"), int | float) and isinstance(detail.get("lon"), int | float):
-        return (
-            f"within {detail.get('radius_m', 0):g} m of "
-            f"lat {detail['lat']:.5f}, lon {detail['lon']:.5f}"
-        )
+        return gettext("within %(radius)s m of lat %(lat)s, lon %(lon)s",
+                       radius=format(detail.get("radius_m", 0), "g"),
+                       lat=format(detail["lat"], ".5f"), lon=format(detail["lon"], ".5f"))
     place = detail.get("place") or {}
     if place.get("type") == "stop":
-        return f"within {place.get('radius_m', 0):g} m of stop {place.get('stop_id')}"
+        return gettext("within %(radius)s m of stop %(stop)s",
+                       radius=format(place.get("radius_m", 0), "g"), stop=place.get("stop_id"))
     if place.get("type") == "segment":
-        return (
-            f"along route {place.get('route_id')} from stop {place.get('from_stop_id')} "
-            f"to stop {place.get('to_stop_id')}"
-        )
+        return gettext("along route %(route)s from stop %(start)s to stop %(end)s",
+                       route=place.get("route_id"), start=place.get("from_stop_id"),
+                       end=place.get("to_stop_id"))
     if place.get("type") == "polygon":
-        return "in an area drawn on the map"
-    return "in an unrecorded place"
+        return gettext("in an area drawn on the map")
+    return gettext("in an unrecorded place")
 
 
 def _describe_action(action: str, detail: dict[str, Any]) -> str:
     """An action's creation, change, deletion or evaluation in words."""
     if action == "action_created":
         kind = f" ({detail['kind']})" if detail.get("kind") not in (None, "other") else ""
-        published = (f", published on receipts as {detail.get('public_title')!r} once approved"
-                     if detail.get("public") else "")  # fmt: skip
-        return (
-            f"recorded action {detail.get('action_id')} {detail.get('title', '')!r}{kind} from "
-            f"{detail.get('started_on')}, {place_in_words(detail)}{published}"
-        )
+        published = (gettext(", published on receipts as %(title)r once approved",
+                             title=detail.get("public_title")) if detail.get("public") else "")
+        return gettext("recorded action %(id)s %(title)r%(kind)s from %(start)s, %(place)s",
+                       id=detail.get("action_id"), title=detail.get("title", ""), kind=kind,
+                       start=detail.get("started_on"), place=place_in_words(detail)) + published
     if action == "action_updated":
         changed_fields = detail.get("changed") or {}
-        changed = ", ".join(sorted(changed_fields.keys())) or "nothing"
-        published = {True: "; published it on receipts once approved",
-                     False: "; withdrew it from receipts"}.get(changed_fields.get("public"), "")
-        return f"changed action {detail.get('action_id')} ({changed}){published}"
+        changed = ", ".join(sorted(changed_fields.keys())) or gettext("nothing")
+        published = {True: N_("; published it on receipts once approved"),
+                     False: N_("; withdrew it from receipts")}.get(changed_fields.get("public"))
+        return gettext("changed action %(id)s (%(changed)s)", id=detail.get("action_id"),
+                       changed=changed) + (gettext(published) if published else "")
     if action == "action_publication":
-        verb = {"approve": "approved", "reject": "rejected"}.get(detail.get("decision"), "decided")
-        return f"{verb} the public text of action {detail.get('action_id')}"
+        action_id = detail.get("action_id")
+        if detail.get("decision") == "approve":
+            return gettext("approved the public text of action %(id)s", id=action_id)
+        if detail.get("decision") == "reject":
+            return gettext("rejected the public text of action %(id)s", id=action_id)
+        return gettext("decided the public text of action %(id)s", id=action_id)
     if action == "action_deleted":
         title = (detail.get("was") or {}).get("title", "")
-        return f"deleted action {detail.get('action_id')} {title!r}"
+        return gettext("deleted action %(id)s %(title)r", id=detail.get("action_id"), title=title)
     if action == "action_impact":
         if detail.get("format") == "csv":
-            return f"downloaded the evaluation of action {detail.get('action_id')} as CSV"
-        return f"viewed the effect of action {detail.get('action_id')}"
+            return gettext("downloaded the evaluation of action %(id)s as CSV",
+                           id=detail.get("action_id"))
+        return gettext("viewed the effect of action %(id)s", id=detail.get("action_id"))
     return action.replace("_", " ")
 
 
@@ -153,32 +161,51 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     detail = detail or {}
     fmt = FORMAT_NAMES.get(detail.get("format", ""), detail.get("format", "?"))
     if action in _PLAIN:
-        return _PLAIN[action]
+        return gettext(_PLAIN[action])
+    if action in ("sign_in", "sign_in_failed", "refused", "moderation_queue",
+                  "moderation_decision"):  # fmt: skip
+        return _describe_access(action, detail)
+    filters = _filters(detail)
+    if action == "insights":
+        return gettext("viewed insights%(filters)s", filters=filters)
+    if action == "programme":
+        return gettext("read the programme view as %(format)s%(filters)s", format=fmt,
+                       filters=filters)  # fmt: skip
+    if action == "hotspots":
+        layer = detail.get("layer", "?")
+        if detail.get("download") is False:
+            return gettext("viewed hotspot %(layer)s on the map%(filters)s", layer=layer,
+                           filters=filters)  # fmt: skip
+        return gettext("downloaded hotspot %(layer)s as %(format)s%(filters)s", layer=layer,
+                       format=fmt, filters=filters)  # fmt: skip
+    if action == "reports":
+        if detail.get("download") is False:
+            return gettext("viewed the latest individual reports%(filters)s", filters=filters)
+        return gettext("downloaded individual reports as %(format)s%(filters)s", format=fmt,
+                       filters=filters)  # fmt: skip
+    if action.startswith("action_"):
+        return _describe_action(action, detail)
+    return action.replace("_", " ")
+
+
+def _describe_access(action: str, detail: dict[str, Any]) -> str:
+    """Sign-ins, refusals and moderation in words."""
     if action == "sign_in":
-        return f"signed in ({detail.get('via', 'form')})"
+        return gettext("signed in (%(via)s)", via=detail.get("via", "form"))
     if action == "sign_in_failed":
-        return f"failed sign-in with a wrong, unknown or revoked token ({detail.get('via', '?')})"
+        return gettext("failed sign-in with a wrong, unknown or revoked token (%(via)s)",
+                       via=detail.get("via", "?"))  # fmt: skip
     if action == "refused":
         reason = f": {detail['reason']}" if detail.get("reason") else ""
         what = requested(detail.get("method", ""), detail.get("path", ""))
-        return f"refused access to {what} ({detail.get('status')}){reason}"
-    if action == "insights":
-        return f"viewed insights{_filters(detail)}"
-    if action == "programme":
-        return f"read the programme view as {fmt}{_filters(detail)}"
-    if action == "hotspots":
-        if detail.get("download") is False:
-            return f"viewed hotspot {detail.get('layer', '?')} on the map{_filters(detail)}"
-        return f"downloaded hotspot {detail.get('layer', '?')} as {fmt}{_filters(detail)}"
-    if action == "reports":
-        if detail.get("download") is False:
-            return f"viewed the latest individual reports{_filters(detail)}"
-        return f"downloaded individual reports as {fmt}{_filters(detail)}"
-    if action.startswith("action_"):
-        return _describe_action(action, detail)
+        return gettext("refused access to %(what)s (%(status)s)%(reason)s", what=what,
+                       status=detail.get("status"), reason=reason)  # fmt: skip
     if action == "moderation_queue":
-        return f"read the moderation queue ({detail.get('status', 'pending')})"
-    if action == "moderation_decision":
-        verb = {"approve": "approved", "reject": "rejected"}.get(detail.get("decision"), "decided")
-        return f"{verb} the description of report {detail.get('report_id')}"
-    return action.replace("_", " ")
+        return gettext("read the moderation queue (%(status)s)",
+                       status=detail.get("status", "pending"))  # fmt: skip
+    report = detail.get("report_id")
+    if detail.get("decision") == "approve":
+        return gettext("approved the description of report %(report)s", report=report)
+    if detail.get("decision") == "reject":
+        return gettext("rejected the description of report %(report)s", report=report)
+    return gettext("decided the description of report %(report)s", report=report)

@@ -25,6 +25,7 @@ from ..config import Settings
 from ..current import current_settings
 from ..db import db_session
 from ..errors import Forbidden, Unauthorized
+from ..i18n import lazy_gettext as _l
 from ..limits import WindowKey
 from . import audit, sessions
 from .service import TeamScope, authenticate, scope_of
@@ -33,12 +34,14 @@ from .throttle import SignInThrottle
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 SESSION_KEY = "sid"
-COOKIE_PATHS = ("/team", "/api/v1/team")
+COOKIE_PATHS = ("/team", "/cy/team", "/api/v1/team")  # /cy/team: the pages in Welsh
 REFUSED = (401, 403, 404)
 
 
 def _is_team_path(req: Request) -> bool:
-    return req.path == "/team" or req.path.startswith(tuple(p + "/" for p in COOKIE_PATHS))
+    return req.path in ("/team", "/cy/team") or req.path.startswith(
+        tuple(p + "/" for p in COOKIE_PATHS)
+    )
 
 
 class TeamSessionInterface(SecureCookieSessionInterface):
@@ -128,7 +131,7 @@ def sign_in_with_token(token: str, via: str) -> TeamScope:
         if throttle is not None:
             throttle.failed(request.remote_addr)
         g.refusal = ("sign_in_failed", {"via": via})
-        raise Unauthorized("the token is wrong, unknown or revoked", "Authorization")
+        raise Unauthorized(_l("the token is wrong, unknown or revoked"), "Authorization")
     return scope
 
 
@@ -161,12 +164,14 @@ def require_scope(role: str = "team") -> TeamScope:
     scope = current_scope()
     if scope is None:
         if g.get("session_ended"):
-            raise Unauthorized("the session has ended; sign in again at /team/login", None)
-        raise Unauthorized("sign in at /team/login or send Authorization: Bearer TOKEN", None)
+            raise Unauthorized(_l("the session has ended; sign in again at /team/login"), None)
+        raise Unauthorized(
+            _l("sign in at /team/login or send Authorization: Bearer TOKEN"), None
+        )
     if role != "any" and scope.role != role:
         if scope.is_programme:
-            raise Forbidden("a programme token reads only /api/v1/team/programme", None)
-        raise Forbidden("only the programme board's token reads the programme view", None)
+            raise Forbidden(_l("a programme token reads only /api/v1/team/programme"), None)
+        raise Forbidden(_l("only the programme board's token reads the programme view"), None)
     return scope
 
 

@@ -25,6 +25,9 @@ import statsmodels.api as sm
 from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from ..i18n import Message
+from ..i18n import lazy_gettext as _l
+
 OVERDISPERSION_LIMIT = 1.5
 MIN_REPORTS = 10
 Z95 = float(norm.ppf(0.975))
@@ -73,13 +76,15 @@ def wdd(response: Series, buffer: Series, control: Series) -> dict[str, float | 
             "p": round(_two_sided_p(z), 4)}  # fmt: skip
 
 
-def wdq(response: Series, buffer: Series, control: Series) -> tuple[float | None, str | None]:
+def wdq(
+    response: Series, buffer: Series, control: Series
+) -> tuple[float | None, Message | None]:
     """Bowers & Johnson's weighted displacement quotient, or None and the reason."""
     if control.before == 0 or control.after == 0:
-        return None, "the comparison area has no reports in one of the periods"
+        return None, _l("the comparison area has no reports in one of the periods")
     success = response.after / control.after - response.before / control.before
     if success >= 0:
-        return None, "the place did not fall relative to the comparison area"
+        return None, _l("the place did not fall relative to the comparison area")
     displacement = buffer.after / control.after - buffer.before / control.before
     return round(displacement / success, 4) + 0.0, None  # + 0.0: never -0.0
 
@@ -131,14 +136,14 @@ def _ratio(result: Any, index: int, model: str) -> dict[str, Any]:
 
 def did(
     response: Series, buffer: Series, control: Series
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Message | None]:
     """Rate ratios of response and buffer against control; None and a reason when unfit."""
     if min(control.before, control.after) == 0:
-        return None, None, "the comparison area has no reports in one of the periods"
+        return None, None, _l("the comparison area has no reports in one of the periods")
     if min(response.before, response.after) == 0:
-        return None, None, "the place has no reports in one of the periods: no finite ratio"
+        return None, None, _l("the place has no reports in one of the periods: no finite ratio")
     if not response.weekly_after:
-        return None, None, "no complete week since the start"
+        return None, None, _l("no complete week since the start")
     areas = {"control": control, "response": response}
     if min(buffer.before, buffer.after) > 0:
         areas["buffer"] = buffer
@@ -158,26 +163,32 @@ def enough_data(response: Series, control: Series) -> bool:
     )
 
 
-def _percent_change(ratio: dict[str, Any]) -> tuple[str, str]:
-    """("fell 38%", "95% CI 12-55%") from a rate ratio and its interval."""
+def _percent_change(ratio: dict[str, Any]) -> tuple[bool, dict[str, str]]:
+    """(fell, {"percent": "38", "low": "12", "high": "55"}) from a rate ratio and its 95% CI."""
     rr, low, high = ratio["rate_ratio"], ratio["ci_low"], ratio["ci_high"]
     if rr < 1:
-        return (
-            f"fell {100 * (1 - rr):.0f}%",
-            f"95% CI {100 * (1 - high):.0f}-{100 * (1 - low):.0f}%",
-        )
-    return f"rose {100 * (rr - 1):.0f}%", f"95% CI {100 * (low - 1):.0f}-{100 * (high - 1):.0f}%"
+        return True, {"percent": _pct(1 - rr), "low": _pct(1 - high), "high": _pct(1 - low)}
+    return False, {"percent": _pct(rr - 1), "low": _pct(low - 1), "high": _pct(high - 1)}
 
 
-def _around(around: dict[str, Any] | None, buffer_m: float) -> str:
-    ring = f"the surrounding {buffer_m:.0f} m"
+def _pct(share: float) -> str:
+    return format(100 * share, ".0f")
+
+
+def _around(around: dict[str, Any] | None, buffer_m: float) -> Message:
+    ring = format(buffer_m, ".0f")
     if around is None or around["p"] >= 0.05:
-        return f"no sign of displacement into {ring}"
-    change, interval = _percent_change(around)
+        return _l("no sign of displacement into the surrounding %(ring)s m", ring=ring)
+    fell, change = _percent_change(around)
     if around["rate_ratio"] > 1:
-        return f"reports {change} more in {ring} than in the comparison area ({interval}), " \
-               "a sign of displacement"  # fmt: skip
-    return f"reports also {change} more in {ring} ({interval}), a diffusion of benefit"
+        return _l("reports rose %(percent)s%% more in the surrounding %(ring)s m than in the "
+                  "comparison area (95%% CI %(low)s-%(high)s%%), a sign of displacement",
+                  ring=ring, **change)  # fmt: skip
+    if fell:
+        return _l("reports also fell %(percent)s%% more in the surrounding %(ring)s m (95%% CI "
+                  "%(low)s-%(high)s%%), a diffusion of benefit", ring=ring, **change)
+    return _l("reports also rose %(percent)s%% more in the surrounding %(ring)s m (95%% CI "
+              "%(low)s-%(high)s%%), a diffusion of benefit", ring=ring, **change)
 
 
 def verdict(
@@ -186,33 +197,39 @@ def verdict(
     main: dict[str, Any] | None,
     around: dict[str, Any] | None,
     buffer_m: float,
-) -> str:
-    """One plain sentence a sergeant can repeat."""
+) -> Message:
+    """One plain sentence a sergeant can repeat (lazy: put into words in the reader's language
+    each time it is shown, so a kept verdict serves English and Welsh alike)."""
     if not enough_data(response, control):
         if response.before >= MIN_REPORTS and response.weekly_after:
-            return (
-                f"Too few reports in the comparison area to tell: at least {MIN_REPORTS} are "
-                "needed there before and after (try a narrower buffer or another control)."
-            )
-        return f"Too few reports to tell: at least {MIN_REPORTS} are needed before and after."
+            return _l("Too few reports in the comparison area to tell: at least %(min)s are "
+                      "needed there before and after (try a narrower buffer or another control).",
+                      min=MIN_REPORTS)  # fmt: skip
+        return _l("Too few reports to tell: at least %(min)s are needed before and after.",
+                  min=MIN_REPORTS)  # fmt: skip
     if main is None:
-        return (
-            f"Reports in the place went from {response.before} before to {response.after} after; "
-            "too few to compare with the comparison area."
-        )
+        return _l("Reports in the place went from %(before)s before to %(after)s after; too few "
+                  "to compare with the comparison area.", before=response.before,
+                  after=response.after)  # fmt: skip
     if main["p"] >= 0.05:
-        first = (
-            "No clear change compared with the comparison area "
-            f"(rate ratio {main['rate_ratio']:.2f}, 95% CI {main['ci_low']:.2f}-"
-            f"{main['ci_high']:.2f})"
-        )
+        first = _l("No clear change compared with the comparison area (rate ratio %(ratio)s, 95%% "
+                   "CI %(low)s-%(high)s)", ratio=format(main["rate_ratio"], ".2f"),
+                   low=format(main["ci_low"], ".2f"), high=format(main["ci_high"], ".2f"))
     else:
-        change, interval = _percent_change(main)
-        first = f"Reports {change} more than in the comparison area ({interval})"
-    return f"{first}; {_around(around, buffer_m)}."
+        fell, change = _percent_change(main)
+        first = (
+            _l("Reports fell %(percent)s%% more than in the comparison area (95%% CI "
+               "%(low)s-%(high)s%%)", **change)
+            if fell
+            else _l("Reports rose %(percent)s%% more than in the comparison area (95%% CI "
+                    "%(low)s-%(high)s%%)", **change)
+        )
+    return _l("%(first)s; %(around)s.", first=first, around=_around(around, buffer_m))
 
 
-def public_verdict(response: Series, control: Series, main: dict[str, Any] | None) -> str | None:
+def public_verdict(
+    response: Series, control: Series, main: dict[str, Any] | None
+) -> Message | None:
     """The verdict in plain words for a receipt page, with no number in it (None: not yet).
 
     Only the direction of a clear change is told: counts, percentages and intervals would
@@ -221,13 +238,10 @@ def public_verdict(response: Series, control: Series, main: dict[str, Any] | Non
     if not enough_data(response, control) or main is None:
         return None
     if main["p"] >= 0.05:
-        return "So far there is no clear change in how often people report feeling unsafe here."
+        return _l("So far there is no clear change in how often people report feeling unsafe "
+                  "here.")  # fmt: skip
     if main["rate_ratio"] < 1:
-        return (
-            "Since it started, people have reported feeling unsafe here less often than in "
-            "comparable places nearby."
-        )
-    return (
-        "Since it started, people have reported feeling unsafe here more often than in "
-        "comparable places nearby."
-    )
+        return _l("Since it started, people have reported feeling unsafe here less often than "
+                  "in comparable places nearby.")  # fmt: skip
+    return _l("Since it started, people have reported feeling unsafe here more often than in "
+              "comparable places nearby.")  # fmt: skip

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..hotspots.layercache import LayerCache, layer_version
+from ..i18n import Message
+from ..i18n import lazy_gettext as _l
 from . import evaluation
 from .actions import action_to_json, list_actions, own_action
 from .evaluation import Series
@@ -141,9 +143,9 @@ def impact(
 
 @dataclass(frozen=True)
 class KeptVerdict:
-    """One action's verdict as the cache keeps it."""
+    """One action's verdict as the cache keeps it (lazy text: either language)."""
 
-    text: str
+    text: Message
 
     @property
     def nbytes(self) -> int:
@@ -166,7 +168,7 @@ def actions_with_verdicts(session: Session, scope: TeamScope) -> list[dict[str, 
 
 
 def kept_verdict(session: Session, scope: TeamScope, action: dict[str, Any],
-                 version: Hashable | None, today: date) -> str:  # fmt: skip
+                 version: Hashable | None, today: date) -> Message:  # fmt: skip
     """The action's default verdict, from VERDICTS when nothing it depends on has changed.
     `version` None (this transaction has written) is never kept: its rows are its own."""
 
@@ -202,7 +204,9 @@ def _control_id(scope: TeamScope, control: str) -> int | None:
     if control == "auto":
         return None
     if control not in scope.neighbourhood_codes:
-        raise NotFound(f"neighbourhood {control!r} is not one of this team's", "control")
+        raise NotFound(
+            _l("neighbourhood %(code)r is not one of this team's", code=control), "control"
+        )
     return scope.neighbourhood_ids[scope.neighbourhood_codes.index(control)]
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..models import Report, ReportDescription
 from .scrub import scrub
 from .service import TeamScope
@@ -22,7 +23,7 @@ def queue(
 ) -> list[dict[str, Any]]:
     """Descriptions in the team's area with `status`, oldest first, always scrubbed."""
     if status not in ("pending", "approved", "rejected"):
-        raise Unprocessable("status must be pending, approved or rejected", "status")
+        raise Unprocessable(_l("status must be pending, approved or rejected"), "status")
     query = (
         sa.select(ReportDescription, Report)
         .join(Report, Report.id == ReportDescription.report_id)
@@ -53,18 +54,18 @@ def queue(
 def decide(session: Session, scope: TeamScope, report_id: str, decision: str) -> str:
     """Approve or reject a description in the team's area; return the new status."""
     if decision not in DECISIONS:
-        raise Unprocessable("decision must be approve or reject", "decision")
+        raise Unprocessable(_l("decision must be approve or reject"), "decision")
     try:
         key = uuid.UUID(report_id)
     except ValueError:
-        raise NotFound("no such report", "report_id") from None
+        raise NotFound(_l("no such report"), "report_id") from None
     row = session.execute(
         sa.select(ReportDescription, Report.neighbourhood_id)
         .join(Report, Report.id == ReportDescription.report_id)
         .where(ReportDescription.report_id == key)
     ).first()
     if row is None or row.neighbourhood_id not in scope.neighbourhood_ids:
-        raise NotFound("no description for that report in this team's area", "report_id")
+        raise NotFound(_l("no description for that report in this team's area"), "report_id")
     description = row.ReportDescription
     description.scrubbed = description.scrubbed or scrub(description.body)
     # After the decision the unscrubbed text has no use: keep only what may be shown.

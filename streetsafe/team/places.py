@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 from .action_schema import CircleIn, PolygonIn, SegmentIn, StopIn
 from .service import TeamScope
 
@@ -67,7 +68,7 @@ def resolve_place(session: Session, place: CircleIn | PolygonIn | StopIn | Segme
     if isinstance(place, StopIn):
         ewkt = session.scalar(_STOP, {"id": place.stop_id, "r": place.radius_m})
         if ewkt is None:
-            raise Unprocessable(f"no stop {place.stop_id!r}", "place.stop_id")
+            raise Unprocessable(_l("no stop %(id)r", id=place.stop_id), "place.stop_id")
         return Place(ewkt, "stop", {"stop_id": place.stop_id}, place.radius_m)
     ref = {"route_id": place.route_id, "from_stop_id": place.from_stop_id,
            "to_stop_id": place.to_stop_id}  # fmt: skip
@@ -75,9 +76,9 @@ def resolve_place(session: Session, place: CircleIn | PolygonIn | StopIn | Segme
     if ewkt is None:
         if session.scalar(sa.text("SELECT 1 FROM routes WHERE public_id = :id"),
                           {"id": place.route_id}) is None:  # fmt: skip
-            raise Unprocessable(f"no route {place.route_id!r}", "place.route_id")
+            raise Unprocessable(_l("no route %(id)r", id=place.route_id), "place.route_id")
         raise Unprocessable(
-            "this route does not run from from_stop_id to to_stop_id", "place.to_stop_id"
+            _l("this route does not run from from_stop_id to to_stop_id"), "place.to_stop_id"
         )
     return Place(ewkt, "segment", ref, place.radius_m)
 
@@ -86,9 +87,11 @@ def _polygon(session: Session, place: PolygonIn) -> Place:
     geojson = json.dumps(place.geometry.model_dump())
     valid, reason, ewkt, area_m2 = session.execute(_POLYGON, {"geojson": geojson}).one()
     if not valid:
-        raise Unprocessable(f"the polygon is not valid: {reason}", "place.geometry")
+        raise Unprocessable(
+            _l("the polygon is not valid: %(reason)s", reason=reason), "place.geometry"
+        )
     if area_m2 <= 0:
-        raise Unprocessable("the polygon has no area", "place.geometry")
+        raise Unprocessable(_l("the polygon has no area"), "place.geometry")
     # A polygon's buffer defaults to the radius of the circle of the same area.
     return Place(ewkt, "polygon", None, math.sqrt(area_m2 / math.pi))
 
@@ -103,4 +106,4 @@ def check_in_area(session: Session, scope: TeamScope, ewkt: str, field: str) -> 
         {"ids": list(scope.neighbourhood_ids), "place": ewkt},
     )
     if not touches:
-        raise Unprocessable("the place is outside this team's neighbourhoods", field)
+        raise Unprocessable(_l("the place is outside this team's neighbourhoods"), field)

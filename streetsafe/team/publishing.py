@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..models import TeamAction
 from .actions import own_action
 from .impact import VERDICTS, KeptVerdict, impact
@@ -31,10 +32,10 @@ DECISIONS = {"approve": "approved", "reject": "rejected"}
 def decide_publication(session: Session, scope: TeamScope, action_id: int, decision: str) -> str:
     """Approve or reject the public text of one of the team's public actions; the new status."""
     if decision not in DECISIONS:
-        raise Unprocessable("decision must be approve or reject", "decision")
+        raise Unprocessable(_l("decision must be approve or reject"), "decision")
     action = own_action(session, scope, action_id)
     if not action.public:
-        raise Unprocessable("the action is not public: set public first", "action_id")
+        raise Unprocessable(_l("the action is not public: set public first"), "action_id")
     action.public_status = DECISIONS[decision]
     action.public_decided_at = datetime.now(UTC)
     action.public_decided_by = scope.team_id

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Forbidden, NotFound, Unprocessable
+from ..i18n import lazy_gettext as _l
 from ..models import Neighbourhood, Team
 from . import sessions, tokens
 
@@ -33,7 +34,9 @@ class TeamScope:
         if code is None:
             return self.neighbourhood_ids
         if code not in self.neighbourhood_codes:
-            raise Forbidden(f"neighbourhood {code!r} is not one of this team's", "neighbourhood")
+            raise Forbidden(
+                _l("neighbourhood %(code)r is not one of this team's", code=code), "neighbourhood"
+            )
         return (self.neighbourhood_ids[self.neighbourhood_codes.index(code)],)
 
 
@@ -41,17 +44,19 @@ def create_team(session: Session, name: str, codes: list[str], programme: bool =
     """Create a team for neighbourhoods `codes` (or the programme board); return its token."""
     name = name.strip()
     if not name:
-        raise Unprocessable("a team needs a name", "name")
+        raise Unprocessable(_l("a team needs a name"), "name")
     if programme and codes:
-        raise Unprocessable("a programme token covers every area; name none", "neighbourhood")
+        raise Unprocessable(_l("a programme token covers every area; name none"), "neighbourhood")
     if not codes and not programme:
-        raise Unprocessable("a team needs at least one neighbourhood", "neighbourhood")
+        raise Unprocessable(_l("a team needs at least one neighbourhood"), "neighbourhood")
     found = session.scalars(sa.select(Neighbourhood).where(Neighbourhood.code.in_(codes))).all()
     missing = sorted(set(codes) - {n.code for n in found})
     if missing:
-        raise NotFound(f"unknown neighbourhood codes: {', '.join(missing)}", "neighbourhood")
+        raise NotFound(
+            _l("unknown neighbourhood codes: %(codes)s", codes=", ".join(missing)), "neighbourhood"
+        )
     if session.scalar(sa.select(Team.id).where(Team.name == name)) is not None:
-        raise Unprocessable(f"a team called {name!r} exists already", "name")
+        raise Unprocessable(_l("a team called %(name)r exists already", name=name), "name")
     token, lookup = tokens.new_token()
     session.add(
         Team(
@@ -76,7 +81,7 @@ def revoke_team(session: Session, name: str) -> None:
     """Revoke a team's token and end its sessions at once."""
     team = session.scalar(sa.select(Team).where(Team.name == name))
     if team is None:
-        raise NotFound(f"no team called {name!r}", "name")
+        raise NotFound(_l("no team called %(name)r", name=name), "name")
     team.revoked_at = datetime.now(UTC)
     sessions.end_team_sessions(session, team.id)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import redis
 
 from ..errors import ApiError
+from ..i18n import lazy_gettext as _l
 from ..limits import WindowKey
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class SignInThrottle:
         if int(by_network or 0) >= self.per_network or int(overall or 0) >= self.overall:
             retry_after = max(1, int(end - time.time()))
             raise TooManyAttempts(
-                f"too many failed sign-ins; retry in {retry_after} s",
+                _l("too many failed sign-ins; retry in %(seconds)s s", seconds=retry_after),
                 None,
                 headers={"Retry-After": str(retry_after)},
             )

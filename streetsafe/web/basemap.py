@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from ..basemap import BasemapArchive, read_archive
 from ..config import OSM_ATTRIBUTION, ConfigError, Settings
 from ..errors import NotFound
+from ..i18n import lazy_gettext as _l
 
 bp = Blueprint("basemap", __name__)
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ def archive() -> ResponseReturnValue:
     """The PMTiles archive, in byte ranges (206) or whole; 404 when none is configured."""
     described: BasemapArchive | None = current_app.extensions.get(EXTENSION)
     if described is None:
-        raise NotFound("no self-hosted basemap is configured (STREETSAFE_BASEMAP_PMTILES)")
+        raise NotFound(
+            _l("no self-hosted basemap is configured (STREETSAFE_BASEMAP_PMTILES)")
+        )
     return send_file(
         described.path,
         mimetype="application/vnd.pmtiles",

@@ -15,6 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from ..current import current_settings
 from ..db import db_session
+from ..i18n import page_url
 from ..reports.lookup import receipt_for_code
 from ..reports.receipt_codes import MAX_TYPED
 from . import basemap
@@ -39,6 +40,7 @@ def _view_cache() -> ViewCache:
 
 
 @bp.get("/")
+@bp.get("/cy/")  # the same page in Welsh (streetsafe.i18n chooses the language by path)
 def report_page() -> ResponseReturnValue:
     """The report form: where, what, when; the map opens where the stops are densest."""
     settings = current_settings()
@@ -59,6 +61,7 @@ _PRIVATE = {"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf
 
 
 @bp.get("/receipt")
+@bp.get("/cy/receipt")
 def receipt_form() -> ResponseReturnValue:
     """The form to type a receipt code in; a code sent from it goes to its page."""
     typed = request.args.get("code", "").strip()
@@ -69,10 +72,11 @@ def receipt_form() -> ResponseReturnValue:
 
 def _receipt_url(typed: str) -> str:
     """The receipt page of whatever was typed (its page says when it is no code)."""
-    return "/receipt/" + quote(typed[: MAX_TYPED + 1], safe="")
+    return page_url("/receipt/") + quote(typed[: MAX_TYPED + 1], safe="")
 
 
 @bp.get("/receipt/<path:code>")
+@bp.get("/cy/receipt/<path:code>")
 def receipt(code: str) -> ResponseReturnValue:
     """What was recorded and what has happened there since; an unknown or malformed code is
     a plain 404 page (alike). Lookups are limited per client (limits.py)."""
@@ -93,8 +97,9 @@ def too_many_lookups(error: TooManyRequests) -> ResponseReturnValue:
 # What the service worker keeps so that the page opens and works with no signal.
 # The basemap's scripts too (its archive is not kept: the Cache API refuses 206 answers, so
 # with no signal the map is drawn on a plain background).
-_SHELL_STATIC = ("css/site.css", "js/api.js", "js/basemap.js", "js/combobox.js", "js/map.js",
-                 "js/offline.js", "js/outbox.js", "js/quickexit.js", "js/report.js", "js/when.js",
+_SHELL_STATIC = ("css/site.css", "js/api.js", "js/basemap.js", "js/combobox.js", "js/i18n.js",
+                 "js/map.js", "js/offline.js", "js/outbox.js", "js/quickexit.js", "js/report.js",
+                 "js/when.js",
                  "vendor/protomaps-leaflet/protomaps-leaflet.js")  # fmt: skip
 _SHELL_LEAFLET = ("leaflet.js", "leaflet.css", "images/marker-icon.png",
                   "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
@@ -113,7 +118,7 @@ def _shell_version(folder: str) -> str:
 @bp.get("/sw.js")
 def service_worker() -> ResponseReturnValue:
     """The service worker, from the root so that its scope is the whole site."""
-    shell = ["/", "/api/v1/categories"]
+    shell = ["/", "/cy/", "/api/v1/categories"]  # /cy/: the page in Welsh
     shell += [f"/static/{name}" for name in _SHELL_STATIC]
     shell += [f"/static/leaflet/{name}" for name in _SHELL_LEAFLET]
     script = render_template("web/sw.js", shell=shell, api="/api/v1",

@@ -124,7 +124,7 @@ def test_the_cookie_is_scoped_to_team_paths(client, world) -> None:
         for header in response.headers.getlist("Set-Cookie")
         if header.startswith("streetsafe_team=") and "Expires=Thu, 01 Jan 1970" not in header
     }
-    assert paths == {"/team", "/api/v1/team"}
+    assert paths == {"/team", "/cy/team", "/api/v1/team"}  # /cy/team: the pages in Welsh
     assert client.get("/api/v1/team/me").status_code == 200
     assert client.get_cookie("streetsafe_team", path="/") is None
 

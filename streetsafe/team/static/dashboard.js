@@ -2,6 +2,25 @@
 "use strict";
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+
+// Messages in the page's language, from the server's gettext catalogue (the JSON block
+// #messages): t("English", {name}) and tn(singular, plural, n, {...}); {name} is filled in.
+const CATALOGUE = JSON.parse(document.getElementById("messages").textContent);
+const LANG = CATALOGUE.lang;
+
+function fill(text, params) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+function t(message, params = {}) {
+  return fill(CATALOGUE.messages[message] || message, params);
+}
+
+function tn(singular, plural, n, params = {}) {
+  const forms = CATALOGUE.plurals[singular];
+  const text = forms ? forms[new Intl.PluralRules(LANG).select(n)] || forms.other : (n === 1 ? singular : plural);
+  return fill(text, { n, ...params });
+}
 const state = { map: null, layers: null, charts: {}, clicked: null, corners: [], categoryLabels: {} };
 
 function el(tag, text, attrs = {}) {
@@ -12,11 +31,6 @@ function el(tag, text, attrs = {}) {
 }
 
 // Leaflet renders a string tooltip as HTML; names come from imported feeds, so pass a node.
-// "1 report", "2 reports": a count with its noun in the right number.
-function counted(count, one, many) {
-  return `${count} ${count === 1 ? one : many}`;
-}
-
 function textTip(text) {
   return el("span", text);
 }
@@ -26,18 +40,18 @@ function say(message) {
 }
 
 async function api(path, options = {}) {
-  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  const headers = { Accept: "application/json", "Accept-Language": LANG, ...(options.headers || {}) };
   if (options.body) {
     headers["Content-Type"] = "application/json";
     headers["X-CSRFToken"] = csrfToken;
   }
   const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   if (response.status === 401) {
-    window.location.assign("/team/login");
+    window.location.assign(LANG === "cy" ? "/cy/team/login" : "/team/login");
     throw new Error("signed out");
   }
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message || `request failed (${response.status})`);
+  if (!response.ok) throw new Error(body.message || t("request failed ({status})", { status: response.status }));
   return body;
 }
 
@@ -57,7 +71,8 @@ function filterQuery() {
 
 function initMap() {
   const node = document.getElementById("map");
-  state.map = L.map(node, { keyboard: true }).setView([53.744, -0.34], 13);
+  state.map = L.map(node, { keyboard: true, zoomControl: false }).setView([53.744, -0.34], 13);
+  L.control.zoom({ zoomInTitle: t("Zoom in"), zoomOutTitle: t("Zoom out") }).addTo(state.map);
   const ground = window.streetsafeBasemap.basemapLayer(node.dataset);
   if (ground) ground.addTo(state.map);
   state.layers = L.layerGroup().addTo(state.map);
@@ -68,7 +83,7 @@ function initMap() {
       state.corners.push(event.latlng);
     } else {
       state.clicked = event.latlng;
-      say(`Action place set to ${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`);
+      say(t("Action place set to {lat}, {lon}", { lat: event.latlng.lat.toFixed(5), lon: event.latlng.lng.toFixed(5) }));
     }
     drawDraft();
   });
@@ -82,7 +97,8 @@ function colourFor(count, max) {
 
 // The route-segments layer names its route and stops `route`, `from_stop` and `to_stop`.
 function segmentName(p) {
-  return `${p.route ? `route ${p.route}` : "route"}: ${p.from_stop} → ${p.to_stop}`;
+  const route = p.route ? t("route {name}", { name: p.route }) : t("route");
+  return `${route}: ${p.from_stop} → ${p.to_stop}`;
 }
 
 function categoryLabel(id) {
@@ -102,7 +118,7 @@ function drawLayers(cells, stops, segments, areas) {
       fillOpacity: 0.6,
     }),
     onEachFeature: (f, layer) => layer.bindTooltip(textTip(
-      `${counted(f.properties.count, "report", "reports")}${f.properties.hotspot ? " · hotspot" : ""}`)),
+      tn("{n} report", "{n} reports", f.properties.count) + (f.properties.hotspot ? ` · ${t("hotspot")}` : ""))),
   }).addTo(state.layers);
   L.geoJSON(segments, {
     style: { color: "#264653", weight: 5, opacity: 0.8 },
@@ -118,10 +134,10 @@ function drawLayers(cells, stops, segments, areas) {
 
 function drawRanked(stops, segments) {
   const rows = [
-    ...stops.features.map((f) => [f.properties.name, "stop", f.properties.count]),
+    ...stops.features.map((f) => [f.properties.name, t("stop"), f.properties.count]),
     ...segments.features.map((f) => [
       segmentName(f.properties),
-      "route segment", f.properties.count]),
+      t("route segment"), f.properties.count]),
   ].sort((a, b) => b[2] - a[2]).slice(0, 15);
   const body = document.querySelector("#ranked tbody");
   body.replaceChildren(...rows.map((row) => {
@@ -131,21 +147,22 @@ function drawRanked(stops, segments) {
   }));
   if (!rows.length) {
     const empty = el("tr");
-    empty.append(el("td", "No reports match these filters.", { colspan: "3" }));
+    empty.append(el("td", t("No reports match these filters."), { colspan: "3" }));
     body.append(empty);
   }
 }
 
 function drawInsights(summary) {
   const list = document.getElementById("insights");
-  const change = summary.change === null ? "no earlier reports to compare"
-    : `${summary.change >= 0 ? "+" : ""}${Math.round(summary.change * 100)}% on the previous ${summary.period.days} days`;
+  const change = summary.change === null ? t("no earlier reports to compare")
+    : tn("{change}% on the previous {n} day", "{change}% on the previous {n} days", summary.period.days,
+      { change: `${summary.change >= 0 ? "+" : ""}${Math.round(summary.change * 100)}` });
   const share = summary.transport_share === null ? "–" : `${Math.round(summary.transport_share * 100)}%`;
   const peaks = summary.peak_hours.map((p) => `${String(p.hour).padStart(2, "0")}:00 (${p.count})`).join(", ") || "–";
   const items = [
-    [`Reports, ${summary.period.from} to ${summary.period.to}`, `${summary.count} (${change})`],
-    ["At a stop or on a vehicle", share],
-    ["Peak times of day", peaks],
+    [t("Reports, {from} to {to}", { from: summary.period.from, to: summary.period.to }), `${summary.count} (${change})`],
+    [t("At a stop or on a vehicle"), share],
+    [t("Peak times of day"), peaks],
   ];
   list.replaceChildren(...items.flatMap(([term, value]) => [el("dt", term), el("dd", value)]));
 }
@@ -160,6 +177,8 @@ function drawChart(id, type, labels, data, label) {
   });
 }
 
+const LAYER_NAMES = { cells: t("cells"), stops: t("stops"), "route-segments": t("route-segments") };
+
 function drawDownloads(params) {
   const list = document.getElementById("downloads");
   const links = [];
@@ -167,13 +186,13 @@ function drawDownloads(params) {
     for (const format of ["geojson", "csv", "gpkg"]) {
       const query = new URLSearchParams(params);
       query.set("format", format);
-      links.push([`Hotspot ${layer} (${format})`, `/api/v1/team/hotspots/${layer}?${query}`]);
+      links.push([t("Hotspot {layer} ({format})", { layer: LAYER_NAMES[layer], format }), `/api/v1/team/hotspots/${layer}?${query}`]);
     }
   }
   for (const format of ["geojson", "csv", "gpkg"]) {
     const query = new URLSearchParams(params);
     query.set("format", format);
-    links.push([`Individual reports (${format})`, `/api/v1/team/reports?${query}`]);
+    links.push([t("Individual reports ({format})", { format }), `/api/v1/team/reports?${query}`]);
   }
   list.replaceChildren(...links.map(([text, href]) => {
     const item = el("li");
@@ -182,20 +201,25 @@ function drawDownloads(params) {
   }));
 }
 
-const KIND_NAMES = { lighting: "Lighting", cctv: "CCTV", patrol: "Patrol", staffing: "Staffing",
-  environmental: "Environmental", outreach: "Outreach", other: "Other" };
+const KIND_NAMES = { lighting: t("Lighting"), cctv: t("CCTV"), patrol: t("Patrol"), staffing: t("Staffing"),
+  environmental: t("Environmental"), outreach: t("Outreach"), other: t("Other") };
 
 function placeWords(place) {
-  if (place.kind === "stop") return `stop ${place.stop_id}`;
-  if (place.kind === "segment") return `route ${place.route_id}: ${place.from_stop_id} → ${place.to_stop_id}`;
-  if (place.kind === "polygon") return "an area drawn on the map";
-  return `a circle of ${Math.round(place.radius_m || 0)} m`;
+  if (place.kind === "stop") return t("stop {id}", { id: place.stop_id });
+  if (place.kind === "segment") {
+    return `${t("route {name}", { name: place.route_id })}: ${place.from_stop_id} → ${place.to_stop_id}`;
+  }
+  if (place.kind === "polygon") return t("an area drawn on the map");
+  return t("a circle of {radius} m", { radius: Math.round(place.radius_m || 0) });
 }
 
 function actionWords(action) {
-  const until = action.ended_on ? ` until ${action.ended_on}` : "";
+  const kind = KIND_NAMES[action.kind] || action.kind;
+  const when = action.ended_on
+    ? t("{kind} from {start} until {end}", { kind, start: action.started_on, end: action.ended_on })
+    : t("{kind} from {start}", { kind, start: action.started_on });
   const dosage = action.dosage ? ` · ${action.dosage.amount} ${action.dosage.unit}` : "";
-  return `${KIND_NAMES[action.kind] || action.kind} from ${action.started_on}${until} · ${placeWords(action.place)}${dosage}`;
+  return `${when} · ${placeWords(action.place)}${dosage}`;
 }
 
 function drawActionPlaces(actions) {
@@ -216,18 +240,18 @@ async function loadActions() {
   drawActionPlaces(actions);
   const list = document.getElementById("actions");
   if (!actions.length) {
-    list.replaceChildren(el("li", "No actions recorded yet."));
+    list.replaceChildren(el("li", t("No actions recorded yet.")));
     return;
   }
   list.replaceChildren(...actions.map((action) => {
     const item = el("li", null, { "data-action": action.id });
     item.append(el("strong", action.title), el("p", actionWords(action), { class: "meta" }));
     const verdict = el("p", action.verdict || null, { class: "verdict-line" });
-    const show = el("button", "Show effect", { type: "button", class: "secondary" });
+    const show = el("button", t("Show effect"), { type: "button", class: "secondary" });
     show.addEventListener("click", () => showEffect(action, verdict));
-    const remove = el("button", "Delete", { type: "button", class: "secondary" });
+    const remove = el("button", t("Delete"), { type: "button", class: "secondary" });
     remove.addEventListener("click", async () => {
-      if (!window.confirm(`Delete the action "${action.title}"?`)) return;
+      if (!window.confirm(t('Delete the action "{title}"?', { title: action.title }))) return;
       await api(`/api/v1/team/actions/${action.id}`, { method: "DELETE", body: "{}" });
       await Promise.all([loadActions(), loadAudit()]);
     });
@@ -241,19 +265,24 @@ function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
 }
 
+function beforeAfter(counts) {
+  return t("{before} before, {after} after", { before: counts.before, after: counts.after });
+}
+
 function drawFigures(impact) {
   const did = impact.did;
   const items = [
-    ["Reports in the place", `${impact.response.before} before, ${impact.response.after} after`],
-    [`In the ring of ${Math.round(impact.buffer_m)} m`, `${impact.buffer.before} before, ${impact.buffer.after} after`],
-    ["In the comparison area", `${impact.control.before} before, ${impact.control.after} after`
-      + (impact.control.neighbourhood ? ` (${impact.control.neighbourhood})` : ` (${impact.control.cells.length} similar hexagons)`)],
-    ["Rate ratio against the comparison area", did
+    [t("Reports in the place"), beforeAfter(impact.response)],
+    [t("In the ring of {radius} m", { radius: Math.round(impact.buffer_m) }), beforeAfter(impact.buffer)],
+    [t("In the comparison area"), beforeAfter(impact.control)
+      + (impact.control.neighbourhood ? ` (${impact.control.neighbourhood})`
+        : ` (${tn("{n} similar hexagon", "{n} similar hexagons", impact.control.cells.length)})`)],
+    [t("Rate ratio against the comparison area"), did
       ? `${did.rate_ratio.toFixed(2)} (95% CI ${did.ci_low.toFixed(2)}–${did.ci_high.toFixed(2)}, p = ${did.p.toFixed(3)}, ${did.model.replace("_", " ")})`
       : impact.did_reason],
-    ["Weighted displacement difference", impact.wdd.se === null ? "–"
+    [t("Weighted displacement difference"), impact.wdd.se === null ? "–"
       : `${impact.wdd.estimate} (z = ${impact.wdd.z.toFixed(2)}, p = ${impact.wdd.p.toFixed(3)})`],
-    ["Weighted displacement quotient", impact.wdq === null ? impact.wdq_reason : impact.wdq.toFixed(2)],
+    [t("Weighted displacement quotient"), impact.wdq === null ? impact.wdq_reason : impact.wdq.toFixed(2)],
   ];
   document.getElementById("figures").replaceChildren(
     ...items.flatMap(([term, value]) => [el("dt", term), el("dd", value)]));
@@ -273,7 +302,7 @@ const startLine = {
     ctx.moveTo(x, top);
     ctx.lineTo(x, bottom);
     ctx.stroke();
-    ctx.fillText("start", x + 4, top + 10);
+    ctx.fillText(t("start"), x + 4, top + 10);
     ctx.restore();
   },
 };
@@ -285,7 +314,8 @@ function drawEvaluationChart(impact) {
   const labels = Array.from({ length: weeks }, (_, i) => new Date(started.getTime()
     + (i - before) * 7 * 86400000).toISOString().slice(0, 10));
   const series = (area, colour) => ({
-    label: { response: "The place", buffer: `Ring of ${Math.round(impact.buffer_m)} m`, control: "Comparison area" }[area],
+    label: { response: t("The place"), buffer: t("Ring of {radius} m", { radius: Math.round(impact.buffer_m) }),
+      control: t("Comparison area") }[area],
     data: [...impact[area].weekly_before, ...impact[area].weekly_after],
     borderColor: colour, backgroundColor: colour, tension: 0.2,
   });
@@ -312,7 +342,7 @@ async function showEffect(action, verdictLine) {
     document.getElementById("evaluation-png").download = `streetsafe-action-${action.id}-chart.png`;
     await loadAudit();
   } catch (error) {
-    verdictLine.textContent = `Could not evaluate: ${error.message}`;
+    verdictLine.textContent = t("Could not evaluate: {reason}", { reason: error.message });
   }
 }
 
@@ -336,7 +366,7 @@ function drawDraft() {
   if (kind === "polygon" && state.corners.length) {
     L.polygon(state.corners, { color: "#6a4c93" }).addTo(state.draftLayer);
   }
-  document.getElementById("corner-count").textContent = counted(state.corners.length, "corner", "corners");
+  document.getElementById("corner-count").textContent = tn("{n} corner", "{n} corners", state.corners.length);
 }
 
 function fillPlaceChoices(stops, segments) {
@@ -350,16 +380,16 @@ function fillPlaceChoices(stops, segments) {
 function placeOf(form) {
   const kind = placeKind();
   if (kind === "polygon") {
-    if (state.corners.length < 3) throw new Error("click at least three corners of the area on the map");
+    if (state.corners.length < 3) throw new Error(t("click at least three corners of the area on the map"));
     const ring = state.corners.map((p) => [p.lng, p.lat]);
     return { type: "polygon", geometry: { type: "Polygon", coordinates: [[...ring, ring[0]]] } };
   }
   if (kind === "stop") {
-    if (!form.elements.stop_id.value) throw new Error("no stop with reports to choose under these filters");
+    if (!form.elements.stop_id.value) throw new Error(t("no stop with reports to choose under these filters"));
     return { type: "stop", stop_id: form.elements.stop_id.value };
   }
   if (kind === "segment") {
-    if (!form.elements.segment.value) throw new Error("no segment with reports to choose under these filters");
+    if (!form.elements.segment.value) throw new Error(t("no segment with reports to choose under these filters"));
     const [route_id, from_stop_id, to_stop_id] = JSON.parse(form.elements.segment.value);
     return { type: "segment", route_id, from_stop_id, to_stop_id };
   }
@@ -393,18 +423,19 @@ async function recordAction(event) {
     state.corners = [];
     state.clicked = null;
     showPlaceFields();
-    say("Action recorded.");
+    say(t("Action recorded."));
     await Promise.all([loadActions(), loadModeration(), loadAudit()]);
   } catch (failure) {
-    error.textContent = `Could not record the action: ${failure.message}`;
+    error.textContent = t("Could not record the action: {reason}", { reason: failure.message });
   }
 }
 
-const PUBLIC_STATUS = { pending: "waiting for approval", approved: "shown", rejected: "not shown (rejected)" };
+const PUBLIC_STATUS = { pending: t("waiting for approval"), approved: t("shown"), rejected: t("not shown (rejected)") };
 
 function publication(action) {
-  const line = el("p", `On receipts as "${action.public_title}": ${PUBLIC_STATUS[action.public_status] || "not shown"}`, { class: "meta" });
-  const withdraw = el("button", "Withdraw from receipts", { type: "button", class: "secondary" });
+  const line = el("p", t('On receipts as "{title}": {status}',
+    { title: action.public_title, status: PUBLIC_STATUS[action.public_status] || t("not shown") }), { class: "meta" });
+  const withdraw = el("button", t("Withdraw from receipts"), { type: "button", class: "secondary" });
   withdraw.addEventListener("click", async () => {
     await api(`/api/v1/team/actions/${action.id}`, { method: "PATCH", body: JSON.stringify({ public: false }) });
     await Promise.all([loadActions(), loadModeration(), loadAudit()]);
@@ -416,23 +447,25 @@ function publication(action) {
 function drawPublications(actions) {
   const list = document.getElementById("publications");
   if (!actions.length) {
-    list.replaceChildren(el("li", "Nothing waiting."));
+    list.replaceChildren(el("li", t("Nothing waiting.")));
     return;
   }
   list.replaceChildren(...actions.map((item) => {
     const li = el("li", null, { "data-publication": item.action_id });
     li.append(el("strong", item.public_title));
     if (item.public_text) li.append(el("blockquote", item.public_text));
-    for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
+    const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
+      reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
+    for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
       const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
       button.addEventListener("click", async () => {
         try {
           await api(`/api/v1/team/actions/${item.action_id}/publication`, { method: "POST", body: JSON.stringify({ decision }) });
         } catch (error) {
-          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
           return;
         }
-        li.replaceChildren(el("p", `${label}d.`));
+        li.replaceChildren(el("p", done));
         await Promise.all([loadActions(), loadAudit()]);
       });
       li.append(button);
@@ -446,23 +479,25 @@ async function loadModeration() {
   drawPublications(actions || []);
   const list = document.getElementById("moderation");
   if (!items.length) {
-    list.replaceChildren(el("li", "Nothing waiting."));
+    list.replaceChildren(el("li", t("Nothing waiting.")));
     return;
   }
   list.replaceChildren(...items.map((item) => {
     const li = el("li", null, { "data-report": item.report_id });
-    li.append(el("p", `${item.occurred_at.slice(0, 16).replace("T", " ")} · ${item.context} · ${item.stop || item.route || ""}`, { class: "meta" }));
+    li.append(el("p", `${item.occurred_at.slice(0, 16).replace("T", " ")} · ${CONTEXT_NAMES[item.context] || item.context} · ${item.stop || item.route || ""}`, { class: "meta" }));
     li.append(el("blockquote", item.text));
-    for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
+    const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
+      reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
+    for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
       const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
       button.addEventListener("click", async () => {
         try {
           await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
         } catch (error) {
-          li.append(el("p", `Could not ${decision}: ${error.message}`, { class: "error", role: "alert" }));
+          li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
           return;
         }
-        li.replaceChildren(el("p", `${label}d.`));
+        li.replaceChildren(el("p", done));
         if (decision === "approve") loadAll();
       });
       li.append(button);
@@ -475,14 +510,14 @@ function drawReports(reports) {
   const list = document.getElementById("reports");
   const latest = reports.features.slice(0, 20);
   if (!latest.length) {
-    list.replaceChildren(el("li", "No reports match these filters."));
+    list.replaceChildren(el("li", t("No reports match these filters.")));
     return;
   }
   list.replaceChildren(...latest.map((feature) => {
     const p = feature.properties;
     const item = el("li");
-    const where = p.stop_name || (p.route_short_name ? `route ${p.route_short_name}` : p.neighbourhood);
-    item.append(el("p", `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${p.context.replace("_", " ")} · ${where}`, { class: "meta" }));
+    const where = p.stop_name || (p.route_short_name ? t("route {name}", { name: p.route_short_name }) : p.neighbourhood);
+    item.append(el("p", `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${CONTEXT_NAMES[p.context] || p.context.replace("_", " ")} · ${where}`, { class: "meta" }));
     item.append(el("p", p.categories.map(categoryLabel).join(", ")));
     if (p.description) item.append(el("blockquote", p.description));
     return item;
@@ -502,7 +537,7 @@ let latestLoad = 0;
 async function loadAll() {
   const load = ++latestLoad;
   const params = filterQuery();
-  say("Loading…");
+  say(t("Loading…"));
   try {
     const query = params.toString();
     const [cells, stops, segments, areas, insight, reports] = await Promise.all([
@@ -519,19 +554,24 @@ async function loadAll() {
     fillPlaceChoices(stops, segments);
     drawReports(reports);
     drawInsights(insight.summary);
-    drawChart("trend", "line", insight.trend.map((w) => w.week), insight.trend.map((w) => w.count), "Reports");
+    drawChart("trend", "line", insight.trend.map((w) => w.week), insight.trend.map((w) => w.count), t("Reports"));
     const categories = Object.entries(insight.categories);
-    drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), "Reports");
+    drawChart("categories", "bar", categories.map(([c]) => categoryLabel(c)), categories.map(([, n]) => n), t("Reports"));
     drawDownloads(params);
-    say(`${counted(cells.features.length, "hexagon", "hexagons")}, ${counted(stops.features.length, "stop", "stops")}, ${counted(segments.features.length, "segment", "segments")}.`);
+    say([tn("{n} hexagon", "{n} hexagons", cells.features.length), tn("{n} stop", "{n} stops", stops.features.length),
+      tn("{n} segment", "{n} segments", segments.features.length)].join(", ") + ".");
     document.getElementById("filter-error").textContent = "";
   } catch (error) {
     if (load !== latestLoad) return;
-    say("Could not load: see the filters above.");
-    document.getElementById("filter-error").textContent = `Could not load: ${error.message}`;
+    say(t("Could not load: see the filters above."));
+    document.getElementById("filter-error").textContent = t("Could not load: {reason}", { reason: error.message });
   }
   await Promise.all([loadActions(), loadModeration(), loadAudit()]).catch((error) => say(error.message));
 }
+
+const GROUP_NAMES = { environment: t("Environment"), behaviour: t("Behaviour"), transport: t("Transport"),
+  other: t("Other") };
+const CONTEXT_NAMES = { street: t("street"), at_stop: t("at a stop"), on_vehicle: t("on a vehicle") };
 
 async function loadCategories() {
   const categories = await api("/api/v1/categories").catch(() => []);
@@ -540,7 +580,7 @@ async function loadCategories() {
   for (const c of categories) {
     state.categoryLabels[c.id] = c.label;
     if (!groups.has(c.group)) {
-      const name = c.group.charAt(0).toUpperCase() + c.group.slice(1);
+      const name = GROUP_NAMES[c.group] || c.group;
       groups.set(c.group, el("optgroup", null, { label: name }));
     }
     groups.get(c.group).append(el("option", c.label, { value: c.id }));

@@ -26,6 +26,8 @@ export function parseRetryAfter(value, now = Date.now()) {
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+import { LANG } from "./i18n.js";
+
 async function request(url, options = {}) {
   // Offline, a GET may still be answered by the service worker's kept copy (the categories).
   if (navigator.onLine === false && (options.method || "GET") !== "GET") throw new OfflineError();
@@ -36,6 +38,8 @@ async function request(url, options = {}) {
       cache: "no-store",
       referrerPolicy: "no-referrer",
       ...options,
+      // The API's words (errors, category labels) in the page's language.
+      headers: { "Accept-Language": LANG, ...(options.headers || {}) },
     });
   } catch {
     throw new OfflineError(); // a network failure: no response at all

@@ -5,6 +5,8 @@
 // never replaces a newer one); Down and Up move through them, Enter or a click chooses one,
 // Escape closes the list. Focus stays in the input all along, as the pattern says.
 
+import { t, tn } from "./i18n.js";
+
 export function createCombobox(input, listbox, { suggest, choose, describe, announce, waitMs = 250 }) {
   let options = [];
   let active = -1;
@@ -100,8 +102,9 @@ export function createCombobox(input, listbox, { suggest, choose, describe, anno
     render(items);
     announce(
       items.length === 0
-        ? "No matches."
-        : `${items.length} ${items.length === 1 ? "suggestion" : "suggestions"}. Use the up and down arrows to review them.`,
+        ? t("No matches.")
+        : tn("{n} suggestion. Use the up and down arrows to review them.",
+          "{n} suggestions. Use the up and down arrows to review them.", items.length),
     );
   }
 

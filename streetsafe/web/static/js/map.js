@@ -1,6 +1,8 @@
 // The Leaflet map: the basemap (basemap.js; optional: the page works without it), the report
 // pin, and the transit layer (nearby stops, a chosen route) drawn as vectors on any ground.
 
+import { t } from "./i18n.js";
+
 /* global L, streetsafeBasemap */
 
 const PIN_STEP_PX = 10;
@@ -13,7 +15,9 @@ function parseView(text) {
 }
 
 export function createMap(element, { basemap, view, onPin, onMove, onStop, onTilesFailed }) {
-  const map = L.map(element, { keyboard: true, zoomControl: true, tapHold: false });
+  const map = L.map(element, { keyboard: true, zoomControl: false, tapHold: false });
+  // Leaflet's own control, its buttons' names (what a screen reader says) in the page's language.
+  L.control.zoom({ zoomInTitle: t("Zoom in"), zoomOutTitle: t("Zoom out") }).addTo(map);
   map.attributionControl.setPrefix(false);
   const ground = streetsafeBasemap.basemapLayer(basemap, { onTilesFailed });
   if (ground) ground.addTo(map);
@@ -47,8 +51,8 @@ export function createMap(element, { basemap, view, onPin, onMove, onStop, onTil
         draggable: true,
         keyboard: true,
         autoPanOnFocus: true,
-        alt: "Report pin. Use the arrow keys to move it.",
-        title: "Report pin",
+        alt: t("Report pin. Use the arrow keys to move it."),
+        title: t("Report pin"),
       }).addTo(map);
       pin.on("dragend", () => onPin(pin.getLatLng(), "drag"));
       pin.getElement().addEventListener("keydown", onPinKey);

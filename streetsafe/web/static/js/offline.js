@@ -5,6 +5,7 @@
 // as soon as it comes back online). Every text shown is in the page's template; this module
 // only fills in data (dates, reasons, receipt codes) with textContent.
 
+import { LANG } from "./i18n.js";
 import { SYNC_TAG, remove, save, sendAll, takeSent, waiting } from "./outbox.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -60,7 +61,7 @@ function showSent(receipts) {
     shown.add(receipt.receipt_code);
     const row = $("#outbox-sent-item").content.firstElementChild.cloneNode(true);
     fill(row, "[data-code]", receipt.receipt_code);
-    row.querySelector("[data-link]").href = `/receipt/${encodeURIComponent(receipt.receipt_code)}`;
+    row.querySelector("[data-link]").href = `${LANG === "cy" ? "/cy" : ""}/receipt/${encodeURIComponent(receipt.receipt_code)}`;
     list.append(row);
   }
   $("#outbox-sent").hidden = false;

@@ -4,6 +4,7 @@
 
 import { ApiError, OfflineError, getJSON, newIdempotencyKey, postReport } from "./api.js";
 import { createCombobox } from "./combobox.js";
+import { LANG, t, tn } from "./i18n.js";
 import { createMap } from "./map.js";
 import { WhenError, bandStarted, dayLimits, occurredAt } from "./when.js";
 import { announceSaved, saveForLater, startOffline } from "./offline.js";
@@ -12,15 +13,15 @@ const MAX_CATEGORIES = 6;
 const NEARBY_RADIUS_M = 800;
 const NEARBY_LIMIT = 8;
 const GROUP_LABELS = {
-  environment: "The place",
-  behaviour: "Someone’s behaviour",
-  transport: "The service",
-  other: "Something else",
+  environment: t("The place"),
+  behaviour: t("Someone’s behaviour"),
+  transport: t("The service"),
+  other: t("Something else"),
 };
 const CONTEXT_LABELS = {
-  street: "On a street or in a public place",
-  at_stop: "At a stop or station",
-  on_vehicle: "On a bus, tram or train",
+  street: t("On a street or in a public place"),
+  at_stop: t("At a stop or station"),
+  on_vehicle: t("On a bus, tram or train"),
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -72,7 +73,7 @@ const mapView = createMap($("#map"), {
   }, 400),
   onStop: (id) => chooseStop(id, { fromMap: true }),
   onTilesFailed: () =>
-    say("#pin-status", "The background map could not load. You can still place the pin and choose stops."),
+    say("#pin-status", t("The background map could not load. You can still place the pin and choose stops.")),
 });
 
 function pinMoved(latlng, source) {
@@ -80,12 +81,14 @@ function pinMoved(latlng, source) {
   clearFieldError("location");
   const where = `${state.pin.lat.toFixed(5)}, ${state.pin.lon.toFixed(5)}`;
   if (source === "stop") {
-    say("#pin-status", `Pin placed at the stop ${state.stop.name}.`);
+    say("#pin-status", t("Pin placed at the stop {name}.", { name: state.stop.name }));
     return;
   }
   if (state.stop) unchooseStop();
-  const how = { keys: "moved", drag: "moved", centre: "placed at the map centre", locate: "placed at your location" };
-  say("#pin-status", `Pin ${how[source] || "placed"} (${where}).`);
+  const moved = t("Pin moved ({where}).", { where });
+  const said = { keys: moved, drag: moved, centre: t("Pin placed at the map centre ({where}).", { where }),
+    locate: t("Pin placed at your location ({where}).", { where }) };
+  say("#pin-status", said[source] || t("Pin placed ({where}).", { where }));
   if (context() === "at_stop") refreshStopsSoon();
 }
 
@@ -96,10 +99,10 @@ $("#pin-centre").addEventListener("click", () => {
 
 $("#locate").addEventListener("click", () => {
   if (!("geolocation" in navigator)) {
-    say("#pin-status", "This browser cannot share your location. Tap the map or choose a stop instead.");
+    say("#pin-status", t("This browser cannot share your location. Tap the map or choose a stop instead."));
     return;
   }
-  say("#pin-status", "Finding your location…");
+  say("#pin-status", t("Finding your location…"));
   navigator.geolocation.getCurrentPosition(
     (position) => {
       const { latitude, longitude } = position.coords;
@@ -111,8 +114,8 @@ $("#locate").addEventListener("click", () => {
       say(
         "#pin-status",
         refused
-          ? "Your location was not shared (the browser or you refused). Tap the map, place the pin at the map centre, or choose a stop instead."
-          : "Your location could not be found. Tap the map, place the pin at the map centre, or choose a stop instead.",
+          ? t("Your location was not shared (the browser or you refused). Tap the map, place the pin at the map centre, or choose a stop instead.")
+          : t("Your location could not be found. Tap the map, place the pin at the map centre, or choose a stop instead."),
       );
     },
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
@@ -152,7 +155,7 @@ for (const radio of form.elements.context) radio.addEventListener("change", cont
 async function refreshStops() {
   const around = state.pin || { lat: mapView.centre().lat, lon: mapView.centre().lng };
   $("#stop-list").setAttribute("aria-busy", "true");
-  say("#stops-status", "Finding stops nearby…");
+  say("#stops-status", t("Finding stops nearby…"));
   try {
     const collection = await getJSON(api, "/transit/stops/nearby", {
       lat: around.lat.toFixed(6),
@@ -163,17 +166,20 @@ async function refreshStops() {
     state.stops = collection.features || [];
   } catch (error) {
     state.stops = [];
-    say("#stops-status", lookupFailure(error, "the stops nearby"));
+    say("#stops-status", lookupFailure(error, t("the stops nearby")));
     renderStops();
     return;
   }
-  const where = state.pin ? "the pin" : "the middle of the map";
-  say(
-    "#stops-status",
-    state.stops.length
-      ? `${state.stops.length} ${state.stops.length === 1 ? "stop" : "stops"} near ${where}.`
-      : `No stops within ${NEARBY_RADIUS_M} m of ${where}. Move the map or the pin.`,
-  );
+  const count = state.stops.length;
+  let text;
+  if (state.pin) {
+    text = count ? tn("{n} stop near the pin.", "{n} stops near the pin.", count)
+      : t("No stops within {radius} m of the pin. Move the map or the pin.", { radius: NEARBY_RADIUS_M });
+  } else {
+    text = count ? tn("{n} stop near the middle of the map.", "{n} stops near the middle of the map.", count)
+      : t("No stops within {radius} m of the middle of the map. Move the map or the pin.", { radius: NEARBY_RADIUS_M });
+  }
+  say("#stops-status", text);
   renderStops();
 }
 
@@ -184,11 +190,17 @@ function refreshStopsSoon() {
   refreshStopsLater();
 }
 
+// A mode as the page names it (the API's ids are English words).
+function modeName(id) {
+  const names = { bus: t("bus"), tram: t("tram"), metro: t("metro"), rail: t("rail"), ferry: t("ferry"), other: t("other") };
+  return names[id] || id;
+}
+
 function stopDetails(properties) {
   const parts = [];
-  if (properties.mode) parts.push(properties.mode);
-  if (properties.distance_m !== undefined) parts.push(`${Math.round(properties.distance_m)} m away`);
-  if (properties.routes && properties.routes.length) parts.push(`routes ${properties.routes.join(", ")}`);
+  if (properties.mode) parts.push(modeName(properties.mode));
+  if (properties.distance_m !== undefined) parts.push(t("{distance} m away", { distance: Math.round(properties.distance_m) }));
+  if (properties.routes && properties.routes.length) parts.push(t("routes {routes}", { routes: properties.routes.join(", ") }));
   return parts.join(" · ");
 }
 
@@ -228,14 +240,14 @@ createCombobox($("#stop-q"), $("#stop-q-list"), {
       });
       return found.features || [];
     } catch (error) {
-      throw new Error(lookupFailure(error, "stops with that name"));
+      throw new Error(lookupFailure(error, t("stops with that name")));
     }
   },
   describe: (feature) => ({ title: feature.properties.name, detail: foundStopDetails(feature.properties) }),
   choose: (feature) => {
     state.stops = [feature, ...state.stops.filter((item) => item.properties.id !== feature.properties.id)];
     chooseStop(feature.properties.id);
-    say("#stop-q-status", `${feature.properties.name} chosen; the pin is at the stop.`);
+    say("#stop-q-status", t("{name} chosen; the pin is at the stop.", { name: feature.properties.name }));
   },
   announce: (text) => say("#stop-q-status", text),
 });
@@ -243,11 +255,12 @@ createCombobox($("#stop-q"), $("#stop-q-list"), {
 function foundStopDetails(properties) {
   const parts = [];
   if (properties.locality) parts.push(properties.locality);
-  if (properties.mode) parts.push(properties.mode);
-  if (properties.code) parts.push(`code ${properties.code}`);
+  if (properties.mode) parts.push(modeName(properties.mode));
+  if (properties.code) parts.push(t("code {code}", { code: properties.code }));
   if (properties.distance_m !== null && properties.distance_m !== undefined) {
     const km = properties.distance_m / 1000;
-    parts.push(km < 1 ? `${Math.round(properties.distance_m)} m away` : `${km.toFixed(1)} km away`);
+    parts.push(km < 1 ? t("{distance} m away", { distance: Math.round(properties.distance_m) })
+      : t("{distance} km away", { distance: km.toFixed(1) }));
   }
   return parts.join(" · ");
 }
@@ -295,10 +308,10 @@ const routeBox = createCombobox($("#route-q"), $("#route-q-list"), {
       });
       return Array.isArray(found) ? found : found.routes || [];
     } catch (error) {
-      throw new Error(lookupFailure(error, "routes"));
+      throw new Error(lookupFailure(error, t("routes")));
     }
   },
-  describe: (route) => ({ title: routeTitle(route), detail: [route.mode, route.feed].filter(Boolean).join(" · ") }),
+  describe: (route) => ({ title: routeTitle(route), detail: [route.mode && modeName(route.mode), route.feed].filter(Boolean).join(" · ") }),
   choose: (route) => {
     state.route = route;
     chooseRoute(route.id);
@@ -330,14 +343,15 @@ async function chooseRoute(id) {
   try {
     collection = await getJSON(api, `/transit/routes/${encodeURIComponent(id)}`);
   } catch (error) {
-    say("#routes-status", lookupFailure(error, "that route"));
+    say("#routes-status", lookupFailure(error, t("that route")));
     return;
   }
   if (!state.route || state.route.id !== id) return; // unchosen while it loaded
   mapView.drawRoute(collection);
   state.routeStops = routeStops(collection);
   renderRouteStops();
-  say("#routes-status", `Route ${routeTitle(state.route)} is shown on the map. Tap where it happened along it, or choose a stop below.`);
+  say("#routes-status", t("Route {route} is shown on the map. Tap where it happened along it, or choose a stop below.",
+    { route: routeTitle(state.route) }));
 }
 
 function routeStops(collection) {
@@ -356,7 +370,7 @@ function routeStops(collection) {
 
 function renderRouteStops() {
   const select = $("#route-stop");
-  select.replaceChildren(el("option", { value: "" }, "Choose a stop"));
+  select.replaceChildren(el("option", { value: "" }, t("Choose a stop")));
   state.routeStops.forEach((stop, index) => select.append(el("option", { value: String(index) }, stop.name)));
   $("#route-stop-wrap").hidden = state.routeStops.length === 0;
 }
@@ -365,7 +379,7 @@ $("#route-stop").addEventListener("change", (event) => {
   const stop = state.routeStops[Number(event.target.value)];
   if (event.target.value === "" || !stop) return;
   mapView.placePin(L.latLng(stop.lat, stop.lon), "route-stop");
-  say("#pin-status", `Pin placed on the route at ${stop.name}. Move it if it happened between stops.`);
+  say("#pin-status", t("Pin placed on the route at {name}. Move it if it happened between stops.", { name: stop.name }));
 });
 
 // ---- step 4: categories -----------------------------------------------------------------
@@ -375,7 +389,7 @@ async function loadCategories() {
   try {
     categories = await getJSON(api, "/categories");
   } catch (error) {
-    say("#categories-status", `${lookupFailure(error, "the list of reasons")} Reload the page to try again.`);
+    say("#categories-status", `${lookupFailure(error, t("the list of reasons"))} ${t("Reload the page to try again.")}`);
     return;
   }
   const groups = new Map();
@@ -434,7 +448,7 @@ for (const radio of form.elements.when) radio.addEventListener("change", whenCha
 // ---- step 6: description ----------------------------------------------------------------
 
 $("#description").addEventListener("input", () => {
-  say("#description-count", `${$("#description").value.length} of 1000 characters`);
+  say("#description-count", t("{count} of {limit} characters", { count: $("#description").value.length, limit: 1000 }));
 });
 
 // ---- errors -----------------------------------------------------------------------------
@@ -521,64 +535,74 @@ function showProblems(title, problems, detail = null) {
 }
 
 function lookupFailure(error, what) {
-  if (error instanceof OfflineError) return `You seem to be offline, so ${what} could not be loaded.`;
+  if (error instanceof OfflineError) return t("You seem to be offline, so {what} could not be loaded.", { what });
   if (error instanceof ApiError && error.status === 429) {
-    return `Too many requests just now; ${what} could not be loaded. Wait a moment and try again.`;
+    return t("Too many requests just now; {what} could not be loaded. Wait a moment and try again.", { what });
   }
-  return `Sorry, ${what} could not be loaded.`;
+  return t("Sorry, {what} could not be loaded.", { what });
 }
 
 function waitText(seconds) {
-  if (seconds === null || seconds === undefined) return "a little while";
-  if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  if (seconds === null || seconds === undefined) return t("a little while");
+  if (seconds < 90) return tn("{n} second", "{n} seconds", seconds);
   const minutes = Math.ceil(seconds / 60);
-  return minutes < 90 ? `${minutes} minutes` : `${Math.ceil(minutes / 60)} hours`;
+  return minutes < 90 ? tn("{n} minute", "{n} minutes", minutes) : tn("{n} hour", "{n} hours", Math.ceil(minutes / 60));
 }
 
-// The API's refusal of one answer, as the question it is about and words for a person.
+// The API's refusal of one answer, as the question it is about and words for a person. The
+// API answers in the page's language, so the phrases that tell its refusals apart come from
+// the same catalogue as its messages (tests/test_i18n.py checks they stay in them).
 function problemFromRefusal(error) {
   const text = error.message || "";
-  const metres = (text.match(/within (\d+(?:\.\d+)?) m/) || [])[1];
+  const metres = (text.match(/(\d+(?:\.\d+)?) m\b/) || [])[1];
   if (error.field === "location" && context() === "on_vehicle") {
-    if (/route within/.test(text)) {
-      const kind = { bus: "bus route", tram: "tram route", rail: "railway", metro: "metro line" }[mode()] || "route";
-      return { field: "transit.route_id", message: `There is no ${kind} within ${metres || 100} m of the pin. Choose the route, or move the pin onto it.` };
+    if (text.includes(t("route within"))) {
+      const kinds = {
+        bus: t("There is no bus route within {metres} m of the pin. Choose the route, or move the pin onto it."),
+        tram: t("There is no tram route within {metres} m of the pin. Choose the route, or move the pin onto it."),
+        rail: t("There is no railway within {metres} m of the pin. Choose the route, or move the pin onto it."),
+        metro: t("There is no metro line within {metres} m of the pin. Choose the route, or move the pin onto it."),
+      };
+      const message = kinds[mode()] || t("There is no route within {metres} m of the pin. Choose the route, or move the pin onto it.");
+      return { field: "transit.route_id", message: message.replace("{metres}", metres || 100) };
     }
-    if (/m from route/.test(text)) {
-      return { field: "transit.route_id", message: "The pin is too far from the route you chose. Check the route, or move the pin onto it." };
+    if (text.includes(t("m from route"))) {
+      return { field: "transit.route_id", message: t("The pin is too far from the route you chose. Check the route, or move the pin onto it.") };
     }
   }
-  if (error.field === "location" && context() === "at_stop" && /stop within/.test(text)) {
-    return { field: "transit.stop_id", message: `There is no stop within ${metres || 150} m of the pin. Choose the stop, or say you were on a street or in a public place.` };
+  if (error.field === "location" && context() === "at_stop" && text.includes(t("stop within"))) {
+    return { field: "transit.stop_id", message: t("There is no stop within {metres} m of the pin. Choose the stop, or say you were on a street or in a public place.", { metres: metres || 150 }) };
   }
-  if (error.field === "transit.stop_id") return { field: error.field, message: "That stop can no longer be chosen. Choose the stop again." };
+  if (error.field === "transit.stop_id") return { field: error.field, message: t("That stop can no longer be chosen. Choose the stop again.") };
   if (error.field && error.field.startsWith("transit.route_id")) {
-    return { field: "transit.route_id", message: "That route can no longer be chosen. Choose another, or leave it empty to use the nearest route." };
+    return { field: "transit.route_id", message: t("That route can no longer be chosen. Choose another, or leave it empty to use the nearest route.") };
   }
   // Otherwise the API's own words, without the field names in brackets meant for developers.
   const plain = text.replace(/\s*\((?:[a-z_]+[.[])[^)]*\)/g, "").replace(/\b[a-z_]+\.[a-z_]+(?:\[\d+\])?:\s*/g, "");
-  return { field: error.field, message: plain ? plain[0].toUpperCase() + plain.slice(1) : "Please check this answer." };
+  return { field: error.field, message: plain ? plain[0].toUpperCase() + plain.slice(1) : t("Please check this answer.") };
 }
 
 function showSendFailure(error) {
-  const kept = "What you entered is still here.";
+  const kept = t("What you entered is still here.");
   if (error instanceof OfflineError) {
-    showProblems("Your report has not been sent: you seem to be offline.", [], `${kept} Press “Send report” again when you have a connection.`);
+    showProblems(t("Your report has not been sent: you seem to be offline."), [],
+      `${kept} ${t("Press “Send report” again when you have a connection.")}`);
   } else if (error.status === 429) {
     showProblems(
-      "Your report has not been sent: too many reports have come from this connection in a short time.",
+      t("Your report has not been sent: too many reports have come from this connection in a short time."),
       [],
-      `${kept} Please wait ${waitText(error.retryAfterS)}, then press “Send report” again.`,
+      `${kept} ${t("Please wait {wait}, then press “Send report” again.", { wait: waitText(error.retryAfterS) })}`,
     );
   } else if (error.status >= 400 && error.status < 500) {
-    showProblems("Your report has not been sent: please check this answer.", [problemFromRefusal(error)]);
+    showProblems(t("Your report has not been sent: please check this answer."), [problemFromRefusal(error)]);
   } else {
-    showProblems("Your report has not been sent: something went wrong on our side.", [], `${kept} Please try again in a minute.`);
+    showProblems(t("Your report has not been sent: something went wrong on our side."), [],
+      `${kept} ${t("Please try again in a minute.")}`);
   }
 }
 
 window.addEventListener("online", () => {
-  if (!$("#form-error").hidden) say("#pin-status", "You are back online. You can send your report now.");
+  if (!$("#form-error").hidden) say("#pin-status", t("You are back online. You can send your report now."));
 });
 
 // ---- submit -----------------------------------------------------------------------------
@@ -591,19 +615,19 @@ function buildReport() {
   if (body.context === "at_stop" && state.stop) {
     body.transit = { stop_id: state.stop.id };
   } else if (body.context === "at_stop" && !state.pin) {
-    problem("transit.stop_id", "Choose the stop, or place the pin where it happened.");
+    problem("transit.stop_id", t("Choose the stop, or place the pin where it happened."));
   }
   if (body.context === "on_vehicle") {
     body.transit = state.route ? { route_id: state.route.id, mode: state.route.mode || mode() } : { mode: mode() };
     if (!state.route && $("#route-q").value.trim()) {
-      problem("transit.route_id", "Choose one of the suggested routes, or empty the route box to use the nearest route.");
+      problem("transit.route_id", t("Choose one of the suggested routes, or empty the route box to use the nearest route."));
     }
   }
   if (state.pin) body.location = { lat: Number(state.pin.lat.toFixed(6)), lon: Number(state.pin.lon.toFixed(6)) };
-  else if (body.context !== "at_stop") problem("location", "Place the pin where it happened.");
+  else if (body.context !== "at_stop") problem("location", t("Place the pin where it happened."));
   const categories = chosenCategories();
-  if (categories.length === 0) problem("categories", "Choose at least one reason.");
-  if (categories.length > MAX_CATEGORIES) problem("categories", `Choose at most ${MAX_CATEGORIES} reasons.`);
+  if (categories.length === 0) problem("categories", t("Choose at least one reason."));
+  if (categories.length > MAX_CATEGORIES) problem("categories", tn("Choose at most {n} reason.", "Choose at most {n} reasons.", MAX_CATEGORIES));
   body.categories = categories;
   try {
     const at = occurredAt(form.elements.when.value, $("#when-day").value, Number($("#when-band").value));
@@ -631,16 +655,15 @@ form.addEventListener("submit", async (event) => {
   clearAllErrors();
   const { body, problems } = buildReport();
   if (problems.length) {
-    const title = problems.length === 1
-      ? "Your report has not been sent yet: please check this answer."
-      : `Your report has not been sent yet: please check these ${problems.length} answers.`;
+    const title = tn("Your report has not been sent yet: please check this answer.",
+      "Your report has not been sent yet: please check these {n} answers.", problems.length);
     showProblems(title, problems);
     return;
   }
   const key = idempotencyKeyFor(body);
   state.sending = true;
   $("#submit").disabled = true;
-  $("#submit").textContent = "Sending…";
+  $("#submit").textContent = t("Sending…");
   try {
     const receipt = await postReport(api, body, key);
     state.attempt = null;
@@ -657,7 +680,7 @@ form.addEventListener("submit", async (event) => {
   } finally {
     state.sending = false;
     $("#submit").disabled = false;
-    $("#submit").textContent = "Send report";
+    $("#submit").textContent = t("Send report");
   }
 });
 
@@ -678,20 +701,23 @@ function showReceipt(receipt) {
   const snapped = receipt.snapped || {};
   const details = $("#receipt-details");
   details.replaceChildren();
-  addDetail(details, "Where you were", CONTEXT_LABELS[receipt.context] || receipt.context);
+  addDetail(details, t("Where you were"), CONTEXT_LABELS[receipt.context] || receipt.context);
   if (snapped.stop) {
-    addDetail(details, "Stop", `${snapped.stop.name} (${Math.round(snapped.stop.distance_m)} m from the pin)`);
+    addDetail(details, t("Stop"), t("{name} ({distance} m from the pin)",
+      { name: snapped.stop.name, distance: Math.round(snapped.stop.distance_m) }));
   }
   if (snapped.route) {
-    addDetail(details, "Route", snapped.route.short_name || snapped.route.id);
+    addDetail(details, t("Route"), snapped.route.short_name || snapped.route.id);
     if (snapped.route.between && snapped.route.between.length === 2) {
-      addDetail(details, "Between stops", `${snapped.route.between[0]} and ${snapped.route.between[1]}`);
+      addDetail(details, t("Between stops"), t("{first} and {second}",
+        { first: snapped.route.between[0], second: snapped.route.between[1] }));
     }
   }
-  if (snapped.point) addDetail(details, "Place", `${snapped.point.lat.toFixed(5)}, ${snapped.point.lon.toFixed(5)}`);
-  addDetail(details, "When", new Date(receipt.occurred_at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }));
+  if (snapped.point) addDetail(details, t("Place"), `${snapped.point.lat.toFixed(5)}, ${snapped.point.lon.toFixed(5)}`);
+  addDetail(details, t("When"), new Date(receipt.occurred_at).toLocaleString(LANG === "cy" ? "cy-GB" : "en-GB",
+    { dateStyle: "medium", timeStyle: "short" }));
   const labels = (receipt.categories || []).map((id) => state.categoryLabels.get(id) || id);
-  addDetail(details, "Why", labels.join("; "));
+  addDetail(details, t("Why"), labels.join("; "));
   $("#receipt-code").textContent = receiptCode(receipt);
   $("#receipt").dataset.reportId = receipt.id;
   form.hidden = true;
@@ -707,7 +733,7 @@ $("#another").addEventListener("click", () => {
   mapView.clearRoute();
   routeBox.close();
   $("#route-stop-wrap").hidden = true;
-  say("#pin-status", "No pin placed yet.");
+  say("#pin-status", t("No pin placed yet."));
   contextChanged();
   whenChanged();
   $("#receipt").hidden = true;

@@ -1,6 +1,8 @@
 // "When?": now, earlier today or another day, each with a six-hour time band. A band is
 // deliberately coarse: the exact minute adds little for hotspots and could identify someone.
 
+import { t } from "./i18n.js";
+
 export const BAND_LENGTH_H = 6;
 export const MAX_DAYS_AGO = 365;
 
@@ -43,14 +45,14 @@ export function occurredAt(choice, day, bandStartH, now = new Date()) {
     base = new Date(now.getFullYear(), now.getMonth(), now.getDate());
   } else {
     const limits = dayLimits(now);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day || "")) throw new WhenError("Choose the day it happened.");
-    if (day > limits.max) throw new WhenError("For today, choose “Earlier today”.");
-    if (day < limits.min) throw new WhenError("Reports can be up to a year old.");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day || "")) throw new WhenError(t("Choose the day it happened."));
+    if (day > limits.max) throw new WhenError(t("For today, choose “Earlier today”."));
+    if (day < limits.min) throw new WhenError(t("Reports can be up to a year old."));
     const [year, month, date] = day.split("-").map(Number);
     base = new Date(year, month - 1, date);
   }
   const start = new Date(base.getFullYear(), base.getMonth(), base.getDate(), bandStartH);
-  if (start > now) throw new WhenError("That time of day has not come yet today.");
+  if (start > now) throw new WhenError(t("That time of day has not come yet today."));
   const middle = new Date(base.getFullYear(), base.getMonth(), base.getDate(), bandStartH + 3);
   const at = middle > now ? new Date(Math.max(start.getTime(), now.getTime() - 60_000)) : middle;
   return isoWithOffset(at);

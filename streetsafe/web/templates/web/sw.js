@@ -7,12 +7,30 @@ const CACHE = "streetsafe-shell-{{ version }}";
 const SHELL = {{ shell|tojson }};
 const API = {{ api|tojson }};
 const NETWORK_WAIT_MS = 4000; // in a dead spot a request may hang: the kept copy after this
+// The categories come in the page's language (Accept-Language): one kept copy for each.
+const CATEGORIES = `${API}/categories`;
+const LANGUAGES = ["en", "cy"];
+
+function keyOf(path, language) {
+  return path === CATEGORIES ? `${path}?lang=${language}` : path;
+}
+
+function shellRequests() {
+  return SHELL.flatMap((path) => (path === CATEGORIES ? LANGUAGES : [null]).map((language) => [
+    keyOf(path, language),
+    new Request(path, { credentials: "omit", cache: "no-store", headers: language ? { "Accept-Language": language } : {} }),
+  ]));
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { credentials: "omit", cache: "no-store" }))))
+      .then((cache) => Promise.all(shellRequests().map(async ([key, request]) => {
+        const response = await fetch(request);
+        if (!response.ok) throw new Error(`${request.url}: ${response.status}`);
+        await cache.put(key, response);
+      })))
       .then(() => self.skipWaiting()),
   );
 });
@@ -33,12 +51,13 @@ function withinWait(promise) {
 // The network first (the page stays current), the kept copy when there is none.
 async function shell(request, path) {
   const cache = await caches.open(CACHE);
+  const key = keyOf(path, request.headers.get("Accept-Language") === "cy" ? "cy" : "en");
   try {
     const response = await withinWait(fetch(request));
-    if (response.ok) await cache.put(path, response.clone());
+    if (response.ok) await cache.put(key, response.clone());
     return response;
   } catch {
-    return (await cache.match(path)) || Response.error();
+    return (await cache.match(key, { ignoreVary: true })) || Response.error();
   }
 }
 
