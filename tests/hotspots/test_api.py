@@ -137,3 +137,21 @@ def test_no_output_contains_description_text(client, reports) -> None:
         for fmt in ("geojson", "csv", "gpkg"):
             data = client.get(f"/api/v1/hotspots/{layer}?format={fmt}").data
             assert SECRET.encode() not in data
+
+
+@pytest.mark.parametrize("layer", ["stops", "route-segments"])
+def test_an_area_with_too_many_stops_is_a_400_naming_the_bbox(
+    client, transit, monkeypatch, layer
+) -> None:
+    from streetsafe.hotspots import service
+
+    monkeypatch.setattr(service, "MAX_SITES_STOPS", len(STOP_LONLATS) - 1)  # three stops: 2
+    refused = client.get(f"/api/v1/hotspots/{layer}")
+    assert refused.status_code == 400
+    body = refused.get_json()
+    assert body["field"] == "bbox"
+    assert f"at most {len(STOP_LONLATS) - 1} stops at a time and this area has more" in (
+        body["message"]
+    )
+    monkeypatch.setattr(service, "MAX_SITES_STOPS", len(STOP_LONLATS))  # exactly at the bound
+    assert client.get(f"/api/v1/hotspots/{layer}").status_code == 200
