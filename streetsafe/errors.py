@@ -29,6 +29,12 @@ class ApiError(Exception):
     status = 400
     code = "invalid_request"
 
+    def __init_subclass__(cls, status: int, code: str, **kwargs: object) -> None:
+        """Each kind of error names its HTTP status and its `error` code where it is declared:
+        `class NotFound(ApiError, status=404, code="not_found")`."""
+        super().__init_subclass__(**kwargs)
+        cls.status, cls.code = status, code
+
     def __init__(
         self, message: Message, field: str | None = None, *, headers: dict[str, str] | None = None
     ) -> None:
@@ -42,46 +48,36 @@ class ApiError(Exception):
         return {"error": self.code, "message": str(self.message), "field": self.field}
 
 
-class InvalidRequest(ApiError):
-    status = 400
-    code = "invalid_request"
+class InvalidRequest(ApiError, status=400, code="invalid_request"):
+    """A parameter or body that does not parse or is out of range."""
 
 
-class Unprocessable(ApiError):
+class Unprocessable(ApiError, status=422, code="unprocessable"):
     """Well-formed but not acceptable (unknown stop, nothing to snap to, idempotency mismatch)."""
 
-    status = 422
-    code = "unprocessable"
+
+class NotFound(ApiError, status=404, code="not_found"):
+    """No such thing (or not this client's to see)."""
 
 
-class NotFound(ApiError):
-    status = 404
-    code = "not_found"
+class Unauthorized(ApiError, status=401, code="unauthorized"):
+    """No valid team token or session."""
 
 
-class Unauthorized(ApiError):
-    status = 401
-    code = "unauthorized"
+class Forbidden(ApiError, status=403, code="forbidden"):
+    """Signed in, but not allowed (another team's area, a programme token)."""
 
 
-class Forbidden(ApiError):
-    status = 403
-    code = "forbidden"
+class PayloadTooLarge(ApiError, status=413, code="payload_too_large"):
+    """A body over the size bound."""
 
 
-class PayloadTooLarge(ApiError):
-    status = 413
-    code = "payload_too_large"
+class UnsupportedMediaType(ApiError, status=415, code="unsupported_media_type"):
+    """A body that is not JSON."""
 
 
-class UnsupportedMediaType(ApiError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class ServiceUnavailable(ApiError):
-    status = 503
-    code = "unavailable"
+class ServiceUnavailable(ApiError, status=503, code="unavailable"):
+    """The database (or its replica) is down or too slow: try again (Retry-After)."""
 
 
 class FieldError(ValueError):

@@ -28,11 +28,8 @@ log = logging.getLogger(__name__)
 _PREFIX = "streetsafe:signin"
 
 
-class TooManyAttempts(ApiError):
+class TooManyAttempts(ApiError, status=429, code="rate_limited"):
     """Too many failed sign-ins from this network or overall; retry after the window."""
-
-    status = 429
-    code = "rate_limited"
 
 
 def network_of(address: str | None) -> str:
