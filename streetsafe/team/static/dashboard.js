@@ -238,12 +238,7 @@ function drawActionPlaces(actions) {
 async function loadActions() {
   const { actions } = await api("/api/v1/team/actions");
   drawActionPlaces(actions);
-  const list = document.getElementById("actions");
-  if (!actions.length) {
-    list.replaceChildren(el("li", t("No actions recorded yet.")));
-    return;
-  }
-  list.replaceChildren(...actions.map((action) => {
+  fillList(document.getElementById("actions"), actions, t("No actions recorded yet."), (action) => {
     const item = el("li", null, { "data-action": action.id });
     item.append(el("strong", action.title), el("p", actionWords(action), { class: "meta" }));
     const verdict = el("p", action.verdict || null, { class: "verdict-line" });
@@ -258,7 +253,7 @@ async function loadActions() {
     item.append(verdict, show, document.createTextNode(" "), remove);
     if (action.public) item.append(publication(action));
     return item;
-  }));
+  });
 }
 
 function percent(value) {
@@ -444,76 +439,60 @@ function publication(action) {
   return line;
 }
 
-function drawPublications(actions) {
-  const list = document.getElementById("publications");
-  if (!actions.length) {
-    list.replaceChildren(el("li", t("Nothing waiting.")));
-    return;
+// A list of items drawn by `itemOf`, or one line saying there is none.
+function fillList(list, items, none, itemOf) {
+  list.replaceChildren(...(items.length ? items.map(itemOf) : [el("li", none)]));
+}
+
+// Approve and Reject for one thing waiting for a moderator: POST the decision to `url`, say
+// what happened in the item, then `afterwards(decision)`.
+function decisionButtons(li, url, afterwards) {
+  const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
+    reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
+  for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
+    const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
+    button.addEventListener("click", async () => {
+      try {
+        await api(url, { method: "POST", body: JSON.stringify({ decision }) });
+      } catch (error) {
+        li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
+        return;
+      }
+      li.replaceChildren(el("p", done));
+      await afterwards(decision);
+    });
+    li.append(button);
   }
-  list.replaceChildren(...actions.map((item) => {
+}
+
+function drawPublications(actions) {
+  fillList(document.getElementById("publications"), actions, t("Nothing waiting."), (item) => {
     const li = el("li", null, { "data-publication": item.action_id });
     li.append(el("strong", item.public_title));
     if (item.public_text) li.append(el("blockquote", item.public_text));
-    const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
-      reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
-    for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
-      const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
-      button.addEventListener("click", async () => {
-        try {
-          await api(`/api/v1/team/actions/${item.action_id}/publication`, { method: "POST", body: JSON.stringify({ decision }) });
-        } catch (error) {
-          li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
-          return;
-        }
-        li.replaceChildren(el("p", done));
-        await Promise.all([loadActions(), loadAudit()]);
-      });
-      li.append(button);
-    }
+    decisionButtons(li, `/api/v1/team/actions/${item.action_id}/publication`,
+      () => Promise.all([loadActions(), loadAudit()]));
     return li;
-  }));
+  });
 }
 
 async function loadModeration() {
   const { items, actions } = await api("/api/v1/team/moderation?status=pending");
   drawPublications(actions || []);
-  const list = document.getElementById("moderation");
-  if (!items.length) {
-    list.replaceChildren(el("li", t("Nothing waiting.")));
-    return;
-  }
-  list.replaceChildren(...items.map((item) => {
+  fillList(document.getElementById("moderation"), items, t("Nothing waiting."), (item) => {
     const li = el("li", null, { "data-report": item.report_id });
     li.append(el("p", `${item.occurred_at.slice(0, 16).replace("T", " ")} · ${CONTEXT_NAMES[item.context] || item.context} · ${item.stop || item.route || ""}`, { class: "meta" }));
     li.append(el("blockquote", item.text));
-    const outcomes = { approve: [t("Approve"), t("Approved."), t("Could not approve: {reason}")],
-      reject: [t("Reject"), t("Rejected."), t("Could not reject: {reason}")] };
-    for (const [decision, [label, done, failed]] of Object.entries(outcomes)) {
-      const button = el("button", label, { type: "button", class: decision === "reject" ? "secondary" : "" });
-      button.addEventListener("click", async () => {
-        try {
-          await api(`/api/v1/team/moderation/${item.report_id}`, { method: "POST", body: JSON.stringify({ decision }) });
-        } catch (error) {
-          li.append(el("p", fill(failed, { reason: error.message }), { class: "error", role: "alert" }));
-          return;
-        }
-        li.replaceChildren(el("p", done));
-        if (decision === "approve") loadAll();
-      });
-      li.append(button);
-    }
+    decisionButtons(li, `/api/v1/team/moderation/${item.report_id}`, (decision) => {
+      if (decision === "approve") loadAll();
+    });
     return li;
-  }));
+  });
 }
 
 function drawReports(reports) {
-  const list = document.getElementById("reports");
   const latest = reports.features.slice(0, 20);
-  if (!latest.length) {
-    list.replaceChildren(el("li", t("No reports match these filters.")));
-    return;
-  }
-  list.replaceChildren(...latest.map((feature) => {
+  fillList(document.getElementById("reports"), latest, t("No reports match these filters."), (feature) => {
     const p = feature.properties;
     const item = el("li");
     const where = p.stop_name || (p.route_short_name ? t("route {name}", { name: p.route_short_name }) : p.neighbourhood);
@@ -521,7 +500,7 @@ function drawReports(reports) {
     item.append(el("p", p.categories.map(categoryLabel).join(", ")));
     if (p.description) item.append(el("blockquote", p.description));
     return item;
-  }));
+  });
 }
 
 async function loadAudit() {
