@@ -53,7 +53,12 @@ def _fuzz(operation, mode: GenerationMode, sent: list[int]) -> None:
         per_operation[operation.label] = per_operation.get(operation.label, 0) + 1
         # Every check but one: a schema-valid request may still be refused for reasons a
         # schema cannot state (a point with no stop in reach is a 422, by design).
-        case.call_and_validate(excluded_checks=[positive_data_acceptance])
+        # Uncompressed: schemathesis always sends requests' `Accept-Encoding: gzip, ...`, but
+        # its WSGI transport hands the body over undecoded, so a layer over 1 kB (gzip is on
+        # from there) failed as "not JSON". Compression has its own tests.
+        case.call_and_validate(
+            headers={"Accept-Encoding": "identity"}, excluded_checks=[positive_data_acceptance]
+        )
 
     run()
 
