@@ -341,3 +341,22 @@ def test_a_saved_report_the_server_refuses_stays_marked_for_the_person_to_delete
     refused.get_by_role("button", name="Delete it from this phone").click()
     page.get_by_text("The saved report was deleted from this phone.").wait_for()
     assert waiting_on_device(page) == 0
+
+
+def test_a_report_saved_on_the_welsh_page_is_refused_in_welsh(server, phone_page) -> None:
+    page, _ = phone_page
+    page.goto(server.url + "/cy/")
+    page.locator("#category-groups input").first.wait_for()
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.evaluate(
+        """async () => {
+            const outbox = await import('/static/js/outbox.js');
+            await outbox.save({context: 'street', location: {lat: 53.7446, lon: -0.3367},
+                               categories: ['no_such_reason']}, crypto.randomUUID(),
+                              document.documentElement.lang);
+        }"""
+    )
+    page.reload()
+    refused = page.locator("#outbox-list li").filter(has_text="Ni ellid ei anfon")
+    refused.wait_for()
+    assert "categori anhysbys" in refused.inner_text()  # the API's refusal, asked in Welsh

@@ -88,7 +88,7 @@ export async function sendWaiting() {
 export async function saveForLater(body, key) {
   if (!supported()) return false;
   try {
-    await save(body, key);
+    await save(body, key, document.documentElement.lang || "en");
   } catch {
     return false;
   }

@@ -49,10 +49,12 @@ export function hourOf(date) {
 // `original` is the body as the page first tried to send it: when that attempt reached the
 // server after all (only its answer was lost), the key is the original body's, and sending
 // the original again gets that report's receipt instead of a refusal.
-export async function save(body, key, now = new Date()) {
+// `lang` is the page's language: a refusal comes back in it, even when the service worker
+// sends the report with no page open.
+export async function save(body, key, lang = "en", now = new Date()) {
   const kept = { ...body, occurred_at: body.occurred_at || hourOf(now) };
   const original = body.occurred_at ? null : body;
-  await run(STORE, "readwrite", (store) => store.put({ key, body: kept, original, refused: null }));
+  await run(STORE, "readwrite", (store) => store.put({ key, body: kept, original, lang, refused: null }));
   return kept;
 }
 
@@ -81,13 +83,18 @@ function markRefused(item, message) {
 }
 
 // One POST; throws when there is no connection.
-async function post(apiBase, key, report) {
+async function post(apiBase, key, report, lang) {
   const response = await fetch(`${apiBase}/reports`, {
     method: "POST",
     credentials: "omit",
     cache: "no-store",
     referrerPolicy: "no-referrer",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "Idempotency-Key": key },
+    headers: {
+      Accept: "application/json",
+      "Accept-Language": lang || "en",
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    },
     body: JSON.stringify(report),
   });
   let body = null;
@@ -113,9 +120,9 @@ export async function sendAll(apiBase, { fromBackground = false } = {}) {
     let response;
     let body;
     try {
-      ({ response, body } = await post(apiBase, item.key, item.body));
+      ({ response, body } = await post(apiBase, item.key, item.body, item.lang));
       if (keyUsedBefore(response, body) && item.original) {
-        ({ response, body } = await post(apiBase, item.key, item.original));
+        ({ response, body } = await post(apiBase, item.key, item.original, item.lang));
       }
     } catch {
       return { sent, stopped: "offline" };
