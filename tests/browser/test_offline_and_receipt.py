@@ -14,24 +14,19 @@ import re
 import threading
 import urllib.request
 import uuid
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, box
-from sqlalchemy.orm import Session
+from shapely.geometry import Point, box
 from werkzeug.serving import make_server
 
 from streetsafe import create_app
 from streetsafe.config import Settings
-from streetsafe.models import Neighbourhood
-from streetsafe.team.service import create_team
 from tests.conftest import redis_url
 
 from .conftest import BASEMAP_URL, _free_port
 from .helpers import assert_accessible, reports_with_description
-from .test_team_benefits import WEEKS, _reports
+from .test_team_benefits import team_whose_place_improved
 from .test_team_dashboard import _sign_in, _wait_loaded
 
 # An area in York, away from the other browser tests' places (the database is shared).
@@ -225,20 +220,7 @@ def test_no_receipt_page_sets_a_cookie_or_calls_another_host(
 
 @pytest.fixture
 def york_team(browser_engine) -> tuple[str, str]:
-    """A team whose action place fell from 12 to 4 reports a week while its control held."""
-    suffix = uuid.uuid4().hex[:6]
-    with Session(browser_engine) as session:
-        area = Neighbourhood(code=f"YRK-{suffix}", name="York",
-                             geom=from_shape(MultiPolygon([YORK]), 4326))  # fmt: skip
-        session.add(area)
-        session.flush()
-        today = session.scalar(sa.text("SELECT hotspot_local_day(now())"))
-        started = today - timedelta(weeks=WEEKS)
-        _reports(session, CENTRE, area.id, started, [12] * WEEKS + [4] * WEEKS)
-        _reports(session, CONTROL, area.id, started, [12] * (2 * WEEKS))
-        token = create_team(session, f"York team {suffix}", [area.code])
-        session.commit()
-    return token, started.isoformat()
+    return team_whose_place_improved(browser_engine, "York", YORK, CENTRE, CONTROL)
 
 
 def test_a_team_publishes_an_action_and_a_reporter_there_reads_it_on_their_receipt(

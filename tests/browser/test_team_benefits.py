@@ -9,7 +9,7 @@ import h3
 import pytest
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 from sqlalchemy.orm import Session
 
 from streetsafe.models import Neighbourhood, Report, ReportCell
@@ -39,23 +39,29 @@ def _reports(session: Session, point: Point, area_id: int, started, weekly: list
             session.add(report)
 
 
-@pytest.fixture
-def leeds_team(browser_engine) -> tuple[str, str]:
-    """A team whose action place fell from 12 to 4 reports a week while its control held."""
+def team_whose_place_improved(
+    engine, name: str, area: Polygon, centre: Point, control: Point
+) -> tuple[str, str]:
+    """A team (token, start date) whose action place fell from 12 to 4 reports a week while
+    its control place held at 12, in one neighbourhood `area` of its own."""
     suffix = uuid.uuid4().hex[:6]
-    with Session(browser_engine) as session:
-        area = Neighbourhood(
-            code=f"LDS-{suffix}", name="Leeds", geom=from_shape(MultiPolygon([AREA]), 4326)
-        )
-        session.add(area)
+    with Session(engine) as session:
+        neighbourhood = Neighbourhood(code=f"{name[:3].upper()}-{suffix}", name=name,
+                                      geom=from_shape(MultiPolygon([area]), 4326))  # fmt: skip
+        session.add(neighbourhood)
         session.flush()
         today = session.scalar(sa.text("SELECT hotspot_local_day(now())"))
         started = today - timedelta(weeks=WEEKS)
-        _reports(session, CENTRE, area.id, started, [12] * WEEKS + [4] * WEEKS)
-        _reports(session, CONTROL, area.id, started, [12] * (2 * WEEKS))
-        token = create_team(session, f"Leeds team {suffix}", [area.code])
+        _reports(session, centre, neighbourhood.id, started, [12] * WEEKS + [4] * WEEKS)
+        _reports(session, control, neighbourhood.id, started, [12] * (2 * WEEKS))
+        token = create_team(session, f"{name} team {suffix}", [neighbourhood.code])
         session.commit()
     return token, started.isoformat()
+
+
+@pytest.fixture
+def leeds_team(browser_engine) -> tuple[str, str]:
+    return team_whose_place_improved(browser_engine, "Leeds", AREA, CENTRE, CONTROL)
 
 
 def test_a_team_records_an_action_and_reads_its_benefit(
