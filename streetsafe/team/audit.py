@@ -139,12 +139,7 @@ def _describe_action(action: str, detail: dict[str, Any]) -> str:
         return gettext("changed action %(id)s (%(changed)s)", id=detail.get("action_id"),
                        changed=changed) + (gettext(published) if published else "")
     if action == "action_publication":
-        action_id = detail.get("action_id")
-        if detail.get("decision") == "approve":
-            return gettext("approved the public text of action %(id)s", id=action_id)
-        if detail.get("decision") == "reject":
-            return gettext("rejected the public text of action %(id)s", id=action_id)
-        return gettext("decided the public text of action %(id)s", id=action_id)
+        return decision_in_words(action, detail)
     if action == "action_deleted":
         title = (detail.get("was") or {}).get("title", "")
         return gettext("deleted action %(id)s %(title)r", id=detail.get("action_id"), title=title)
@@ -203,9 +198,26 @@ def _describe_access(action: str, detail: dict[str, Any]) -> str:
     if action == "moderation_queue":
         return gettext("read the moderation queue (%(status)s)",
                        status=detail.get("status", "pending"))  # fmt: skip
-    report = detail.get("report_id")
-    if detail.get("decision") == "approve":
-        return gettext("approved the description of report %(report)s", report=report)
-    if detail.get("decision") == "reject":
-        return gettext("rejected the description of report %(report)s", report=report)
-    return gettext("decided the description of report %(report)s", report=report)
+    return decision_in_words(action, detail)
+
+
+# A moderator's decision in words, by what was decided on and the decision (None: unrecorded).
+_DECISIONS = {
+    "action_publication": {
+        "approve": N_("approved the public text of action %(id)s"),
+        "reject": N_("rejected the public text of action %(id)s"),
+        None: N_("decided the public text of action %(id)s"),
+    },
+    "moderation_decision": {
+        "approve": N_("approved the description of report %(report)s"),
+        "reject": N_("rejected the description of report %(report)s"),
+        None: N_("decided the description of report %(report)s"),
+    },
+}
+
+
+def decision_in_words(action: str, detail: dict[str, Any]) -> str:
+    """An approval or rejection (of a description or of an action's public text) in words."""
+    phrases = _DECISIONS[action]
+    phrase = phrases.get(detail.get("decision"), phrases[None])
+    return gettext(phrase, id=detail.get("action_id"), report=detail.get("report_id"))
