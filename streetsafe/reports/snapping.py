@@ -86,45 +86,47 @@ class Snap:
 
 def snap_report(connection: Executor, report_in: ReportIn, settings: Settings) -> Snap:
     """Tie the report to a stop and/or a route according to its context (or Unprocessable)."""
-    transit = report_in.transit or TransitIn()
-    given_stop, lon, lat = _given_stop(connection, report_in, transit)
+    given = _given(connection, report_in)
     if report_in.context == "street":
         stop = None
         if settings.street_stop_radius_m > 0:
-            stop = nearest_stop(connection, lon, lat, settings.street_stop_radius_m)
-        return Snap(lon, lat, stop, None, transit.mode)
+            stop = nearest_stop(connection, given.lon, given.lat, settings.street_stop_radius_m)
+        return Snap(given.lon, given.lat, stop, None, given.transit.mode)
     if report_in.context == "at_stop":
-        return _snap_at_stop(connection, lon, lat, given_stop, transit, settings)
-    return _snap_on_vehicle(connection, lon, lat, given_stop, transit, settings)
+        return _snap_at_stop(connection, given, settings)
+    return _snap_on_vehicle(connection, given, settings)
 
 
-def _given_stop(
-    connection: Executor, report_in: ReportIn, transit: TransitIn
-) -> tuple[SnappedStop | None, float, float]:
-    """The stop the reporter named (or None), and the point: theirs, else the stop's."""
+@dataclass(frozen=True)
+class Given:
+    """What the reporter gave: the point (theirs, else the named stop's), the stop they named
+    (or None), and what they said of the transit."""
+
+    lon: float
+    lat: float
+    stop: SnappedStop | None
+    transit: TransitIn
+
+
+def _given(connection: Executor, report_in: ReportIn) -> Given:
+    transit = report_in.transit or TransitIn()
     location = report_in.location
     if transit.stop_id is None:
         assert location is not None  # the schema requires location or stop_id
-        return None, location.lon, location.lat
+        return Given(location.lon, location.lat, None, transit)
     lon, lat = (location.lon, location.lat) if location else (None, None)
-    given_stop = stop_by_id(connection, transit.stop_id, lon, lat)
-    if given_stop is None:
+    stop = stop_by_id(connection, transit.stop_id, lon, lat)
+    if stop is None:
         raise Unprocessable(_l("no stop with id %(id)r", id=transit.stop_id), "transit.stop_id")
     if lon is None or lat is None:
-        return given_stop, given_stop.lon, given_stop.lat
-    return given_stop, lon, lat
+        return Given(stop.lon, stop.lat, stop, transit)
+    return Given(lon, lat, stop, transit)
 
 
-def _snap_at_stop(
-    connection: Executor,
-    lon: float,
-    lat: float,
-    given_stop: SnappedStop | None,
-    transit: TransitIn,
-    settings: Settings,
-) -> Snap:
+def _snap_at_stop(connection: Executor, given: Given, settings: Settings) -> Snap:
     """at_stop: the named stop, else the nearest; a named route is snapped at that stop."""
-    stop = given_stop or nearest_stop(connection, lon, lat, settings.at_stop_radius_m)
+    transit = given.transit
+    stop = given.stop or nearest_stop(connection, given.lon, given.lat, settings.at_stop_radius_m)
     route = None
     if stop is not None and transit.route_id is not None:
         route = snap_to_route(connection, _route_id(connection, transit.route_id), stop.lon,
@@ -132,19 +134,13 @@ def _snap_at_stop(
     return _at_stop(stop, route, transit, settings)
 
 
-def _snap_on_vehicle(
-    connection: Executor,
-    lon: float,
-    lat: float,
-    given_stop: SnappedStop | None,
-    transit: TransitIn,
-    settings: Settings,
-) -> Snap:
+def _snap_on_vehicle(connection: Executor, given: Given, settings: Settings) -> Snap:
     """on_vehicle: the named route (within 1 km), else the nearest route of the mode."""
+    transit, lon, lat = given.transit, given.lon, given.lat
     if transit.route_id is None:
         radius_m = settings.on_vehicle_radius_m
         route = snap_to_nearest_route(connection, lon, lat, radius_m, transit.mode)
-        return _on_vehicle(route, given_stop, transit, settings)
+        return _on_vehicle(route, given.stop, transit, settings)
     route = snap_to_route(connection, _route_id(connection, transit.route_id), lon, lat)
     if route is None:
         raise Unprocessable(_l("this route has no geometry to snap to"), "transit.route_id")
@@ -154,7 +150,7 @@ def _snap_on_vehicle(
                "location", distance=format(route.distance_m, ".0f"), id=transit.route_id),
             "location",
         )
-    return Snap(route.lon, route.lat, given_stop, route, route.mode)
+    return Snap(route.lon, route.lat, given.stop, route, route.mode)
 
 
 def snap_reports(
