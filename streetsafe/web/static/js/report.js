@@ -522,7 +522,10 @@ function showProblems(title, problems, detail = null) {
   if (detail) box.append(el("p", {}, detail));
   const list = el("ul", { class: "form-error-list" });
   const steps = [...form.querySelectorAll(".step")];
-  const order = ({ field }) => steps.indexOf(fieldStep(field) && $(fieldStep(field).step));
+  const order = ({ field }) => {
+    const target = fieldStep(field);
+    return target ? steps.indexOf($(target.step)) : -1; // a problem with no question first
+  };
   for (const { field, message } of [...problems].sort((a, b) => order(a) - order(b))) {
     const target = setFieldError(field, message);
     const item = el("li");
