@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from ..config import Settings
 from .aggregate import HotspotFeature
 from .formats import Feature
-from .perturbation import published_count
+from .perturbation import published_count, published_counts
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS
 
 OTHER_SUPPRESSED = "other_suppressed"
@@ -195,13 +195,14 @@ class PublicCounts:
 def publish_counts(
     ids: Iterable[int], totals: Iterable[int], key_sums: Iterable[int], settings: Settings
 ) -> PublicCounts:
-    """The cell-key method over (id, exact count, key sum) rows: the published count of each
-    feature that is published (a feature under K is absent), in the rows' order."""
+    """The cell-key method over (id, exact count, key sum) columns (lists or numpy arrays):
+    the published count of each feature that is published (a feature under K is absent), in
+    the columns' order."""
     rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
-    kept = [(i, published_count(n, key, *rules))
-            for i, n, key in zip(ids, totals, key_sums, strict=True)]  # fmt: skip
-    kept = [(i, n) for i, n in kept if n is not None]
-    return PublicCounts(
-        _GATE, np.array([i for i, _ in kept], dtype=np.uint64),
-        np.array([n for _, n in kept], dtype=np.int64), rules,
-    )  # fmt: skip
+    counts = published_counts(_column(totals), _column(key_sums), *rules)
+    kept = counts > 0
+    return PublicCounts(_GATE, _column(ids, np.uint64)[kept], counts[kept], rules)
+
+
+def _column(values: Iterable[int], dtype: type = np.int64) -> np.ndarray:
+    return np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=dtype)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import numpy as np
+
 CELL_KEY_BASE = 256
 
 
@@ -58,6 +60,20 @@ def published_count(count: int, key_sum: int, k: int, base: int, max_noise: int)
     if count < k:
         return None
     return round_count(count + noise(count, key_sum, k, max_noise), k, base)
+
+
+def published_counts(
+    counts: np.ndarray, key_sums: np.ndarray, k: int, base: int, max_noise: int
+) -> np.ndarray:
+    """`published_count` of many features at once (whole layers: Gi*, coarse tiles), with 0
+    where a feature is withheld (a published count is never below k, and k is at least 1)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    table = np.array(noise_by_key(max_noise), dtype=np.int64)
+    noisy = counts + np.maximum(table[np.asarray(key_sums, dtype=np.int64) % CELL_KEY_BASE],
+                                k - counts)  # fmt: skip
+    # floor(n / base + 0.5) * base in integers: the same half-up rounding as round_count.
+    rounded = np.maximum((2 * noisy + base) // (2 * base) * base, math.ceil(k / base) * base)
+    return np.where(counts >= k, rounded, 0)
 
 
 def perturbation_table(k: int, max_noise: int) -> list[tuple[str, dict[int, int]]]:
