@@ -155,19 +155,32 @@ def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
     """Gi* of every cell in `counts` (the nonzero cells of the area) against the whole area."""
     ids = [c for c, v in counts.items() if v]
     cells = np.array([h3.str_to_int(c) for c in ids], dtype=np.uint64)
-    centres = np.array([h3int.cell_to_latlng(int(c)) for c in cells]).reshape(-1, 2)
+    z, p = gi_star_arrays(cells, np.array([counts[c] for c in ids], dtype=float), area)
+    return {cell: GiResult(float(z[i]), float(p[i]))
+            for i, cell in enumerate(ids) if not np.isnan(z[i])}  # fmt: skip
+
+
+def gi_star_arrays(
+    cells: np.ndarray, values: np.ndarray, area: StudyArea
+) -> tuple[np.ndarray, np.ndarray]:
+    """gi_star over columns: z and adjusted p for each of `cells` (64-bit H3 integers, all
+    nonzero `values`), NaN for the cells whose centre lies outside the area."""
+    z_out = np.full(len(cells), np.nan)
+    p_out = np.full(len(cells), np.nan)
+    if not len(cells):
+        return z_out, p_out
+    centres = np.array([h3int.cell_to_latlng(c) for c in cells.tolist()]).reshape(-1, 2)
     inside = _in_box(centres[:, 0], centres[:, 1], area.box)
-    ids = [c for c, ok in zip(ids, inside.tolist(), strict=True) if ok]
-    if not ids:
-        return {}
-    cells, centres = cells[inside], centres[inside]
-    values = np.array([counts[c] for c in ids])
+    if not inside.any():
+        return z_out, p_out
+    cells, centres, values = cells[inside], centres[inside], values[inside]
     active, ring, weight = _ring_sums(cells, values, centres[:, 0], centres[:, 1], area)
     all_cells = area.cells() if area.estimated_cells() <= ENUMERATE_MAX else None
     n = len(all_cells) if all_cells is not None else round(area.estimated_cells())
     n = max(n, len(active))
     if n < 3:
-        return {cell: GiResult(0.0, 1.0) for cell in ids}
+        z_out[inside], p_out[inside] = 0.0, 1.0
+        return z_out, p_out
     mean = values.sum() / n
     s = math.sqrt(max(float((values * values).sum()) / n - mean * mean, 0.0))
     idle = Counter({7: n - len(active)})
@@ -190,8 +203,8 @@ def gi_star(counts: dict[str, float], area: StudyArea) -> dict[str, GiResult]:
         np.concatenate([np.ones(len(active)), np.array(list(idle.values()), dtype=float)]),
     )[: len(active)]
     at = np.searchsorted(active, cells)
-    z, p = z_active[at].tolist(), adjusted[at].tolist()
-    return {cell: GiResult(z[i], p[i]) for i, cell in enumerate(ids)}
+    z_out[inside], p_out[inside] = z_active[at], adjusted[at]
+    return z_out, p_out
 
 
 def _two_sided(z: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import time
 from typing import TypeVar
 
 import h3
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from .aggregate import (
     HotspotFeature,
     cell_details,
     cell_features,
-    cell_totals,
+    cell_total_columns,
     segment_features,
     site_totals,
     stop_features,
@@ -25,7 +26,7 @@ from .aggregate import (
 from .disclosure import PublicLayer, publish, publish_counts
 from .filters import HotspotQuery
 from .formats import Layer
-from .gistar import GiResult, StudyArea, gi_star
+from .gistar import GiResult, StudyArea, gi_star, gi_star_arrays
 from .layercache import LayerCache, LayerIndex, layer_version
 from .paging import Page
 
@@ -85,16 +86,12 @@ def _build_index(
     if layer != "cells":
         rows = site_totals(session, layer, filters, k)
         return LayerIndex(tuple(sorted(fid for fid, _, _ in rows)))
-    rows = cell_totals(session, filters, k)
+    totals = cell_total_columns(session, filters, k)
     # Gi* of the published (perturbed, rounded) counts only: what every page shows.
-    published = publish_counts(*_columns(rows, 3), settings).by_id()
-    counts = {h3.int_to_str(cell): float(n) for cell, n in published.items()}
-    return LayerIndex.of_cells(sorted(counts), gi_star(counts, area))
-
-
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    """Rows as columns (`width` empty columns when there are no rows)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+    published = publish_counts(totals.cells, totals.counts, totals.key_sums, settings)
+    order = np.argsort(published.ids)
+    cells, counts = published.ids[order], published.counts[order].astype(float)
+    return LayerIndex(cells, *gi_star_arrays(cells, counts, area))
 
 
 def publish_one(
