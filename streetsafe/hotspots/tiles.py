@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..errors import NotFound
 from ..i18n import lazy_gettext as _l
-from .aggregate import cell_features, cell_polygon, cell_totals
+from .aggregate import CellTotals, cell_features, cell_polygon, cell_total_columns
 from .conditions import grown
 from .disclosure import PublicCounts, PublicLayer, publish, publish_counts
 from .filters import HotspotQuery
@@ -36,8 +36,9 @@ SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom') FROM (
 
 
 # Below zoom 9 a res 7 hexagon is a pixel or two: draw parents, whose counts (and key sums)
-# are the sums of their stored res 7 children's.
-COARSE_RES = ((4, 5), (8, 6))  # (up to zoom, resolution)
+# are the sums of their stored res 7 children's, each a few pixels to a dozen across at its
+# zooms (res 3 is 140 km across, res 6 7.5 km).
+COARSE_RES = ((2, 3), (4, 4), (6, 5), (8, 6))  # (up to zoom, resolution)
 
 
 def res_for_zoom(z: int, resolutions: tuple[int, ...] = (7, 8, 9, 10)) -> int:
@@ -105,7 +106,7 @@ def encode_tile(session: Session, z: int, x: int, y: int, public: PublicLayer) -
 @dataclass(frozen=True)
 class Parents:
     """The published cells of one coarse resolution over the whole service (the gate's
-    PublicCounts) and their centres, as numpy arrays (about 5,000 res 6 cells for Great
+    PublicCounts) and their centres, as numpy arrays (about 5,800 res 6 cells for Great
     Britain)."""
 
     counts: PublicCounts
@@ -125,6 +126,18 @@ class Parents:
         return self.counts.layer(inside, h3.int_to_str, cell_polygon)
 
 
+@dataclass(frozen=True)
+class CoarseLayers:
+    """The published parents of every coarse resolution, from one read of the children."""
+
+    by_res: dict[int, Parents]
+
+    @property
+    def nbytes(self) -> int:
+        """The arrays' bytes."""
+        return sum(p.nbytes for p in self.by_res.values())
+
+
 PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=60.0)
 
 
@@ -133,46 +146,41 @@ def coarse_layer(
 ) -> PublicLayer:
     """The published parents of resolution `res` centred in `box`.
 
-    Parents are summed over the whole service once per filters and data version (kept in
-    the worker, published counts only), so a low-zoom tile is an array lookup and a parent
-    has one count whatever tile draws it.
+    Parents are summed over the whole service once per filters and data version, for every
+    coarse resolution at once (kept in the worker, published counts only), so a low-zoom
+    tile is an array lookup and a parent has one count whatever tile draws it.
     """
     version = layer_version(session)
 
-    def build() -> Parents:
-        return parents(session, filters, res, settings)
+    def build() -> CoarseLayers:
+        return coarse_layers(session, filters, settings)
 
     if version is None:
-        return build().within(box)
+        return build().by_res[res].within(box)
     rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
-    key = (str(session.get_bind().engine.url), version, res, filters.model_dump_json(), rules)
-    return PARENTS.get(key, build).within(box)
+    key = (str(session.get_bind().engine.url), version, filters.model_dump_json(), rules)
+    return PARENTS.get(key, build).by_res[res].within(box)
 
 
-def parents(
-    session: Session, filters: HotspotQuery, res: int, settings: Settings
-) -> Parents:
-    """Every parent of resolution `res` with its children's summed count and key sum,
+def coarse_layers(session: Session, filters: HotspotQuery, settings: Settings) -> CoarseLayers:
+    """Every parent of each coarse resolution with its children's summed count and key sum,
     published (perturbed, rounded, at least K) like any cell: the same children give the
-    same number. Counts only: at these zooms a hexagon is a few pixels."""
+    same number. Counts only: at these zooms a hexagon is a few pixels. The children's
+    exact counts are not kept."""
     stored = min(settings.h3_resolutions)
-    everywhere = filters.model_copy(update={"bbox": None, "res": stored})
-    rows = cell_totals(session, everywhere)
-    children, n, key = (np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)) if (
-        rows) else (np.zeros(0, dtype=np.int64),) * 3  # fmt: skip
+    children = cell_total_columns(session, filters.model_copy(update={"bbox": None, "res": stored}))
+    return CoarseLayers({res: _parents(children, res, settings) for _, res in COARSE_RES})
+
+
+def _parents(children: CellTotals, res: int, settings: Settings) -> Parents:
     # An H3 index's parent: resolution field set to res, finer digits set to 7 (all ones).
     resolution = np.int64(0xF) << np.int64(52)
-    parent = (children & ~resolution) | (np.int64(res) << np.int64(52)) | np.int64(
+    parent = (children.cells & ~resolution) | (np.int64(res) << np.int64(52)) | np.int64(
         (1 << (3 * (15 - res))) - 1
     )
     cells, inverse = np.unique(parent, return_inverse=True)
-    totals, keys = np.zeros(len(cells), np.int64), np.zeros(len(cells), np.int64)
-    np.add.at(totals, inverse, n)
-    np.add.at(keys, inverse, key)
-    counts = publish_counts(cells.tolist(), totals.tolist(), keys.tolist(), settings)
-    centres = [h3int.cell_to_latlng(c) for c in counts.ids.tolist()]
-    return Parents(
-        counts,
-        np.array([lng for _, lng in centres], dtype=float),
-        np.array([lat for lat, _ in centres], dtype=float),
-    )
+    totals = np.bincount(inverse, weights=children.counts, minlength=len(cells))
+    keys = np.bincount(inverse, weights=children.key_sums, minlength=len(cells))
+    counts = publish_counts(cells, totals.astype(np.int64), keys.astype(np.int64), settings)
+    centres = np.array([h3int.cell_to_latlng(c) for c in counts.ids.tolist()]).reshape(-1, 2)
+    return Parents(counts, centres[:, 1].astype(float), centres[:, 0].astype(float))
