@@ -75,9 +75,11 @@ def cacheable(response: Response, max_age_s: int, etag: str | None = None) -> Re
 
 
 def layer_etag(layer: str, fmt: str, public: PublicLayer, links: list[dict]) -> str:
-    """A layer's ETag from what it publishes (not from its generation time)."""
-    content = [(f.id, f.count, sorted(f.categories.items()), sorted(f.properties.items()))
-               for f in public.features]  # fmt: skip
+    """A layer's ETag from what it publishes (not from its generation time, nor from the
+    data's version, which would count writes). The features' dicts are taken in their own
+    order: the same answer builds them in the same order, and another order can only
+    cost a cache a fetch, never serve a wrong answer (sorting them was 8 % of a page)."""
+    content = [(f.id, f.count, f.categories, f.properties) for f in public.features]
     digest = hashlib.sha256(repr((layer, fmt, content, links)).encode()).hexdigest()
     return digest[:32]
 
