@@ -12,6 +12,7 @@ from .config import Settings
 from .current import resolve_services
 from .errors import register_error_handlers
 from .hotspots.tilecache import TileCache
+from .jsonout import OrjsonProvider
 from .reports import intake
 from .security import register_security_headers
 from .team import auth as team_auth
@@ -33,6 +34,7 @@ def build_app(config: Settings | None = None) -> Flask:
     settings = resolve_services(config or Settings.from_env())
     logs.configure()
     app = Flask(__name__, static_folder=None)
+    app.json = OrjsonProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,

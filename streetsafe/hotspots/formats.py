@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from .. import jsonout
 from ..config import Settings
 from ..errors import InvalidRequest
 from ..i18n import lazy_gettext as _l
@@ -218,7 +219,7 @@ def render_table(
         body = to_gpkg(table, metadata)
         return Download(body, "application/geopackage+sqlite3", f"{stem}.gpkg", metadata)
     collection = to_geojson(table, metadata, links)
-    body = json.dumps(collection, separators=(",", ":")).encode()
+    body = jsonout.dumps(collection, sort_keys=False)
     return Download(body, "application/geo+json", f"{stem}.geojson", metadata)
 
 
