@@ -23,8 +23,11 @@ from .filters import HotspotQuery
 from .layercache import LayerCache, layer_version
 
 MAX_ZOOM = 22
+# Features in id order (hex ids of one resolution: text order is numeric order), never in
+# the order the rows were read: that order follows the query plan and where each cell's row
+# lies in its table, which the reports' writes change (docs/PRIVACY.md, "Output order").
 TILE_SQL = """
-SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom' ORDER BY t.cell COLLATE "C") FROM (
     SELECT f.cell, f.count, f.categories,
            ST_AsMVTGeom(ST_Transform(ST_GeomFromWKB(f.wkb, 4326), 3857),
                         ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
