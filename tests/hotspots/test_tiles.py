@@ -7,6 +7,7 @@ import math
 import h3
 import mapbox_vector_tile
 
+from streetsafe.hotspots.tilecache import TileCache
 from streetsafe.hotspots.tiles import res_for_zoom
 
 from .conftest import STOP_LONLATS
@@ -56,3 +57,23 @@ def test_low_zooms_draw_parents_summed_from_their_children(client, add_reports) 
     [feature] = tile["hotspots"]["features"]
     assert feature["properties"]["cell"] == parent and feature["properties"]["count"] == 5
     assert res_for_zoom(3) == 5 and res_for_zoom(7) == 6 and res_for_zoom(9) == 7
+
+
+def test_the_tile_cache_keeps_a_tile_under_the_question_it_answered(
+    app, client, add_reports
+) -> None:
+    """A repeated argument counts by its first value, so its order is part of the question."""
+    app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=60.0)  # as in production
+    add_reports(8, *STOP_LONLATS[0], categories=["badly_lit"])
+    add_reports(8, *STOP_LONLATS[2], categories=["followed"])
+    x, y = _tile_of(*STOP_LONLATS[0], 13)
+    assert _tile_of(*STOP_LONLATS[2], 13) == (x, y)
+    cells = {}
+    for first, second in (("badly_lit", "followed"), ("followed", "badly_lit")):
+        query = f"/tiles/hotspots/13/{x}/{y}.mvt?categories={first}&categories={second}"
+        features = mapbox_vector_tile.decode(client.get(query).data)["hotspots"]["features"]
+        cells[first] = [f["properties"]["cell"] for f in features]
+    assert cells == {
+        "badly_lit": [h3.latlng_to_cell(STOP_LONLATS[0][1], STOP_LONLATS[0][0], 9)],
+        "followed": [h3.latlng_to_cell(STOP_LONLATS[2][1], STOP_LONLATS[2][0], 9)],
+    }
