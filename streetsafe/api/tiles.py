@@ -26,7 +26,9 @@ bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 def hotspot_tile_view(z: int, x: int, y: int) -> Response:
     """Published hotspot cells in one Mapbox vector tile (same filters as the cells layer)."""
     filters = parse_filters(request.args, res=9)
-    key = (z, x, y, tuple(sorted(request.args.items(multi=True))))
+    # Kept under the question as parsed: the raw arguments, sorted, made one key of
+    # `a=1&a=2` and `a=2&a=1`, which parse to different filters (the first value counts).
+    key = (z, x, y, filters.model_dump_json())
     cache: TileCache = current_app.extensions["streetsafe.tile_cache"]
     body = cache.get(
         key, lambda: hotspot_tile(db_read_session(), z, x, y, filters, current_settings())

@@ -127,7 +127,8 @@ def safe_categories(
         if other[0]:
             published[OTHER_SUPPRESSED] = public(other)
         if is_safe(total, published, k):
-            return published
+            # By name: built in order of exact count, which no output may show.
+            return dict(sorted(published.items()))
         if not open_:
             return {}  # even all-in-one is unsafe (reports outside the categories): no breakdown
         merged.add(open_[0][1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from typing import TypeVar
 
 import h3
@@ -171,14 +172,17 @@ def study_area(session: Session, filters: HotspotQuery) -> StudyArea:
 
 
 EXTENT_TTL_S = 300.0
-_extents: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
+# Per engine and gone with it: keyed by id(engine), an entry outlived its engine and was
+# read by the next engine that Python gave the same id (another database's extent).
+_extents: weakref.WeakKeyDictionary[sa.Engine, tuple[float, tuple[float, float, float, float]]]
+_extents = weakref.WeakKeyDictionary()
 
 
 def service_extent(session: Session) -> tuple[float, float, float, float]:
     """The box of the imported stops and neighbourhoods (Great Britain when there are none):
     public data only. Cached per engine for EXTENT_TTL_S (imports are rare)."""
     engine = session.bind if isinstance(session.bind, sa.Engine) else None
-    cached = _extents.get(id(engine)) if engine is not None else None
+    cached = _extents.get(engine) if engine is not None else None
     if cached and time.monotonic() - cached[0] < EXTENT_TTL_S:
         return cached[1]
     row = session.execute(sa.text(
@@ -187,7 +191,7 @@ def service_extent(session: Session) -> tuple[float, float, float, float]:
     )).one()  # fmt: skip
     box = DEFAULT_BOUNDS if row[0] is None else tuple(float(v) for v in row)
     if engine is not None:
-        _extents[id(engine)] = (time.monotonic(), box)
+        _extents[engine] = (time.monotonic(), box)
     return box
 
 

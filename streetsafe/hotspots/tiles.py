@@ -23,8 +23,11 @@ from .filters import HotspotQuery
 from .layercache import LayerCache, layer_version
 
 MAX_ZOOM = 22
+# Features in id order (hex ids of one resolution: text order is numeric order), never in
+# the order the rows were read: that order follows the query plan and where each cell's row
+# lies in its table, which the reports' writes change (docs/PRIVACY.md, "Output order").
 TILE_SQL = """
-SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom' ORDER BY t.cell COLLATE "C") FROM (
     SELECT f.cell, f.count, f.categories,
            ST_AsMVTGeom(ST_Transform(ST_GeomFromWKB(f.wkb, 4326), 3857),
                         ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
@@ -36,9 +39,11 @@ SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom') FROM (
 
 
 # Below zoom 9 a res 7 hexagon is a pixel or two: draw parents, whose counts (and key sums)
-# are the sums of their stored res 7 children's, each a few pixels to a dozen across at its
-# zooms (res 3 is 140 km across, res 6 7.5 km).
-COARSE_RES = ((2, 3), (4, 4), (6, 5), (8, 6))  # (up to zoom, resolution)
+# are the sums of their stored res 7 children's. Not coarser than res 5: a parent sums every
+# report within it, withheld places' included, and the coarser it is, the more withheld
+# places share a published parent whose number moves when they gain a report (the lone
+# place of tests/privacy shares a res 4 parent with published stops, not a res 5 one).
+COARSE_RES = ((4, 5), (8, 6))  # (up to zoom, resolution)
 
 
 def res_for_zoom(z: int, resolutions: tuple[int, ...] = (7, 8, 9, 10)) -> int:

@@ -132,3 +132,19 @@ def test_a_transaction_that_wrote_is_never_cached(db_session, add_reports) -> No
     assert layer_version(db_session) is None  # its own rows are not yet anyone else's
     with db_session.bind.engine.connect() as clean:
         assert layer_version(Session(clean))[0] > before[0]  # the insert advanced the version
+
+
+def test_a_service_extent_is_forgotten_with_its_engine(database_url: str) -> None:
+    """Kept under id(engine), a dead engine's extent waited for the next engine Python gave
+    the same id, which could be another database's."""
+    import gc
+
+    engine = sa.create_engine(database_url)
+    with Session(engine) as session:
+        service.service_extent(session)
+    dead = id(engine)
+    engine.dispose()
+    del engine, session
+    gc.collect()
+    assert dead not in service._extents
+    assert all(isinstance(kept, sa.Engine) for kept in service._extents)

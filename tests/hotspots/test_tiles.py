@@ -7,6 +7,7 @@ import math
 import h3
 import mapbox_vector_tile
 
+from streetsafe.hotspots.tilecache import TileCache
 from streetsafe.hotspots.tiles import res_for_zoom
 
 from .conftest import STOP_LONLATS
@@ -41,10 +42,10 @@ def test_empty_and_missing_tiles(client) -> None:
 
 
 def test_low_zooms_draw_parents_summed_from_their_children(client, add_reports) -> None:
-    """Two res 7 cells of 3 reports each are withheld alone, published as one res 4 parent."""
+    """Two res 7 cells of 3 reports each are withheld alone, published as one res 5 parent."""
     lon, lat = STOP_LONLATS[0]
     add_reports(3, lon, lat)
-    parent = h3.cell_to_parent(h3.latlng_to_cell(lat, lon, 7), 4)
+    parent = h3.cell_to_parent(h3.latlng_to_cell(lat, lon, 7), 5)
     sibling = next(c for c in h3.cell_to_children(parent, 7)
                    if c != h3.latlng_to_cell(lat, lon, 7))  # fmt: skip
     s_lat, s_lon = h3.cell_to_latlng(sibling)
@@ -55,4 +56,24 @@ def test_low_zooms_draw_parents_summed_from_their_children(client, add_reports) 
     tile = mapbox_vector_tile.decode(client.get(f"/tiles/hotspots/3/{x}/{y}.mvt").data)
     [feature] = tile["hotspots"]["features"]
     assert feature["properties"]["cell"] == parent and feature["properties"]["count"] == 5
-    assert [res_for_zoom(z) for z in (0, 2, 3, 4, 5, 6, 7, 8, 9)] == [3, 3, 4, 4, 5, 5, 6, 6, 7]
+    assert [res_for_zoom(z) for z in (0, 4, 5, 8, 9)] == [5, 5, 6, 6, 7]
+
+
+def test_the_tile_cache_keeps_a_tile_under_the_question_it_answered(
+    app, client, add_reports
+) -> None:
+    """A repeated argument counts by its first value, so its order is part of the question."""
+    app.extensions["streetsafe.tile_cache"] = TileCache(ttl_s=60.0)  # as in production
+    add_reports(8, *STOP_LONLATS[0], categories=["badly_lit"])
+    add_reports(8, *STOP_LONLATS[2], categories=["followed"])
+    x, y = _tile_of(*STOP_LONLATS[0], 13)
+    assert _tile_of(*STOP_LONLATS[2], 13) == (x, y)
+    cells = {}
+    for first, second in (("badly_lit", "followed"), ("followed", "badly_lit")):
+        query = f"/tiles/hotspots/13/{x}/{y}.mvt?categories={first}&categories={second}"
+        features = mapbox_vector_tile.decode(client.get(query).data)["hotspots"]["features"]
+        cells[first] = [f["properties"]["cell"] for f in features]
+    assert cells == {
+        "badly_lit": [h3.latlng_to_cell(STOP_LONLATS[0][1], STOP_LONLATS[0][0], 9)],
+        "followed": [h3.latlng_to_cell(STOP_LONLATS[2][1], STOP_LONLATS[2][0], 9)],
+    }
