@@ -17,7 +17,7 @@ from ..i18n import lazy_gettext as _l
 from .conditions import all_of, in_bbox
 from .disclosure import PublicLayer
 from .filters import HotspotQuery, parse_filters
-from .formats import feature_properties
+from .formats import feature_properties, geojson_geometries
 from .paging import MAX_FEATURES, Page
 from .service import public_layer, publish_one
 
@@ -168,10 +168,11 @@ def items_doc(
 
 def _features(layer: str, public: PublicLayer) -> list[dict]:
     """Published features as GeoJSON dicts with flat properties."""
+    geometries = geojson_geometries([f.geometry for f in public.features])
     return [
-        {"type": "Feature", "id": f.id, "geometry": f.geometry.__geo_interface__,
+        {"type": "Feature", "id": f.id, "geometry": geometry,
          "properties": _flat(feature_properties(layer, f))}
-        for f in public.features
+        for f, geometry in zip(public.features, geometries, strict=True)
     ]  # fmt: skip
 
 
