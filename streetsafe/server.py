@@ -25,10 +25,15 @@ class StreetSafeServer(BaseApplication):
 
     def load(self) -> Any:
         from . import create_app
+        from .db import get_database
+        from .hotspots.tiles import warm_coarse_layers
         from .memory import bound_memory
 
         bound_memory()
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        if self.settings.tile_cache_s > 0:  # a new worker sums the low-zoom parents at once
+            warm_coarse_layers(get_database(app).read_engine, self.settings)
+        return app
 
 
 SWITCH_INTERVAL_S = 0.001

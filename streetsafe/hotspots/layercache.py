@@ -128,6 +128,11 @@ class LayerCache(Generic[T]):
             building.set()
         return index
 
+    def peek(self, key: Hashable) -> T | None:
+        """The kept index for `key`, or None (nothing is built)."""
+        with self._lock:
+            return self._fresh(key)
+
     def _fresh(self, key: Hashable) -> T | None:
         found = self._entries.get(key)
         if found and time.monotonic() - found[0] < self.ttl_s:

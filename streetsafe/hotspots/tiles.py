@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import h3
@@ -19,8 +24,10 @@ from ..i18n import lazy_gettext as _l
 from .aggregate import CellTotals, cell_features, cell_polygon, cell_total_columns
 from .conditions import grown
 from .disclosure import PublicCounts, PublicLayer, publish, publish_counts
-from .filters import HotspotQuery
+from .filters import HotspotQuery, parse_filters
 from .layercache import LayerCache, layer_version
+
+log = logging.getLogger(__name__)
 
 MAX_ZOOM = 22
 # Features in id order (hex ids of one resolution: text order is numeric order), never in
@@ -144,6 +151,12 @@ class CoarseLayers:
 
 
 PARENTS = LayerCache(max_bytes=8 * 1024 * 1024, ttl_s=60.0)
+# The newest version built of each question: (version, when its build began), for the
+# NEWEST_QUESTIONS questions asked last (filters are the client's: bounded, not grown).
+NEWEST_QUESTIONS = 1024
+_NEWEST: OrderedDict[Hashable, tuple[tuple, float]] = OrderedDict()
+_REFRESHING: set[Hashable] = set()
+_NEWEST_LOCK = threading.Lock()
 
 
 def coarse_layer(
@@ -154,17 +167,76 @@ def coarse_layer(
     Parents are summed over the whole service once per filters and data version, for every
     coarse resolution at once (kept in the worker, published counts only), so a low-zoom
     tile is an array lookup and a parent has one count whatever tile draws it.
+
+    When the data's version has moved, a low-zoom tile does not wait for the new sums (a
+    country's: 50-150 ms): it is drawn from the newest ones kept, if their read began less
+    than STREETSAFE_TILE_CACHE_S ago, while a background thread sums the new version. So a
+    tile is never older than a cached tile may be, neighbouring tiles draw one state, and
+    under steady intake the sums are made at most once per version, off the request. With
+    the tile cache off (0 s, as in tests) every tile reads the current version itself.
     """
     version = layer_version(session)
-
-    def build() -> CoarseLayers:
-        return coarse_layers(session, filters, settings)
-
     if version is None:
-        return build().by_res[res].within(box)
+        return coarse_layers(session, filters, settings).by_res[res].within(box)
+    engine = session.get_bind().engine
     rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
-    key = (str(session.get_bind().engine.url), version, filters.model_dump_json(), rules)
-    return PARENTS.get(key, build).by_res[res].within(box)
+    question = (str(engine.url), filters.model_dump_json(), rules)
+    stale_s = 0.0 if settings.testing else float(settings.tile_cache_s)
+    with _NEWEST_LOCK:
+        newest = _NEWEST.get(question)
+    if newest is not None and newest[0] != version and time.monotonic() - newest[1] < stale_s:
+        kept = PARENTS.peek((question, newest[0]))
+        if kept is not None:
+            _refresh_in_background(engine, question, filters, settings)
+            return kept.by_res[res].within(box)
+    return _layers_of(session, question, version, filters, settings).by_res[res].within(box)
+
+
+def _layers_of(
+    session: Session, question: tuple, version: tuple, filters: HotspotQuery, settings: Settings
+) -> CoarseLayers:
+    began = time.monotonic()
+    layers = PARENTS.get((question, version), lambda: coarse_layers(session, filters, settings))
+    with _NEWEST_LOCK:
+        if question not in _NEWEST or _NEWEST[question][1] <= began:
+            _NEWEST[question] = (version, began)
+            _NEWEST.move_to_end(question)
+            while len(_NEWEST) > NEWEST_QUESTIONS:
+                _NEWEST.popitem(last=False)
+    return layers
+
+
+def _refresh_in_background(
+    engine: sa.Engine, question: tuple, filters: HotspotQuery, settings: Settings
+) -> None:
+    """Sum the current version's parents on a thread of its own (one per question)."""
+    with _NEWEST_LOCK:
+        if question in _REFRESHING:
+            return
+        _REFRESHING.add(question)
+
+    def refresh() -> None:
+        try:
+            with Session(engine) as session:
+                version = layer_version(session)
+                if version is not None:
+                    _layers_of(session, question, version, filters, settings)
+        except sa.exc.SQLAlchemyError:
+            log.warning("coarse tile layers not refreshed: the database did not answer")
+        finally:
+            with _NEWEST_LOCK:
+                _REFRESHING.discard(question)
+
+    threading.Thread(target=refresh, name="coarse-tiles", daemon=True).start()
+
+
+def warm_coarse_layers(engine: sa.Engine, settings: Settings) -> None:
+    """Sum the unfiltered parents once, in the background (a new worker's first low-zoom
+    tiles then need no read of their own)."""
+    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
+    filters = parse_filters({}, res=9)
+    question = (str(engine.url), filters.model_dump_json(), rules)
+    _refresh_in_background(engine, question, filters, settings)
 
 
 def coarse_layers(session: Session, filters: HotspotQuery, settings: Settings) -> CoarseLayers:

@@ -148,3 +148,56 @@ def test_a_service_extent_is_forgotten_with_its_engine(database_url: str) -> Non
     gc.collect()
     assert dead not in service._extents
     assert all(isinstance(kept, sa.Engine) for kept in service._extents)
+
+
+def _parent_counts(engine: sa.Engine, settings: Settings) -> dict[str, int]:
+    """The published res 5 parents of the whole service, as a z4 tile would draw them."""
+    from streetsafe.hotspots.tiles import coarse_layer
+
+    with Session(engine) as session:
+        layer = coarse_layer(session, parse_filters({}, res=9), 5, settings, (-180, -85, 180, 85))
+    return {f.id: f.count for f in layer.features}
+
+
+def _wait_for_refreshes() -> None:
+    import time
+
+    from streetsafe.hotspots import tiles
+
+    for _ in range(200):
+        with tiles._NEWEST_LOCK:
+            if not tiles._REFRESHING:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the background refresh did not finish")
+
+
+def test_low_zoom_parents_are_summed_again_off_the_request_when_the_data_move(
+    committed, committed_url
+) -> None:
+    """With the tile cache on, a write's first low-zoom tile is drawn from the sums kept
+    (as old as a cached tile may be) while a thread sums the new version; the next tile
+    draws the new one. With it off, every tile reads the current version."""
+    from streetsafe.hotspots import tiles
+    from streetsafe.hotspots.rollups import ROLLUP_TABLES
+
+    with Session(committed) as session:  # the reports' rollups too: no earlier test's sums
+        session.execute(sa.text(f"TRUNCATE reports, {', '.join(ROLLUP_TABLES)} CASCADE"))
+        session.commit()
+    tiles.PARENTS.clear()
+    live = settings_for(committed_url, perturbation_max=0, testing=False, tile_cache_s=60)
+    _commit_reports(committed, 8)
+    assert list(_parent_counts(committed, live).values()) == [10]
+    _commit_reports(committed, 8)
+    assert list(_parent_counts(committed, live).values()) == [10]  # kept, refreshing
+    _wait_for_refreshes()
+    assert list(_parent_counts(committed, live).values()) == [15]
+    off = settings_for(committed_url, perturbation_max=0, testing=False, tile_cache_s=0)
+    _commit_reports(committed, 8)
+    assert list(_parent_counts(committed, off).values()) == [25]
+    # Sums whose read began longer ago than the tile cache keeps a tile are never drawn.
+    _commit_reports(committed, 8)
+    with tiles._NEWEST_LOCK:
+        for question, (version, began) in list(tiles._NEWEST.items()):
+            tiles._NEWEST[question] = (version, began - 61)
+    assert list(_parent_counts(committed, live).values()) == [30]
