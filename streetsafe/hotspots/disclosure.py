@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from ..config import Settings
 from .aggregate import HotspotFeature
 from .formats import Feature
-from .perturbation import published_count, published_counts
+from .perturbation import published_counts, publisher
 from .rollups import ALL_CATEGORIES_MASK, CATEGORY_BITS
 
 OTHER_SUPPRESSED = "other_suppressed"
@@ -111,9 +111,10 @@ def safe_categories(
 ) -> dict[str, int]:
     """The feature's perturbed, rounded category breakdown after merging small categories."""
     k = settings.min_published_count
+    publish_one = publisher(k, settings.public_rounding, settings.perturbation_max)
 
     def public(reports: tuple[int, int]) -> int:
-        return published_count(*reports, k, settings.public_rounding, settings.perturbation_max)
+        return publish_one(*reports)
 
     exact = feature.category_counts(category_mask)
     merged = {c for c, (n, _) in exact.items() if n < k}
@@ -145,8 +146,9 @@ def publish(
                           settings.perturbation_max)  # fmt: skip
     mask = category_mask or ALL_CATEGORIES_MASK
     published: list[Feature] = []
+    publish_one = publisher(k, base, max_noise)
     for feature in features:
-        count = published_count(feature.count, feature.key_sum, k, base, max_noise)
+        count = publish_one(feature.count, feature.key_sum)
         if count is None:
             continue
         published.append(

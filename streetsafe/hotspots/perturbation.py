@@ -21,6 +21,7 @@ counts n just above K the noise is clipped to K - n, so no perturbed count falls
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -60,6 +61,22 @@ def published_count(count: int, key_sum: int, k: int, base: int, max_noise: int)
     if count < k:
         return None
     return round_count(count + noise(count, key_sum, k, max_noise), k, base)
+
+
+@lru_cache(maxsize=64)
+def publisher(k: int, base: int, max_noise: int) -> Callable[[int, int], int | None]:
+    """`published_count` under fixed rules, as one function (a layer page calls it for every
+    feature and category: the rules' table is looked up once)."""
+    table = noise_by_key(max_noise)
+    least = math.ceil(k / base) * base
+
+    def publish(count: int, key_sum: int) -> int | None:
+        if count < k:
+            return None
+        noisy = count + max(table[key_sum % CELL_KEY_BASE], k - count)
+        return max((2 * noisy + base) // (2 * base) * base, least)
+
+    return publish
 
 
 def published_counts(

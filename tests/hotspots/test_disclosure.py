@@ -21,7 +21,12 @@ from streetsafe.hotspots.disclosure import is_safe, publish
 from streetsafe.hotspots.filters import HotspotFilters
 from streetsafe.hotspots.formats import render
 from streetsafe.hotspots.gistar import StudyArea
-from streetsafe.hotspots.perturbation import published_count, published_counts, round_count
+from streetsafe.hotspots.perturbation import (
+    published_count,
+    published_counts,
+    publisher,
+    round_count,
+)
 from streetsafe.hotspots.service import with_gi_star
 
 CELLS = sorted(h3.grid_disk(h3.latlng_to_cell(53.744, -0.334, 9), 2))
@@ -103,14 +108,17 @@ def test_rounding_is_a_multiple_of_the_base_and_never_below_k(n, rule) -> None:
 
 
 def test_whole_layers_are_published_exactly_as_one_feature_at_a_time() -> None:
-    """published_counts (Gi* and the coarse tiles) equals published_count for every count
-    0-299 and every cell key, under several rules; withheld is 0."""
+    """published_counts (Gi* and the coarse tiles) and publisher (pages) equal
+    published_count for every count 0-299 and every cell key, under several rules."""
     counts = np.repeat(np.arange(300), 256)
     keys = np.tile(np.arange(256), 300) + 256 * np.repeat(np.arange(300), 256)
     for k, base, noise in itertools.product((1, 3, 5, 10), (1, 2, 5, 10), (0, 2, 5)):
         one_by_one = [published_count(int(n), int(key), k, base, noise) or 0
                       for n, key in zip(counts, keys, strict=True)]  # fmt: skip
         assert published_counts(counts, keys, k, base, noise).tolist() == one_by_one
+        under_the_rules = publisher(k, base, noise)
+        assert [under_the_rules(int(n), int(key)) or 0
+                for n, key in zip(counts, keys, strict=True)] == one_by_one  # fmt: skip
 
 
 def test_is_safe_rejects_a_small_difference() -> None:
