@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from typing import Any
 
+import sqlalchemy as sa
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from sqlalchemy.orm import Session
 
 from .config import Settings
+
+log = logging.getLogger(__name__)
 
 
 class StreetSafeServer(BaseApplication):
@@ -26,14 +32,31 @@ class StreetSafeServer(BaseApplication):
     def load(self) -> Any:
         from . import create_app
         from .db import get_database
-        from .hotspots.tiles import warm_coarse_layers
         from .memory import bound_memory
 
         bound_memory()
         app = create_app(self.settings)
-        if self.settings.tile_cache_s > 0:  # a new worker sums the low-zoom parents at once
-            warm_coarse_layers(get_database(app).read_engine, self.settings)
+        warm_worker(get_database(app).read_engine, self.settings)
         return app
+
+
+def warm_worker(engine: sa.Engine, settings: Settings) -> None:
+    """A new worker reads, in the background, what its first public requests would wait
+    for: the service's extent (a bbox-less layer's study area, 70-130 ms over GB's stops)
+    and, with the tile cache on, the low-zoom tiles' parents."""
+    from .hotspots.service import service_extent
+    from .hotspots.tiles import warm_coarse_layers
+
+    def extent() -> None:
+        try:
+            with Session(engine) as session:
+                service_extent(session)
+        except sa.exc.SQLAlchemyError:
+            log.warning("service extent not read ahead: the database did not answer")
+
+    threading.Thread(target=extent, name="warm-extent", daemon=True).start()
+    if settings.tile_cache_s > 0:
+        warm_coarse_layers(engine, settings)
 
 
 SWITCH_INTERVAL_S = 0.001

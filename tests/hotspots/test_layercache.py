@@ -159,6 +159,15 @@ def _parent_counts(engine: sa.Engine, settings: Settings) -> dict[str, int]:
     return {f.id: f.count for f in layer.features}
 
 
+def _no_reports(engine: sa.Engine) -> None:
+    """No reports and none of their rollups either (the fixture keeps earlier tests' sums)."""
+    from streetsafe.hotspots.rollups import ROLLUP_TABLES
+
+    with Session(engine) as session:
+        session.execute(sa.text(f"TRUNCATE reports, {', '.join(ROLLUP_TABLES)} CASCADE"))
+        session.commit()
+
+
 def _wait_for_refreshes() -> None:
     import time
 
@@ -179,11 +188,8 @@ def test_low_zoom_parents_are_summed_again_off_the_request_when_the_data_move(
     (as old as a cached tile may be) while a thread sums the new version; the next tile
     draws the new one. With it off, every tile reads the current version."""
     from streetsafe.hotspots import tiles
-    from streetsafe.hotspots.rollups import ROLLUP_TABLES
 
-    with Session(committed) as session:  # the reports' rollups too: no earlier test's sums
-        session.execute(sa.text(f"TRUNCATE reports, {', '.join(ROLLUP_TABLES)} CASCADE"))
-        session.commit()
+    _no_reports(committed)
     tiles.PARENTS.clear()
     live = settings_for(committed_url, perturbation_max=0, testing=False, tile_cache_s=60)
     _commit_reports(committed, 8)
@@ -201,3 +207,28 @@ def test_low_zoom_parents_are_summed_again_off_the_request_when_the_data_move(
         for question, (version, began) in list(tiles._NEWEST.items()):
             tiles._NEWEST[question] = (version, began - 61)
     assert list(_parent_counts(committed, live).values()) == [30]
+
+
+def test_a_new_worker_reads_its_extent_and_low_zoom_parents_ahead(
+    committed, committed_url
+) -> None:
+    import time
+
+    from streetsafe.hotspots import tiles
+    from streetsafe.hotspots.service import _extents
+    from streetsafe.server import warm_worker
+
+    tiles.PARENTS.clear()
+    with tiles._NEWEST_LOCK:
+        tiles._NEWEST.clear()
+    _no_reports(committed)
+    _commit_reports(committed, 8)
+    warm_worker(committed, settings_for(committed_url, testing=False, tile_cache_s=60))
+    for _ in range(200):
+        if committed in _extents and tiles._NEWEST:
+            break
+        time.sleep(0.05)
+    _wait_for_refreshes()
+    assert committed in _extents and len(tiles._NEWEST) == 1
+    [(question, (version, _))] = tiles._NEWEST.items()
+    assert tiles.PARENTS.peek((question, version)).by_res[5].counts.counts.tolist() == [10]
