@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from pyproj import Transformer
 
@@ -49,7 +50,15 @@ from .loader import (
     require_columns,
     table_is_empty,
 )
-from .naptan_columns import escaped, floats, kept_rows, line_count, point_hex, read_columns
+from .naptan_columns import (
+    escaped,
+    floats,
+    joined_text,
+    kept_rows,
+    line_count,
+    point_lines,
+    read_table,
+)
 
 STOP_TYPE_MODES = {
     **dict.fromkeys(("BCT", "BCS", "BCQ", "BST", "BCE", "BCP"), "bus"),
@@ -135,17 +144,39 @@ def _zip_members(path: Path, stack: ExitStack) -> Iterator[tuple[str, IO[bytes]]
         yield f"{path}:{name}", archive.open(name)
 
 
+STOPS_SEEN = pa.schema([("id", pa.string()), ("locality", pa.string()),
+                        ("lon", pa.float64()), ("lat", pa.float64())])  # fmt: skip
+
+
 @dataclass
 class NaptanState:
-    """What the stream has seen so far: codes, skips, and each stop's locality and position."""
+    """What the stream has seen so far: codes, skips, and each stop's locality and position
+    (`written`, in COPY order; the row path's stops wait in the lists until `stops`)."""
 
     feed: str
     seen: set[str] = field(default_factory=set)
     skipped: Counter = field(default_factory=Counter)
+    written: list[pa.Table] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     localities: list[str] = field(default_factory=list)
     lons: list[float] = field(default_factory=list)
     lats: list[float] = field(default_factory=list)
+
+    def remember(self, *columns: pa.Array | pa.ChunkedArray | list) -> None:
+        """Stops written after the ones before (id, locality, lon, lat columns)."""
+        self._keep_rows()
+        self.written.append(pa.Table.from_arrays(list(columns), schema=STOPS_SEEN))
+
+    def stops(self) -> pa.Table:
+        """Every stop written so far: id, locality, lon, lat."""
+        self._keep_rows()
+        return pa.concat_tables([STOPS_SEEN.empty_table(), *self.written])
+
+    def _keep_rows(self) -> None:
+        if self.ids:
+            ids, localities, lons, lats = self.ids, self.localities, self.lons, self.lats
+            self.ids, self.localities, self.lons, self.lats = [], [], [], []
+            self.remember(ids, localities, lons, lats)
 
 
 # The columns the import reads, in the order `_picker` returns them.
@@ -312,78 +343,80 @@ def read_source(label: str, stream: IO[bytes], state: NaptanState) -> bytes:
     return b"".join(parts)
 
 
-@dataclass
-class ColumnStops:
-    """The stops of one file, in the order the row path writes them, as COPY text fields."""
-
-    atco: list[str]
-    name: list[str]
-    stop_type: list[str]
-    locality: list[str]
-    code: list[str]
-    sign_code: list[str]
-    lons: list[float]
-    lats: list[float]
-
-
-def column_stops(label: str, data: bytes, state: NaptanState) -> ColumnStops | None:
-    """A file's stops through the column path (state updated), or None for the row path."""
-    columns = read_columns(label, data, COLUMNS, REQUIRED)
+def column_stops(label: str, data: bytes, state: NaptanState) -> pa.Table | None:
+    """A file's stops through the column path, in the order the row path writes them (state
+    updated: seen codes, skips), or None for the row path."""
+    columns = read_table(label, data, COLUMNS, REQUIRED)
     kept = columns and kept_rows(columns, state.seen)
     if not kept:
         return None
-    rows, skipped = kept
-    cell = {name: np.asarray(values, object)[rows] for name, values in columns.items()}
-    direct = (cell["Longitude"] != "") & (cell["Latitude"] != "")
-    lons = floats(cell["Longitude"][direct].tolist(), MIN_LON, MAX_LON)
-    lats = floats(cell["Latitude"][direct].tolist(), MIN_LAT, MAX_LAT)
-    eastings = floats(cell["Easting"][~direct].tolist(), *BNG_EASTING)
-    northings = floats(cell["Northing"][~direct].tolist(), *BNG_NORTHING)
+    rows, skipped, codes = kept
+    cell = {name: values.take(rows) for name, values in columns.items()}
+    direct = pc.and_(pc.not_equal(cell["Longitude"], ""), pc.not_equal(cell["Latitude"], ""))
+    direct = direct.to_numpy(zero_copy_only=False)
+    lons = floats(cell["Longitude"].filter(direct), MIN_LON, MAX_LON)
+    lats = floats(cell["Latitude"].filter(direct), MIN_LAT, MAX_LAT)
+    eastings = floats(cell["Easting"].filter(~direct), *BNG_EASTING)
+    northings = floats(cell["Northing"].filter(~direct), *BNG_NORTHING)
     if lons is None or lats is None or eastings is None or northings is None:
         return None
     if len(eastings):
         grid_lons, grid_lats = _to_wgs84.transform(eastings, northings)
         lons, lats = np.concatenate([lons, grid_lons]), np.concatenate([lats, grid_lats])
     order = np.concatenate([np.flatnonzero(direct), np.flatnonzero(~direct)])
-    picked = {name: cell[name][order].tolist() for name in (*COLUMNS[:6], "NaptanCode")}
-    state.seen.update(picked["ATCOCode"])
+    state.seen.update(codes)
     state.skipped.update(skipped)
-    return ColumnStops(picked["ATCOCode"], picked["CommonName"], picked["StopType"],
-                       picked["LocalityName"], picked["NptgLocalityCode"], picked["NaptanCode"],
-                       lons.tolist(), lats.tolist())  # fmt: skip
+    picked = {name: cell[name].take(order) for name in (*COLUMNS[:6], "NaptanCode")}
+    return pa.table({**picked, "lon": lons, "lat": lats})
 
 
-def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> str | None:
-    """COPY text for one file through the column path, or None for the row path."""
+def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> bytes | None:
+    """COPY text for one file through the column path, or None for the row path.
+
+    Built on whole Arrow columns (joins, escapes, hex points), never row by row in Python:
+    the same bytes as copy_line gives the row path's rows (tests/transit/test_naptan_columns).
+    """
     stops = column_stops(label, data, state)
     if stops is None:
         return None
-    state.ids.extend(stops.atco)
-    pairs = zip(stops.locality, stops.code, strict=True)
-    state.localities.extend(f"{place} ({code})" if place and code else place or code
-                            for place, code in pairs)  # fmt: skip
-    state.lons.extend(stops.lons)
-    state.lats.extend(stops.lats)
-    types = [stop_type.upper() for stop_type in stops.stop_type]
-    modes = [STOP_TYPE_MODES.get(stop_type, "other") for stop_type in types]
-    kinds = [LOCATION_TYPES.get(stop_type, 0) for stop_type in types]
-    atco = escaped(stops.atco, data)
-    names = [name or code for name, code in zip(escaped(stops.name, data), atco, strict=True)]
-    places = [place or "\\N" for place in escaped(stops.locality, data)]
-    signs = [sign or "\\N" for sign in escaped(stops.sign_code, data)]
-    points = point_hex(np.asarray(stops.lons), np.asarray(stops.lats))
-    prefix = f"{feed_id}\t{copy_escape(state.feed)}:"
-    return "".join(
-        f"{prefix}{code}\t{code}\t{name}\t{mode}\t{kind}\t{place}\t{sign}\t{point}\n"
-        for code, name, mode, kind, place, sign, point in zip(atco, names, modes, kinds, places,
-                                                              signs, points, strict=True)
-    )  # fmt: skip
+    place, code = stops["LocalityName"], stops["NptgLocalityCode"]
+    both = pc.and_(pc.not_equal(place, ""), pc.not_equal(code, ""))
+    either = pc.if_else(pc.equal(place, ""), code, place)
+    state.remember(stops["ATCOCode"], pc.if_else(both, _joined(place, " (", code, ")"), either),
+                   stops["lon"], stops["lat"])  # fmt: skip
+    kinds = stop_kinds(stops["StopType"])
+    atco = escaped(stops["ATCOCode"].combine_chunks(), data)
+    name = escaped(stops["CommonName"].combine_chunks(), data)
+    place = escaped(place.combine_chunks(), data)
+    sign = escaped(stops["NaptanCode"].combine_chunks(), data)
+    points = point_lines(stops["lon"].to_numpy(), stops["lat"].to_numpy())
+    lines = pc.binary_join_element_wise(
+        str(feed_id), _joined(f"{copy_escape(state.feed)}:", atco), atco,
+        pc.if_else(pc.equal(name, ""), atco, name), *kinds,
+        pc.if_else(pc.equal(place, ""), "\\N", place),
+        pc.if_else(pc.equal(sign, ""), "\\N", sign), points, "\t")  # fmt: skip
+    return joined_text(lines)
+
+
+def _joined(*parts: pa.Array | str) -> pa.Array:
+    """The parts' values end to end, row by row (a str is the same in every row)."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def stop_kinds(stop_types: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Each stop's mode and location type (as COPY text), looked up as stop_row does, once
+    per distinct stop type."""
+    distinct = pc.unique(stop_types)
+    upper = [stop_type.upper() for stop_type in distinct.to_pylist()]
+    at = pc.index_in(stop_types, value_set=distinct)
+    modes = pa.array([STOP_TYPE_MODES.get(stop_type, "other") for stop_type in upper], pa.string())
+    kinds = pa.array([str(LOCATION_TYPES.get(stop_type, 0)) for stop_type in upper], pa.string())
+    return modes.take(at).combine_chunks(), kinds.take(at).combine_chunks()
 
 
 def locality_warnings(state: NaptanState) -> list[ImportWarning]:
     """Stops more than FAR_FROM_LOCALITY_M from their locality's median position."""
-    frame = pd.DataFrame({"id": state.ids, "locality": state.localities,
-                          "lon": state.lons, "lat": state.lats})  # fmt: skip
+    frame = state.stops().to_pandas()
     frame = frame[frame["locality"] != ""]
     grouped = frame.groupby("locality")
     frame = frame.assign(
@@ -445,7 +478,7 @@ def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], qu
                 copy_text(connection, "stops", columns, text)
         else:  # live: only the stops that changed are written
             result.changes = merge_stops(connection, feed_id, columns, text)
-        result.counts = {"stops": len(state.ids)}
+        result.counts = {"stops": state.stops().num_rows}
         result.skipped = dict(state.skipped)
         record_stats(connection, feed_id, result)
     return result
