@@ -284,3 +284,22 @@ def test_a_reimport_of_the_same_file_writes_nothing_and_keeps_reports_linked(
     assert same == xmin  # the row was not written again
     linked = connection.scalar(sa.text("SELECT stop_id FROM reports WHERE id = :r"), {"r": report})
     assert linked == stop_id
+
+
+def test_stops_new_in_a_reimport_get_ids_in_the_order_of_the_file(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    import_naptan(connection, [STOPS], feed="np")
+    lines = STOPS.read_text().splitlines()
+    first = lines[1]
+    new = [first.replace("999TEST0", f"999NEW{name}") for name in ("Z", "A", "M", "B")]
+    grown = tmp_path / "229Stops.csv"
+    grown.write_text("\n".join([lines[0], new[0], *lines[1:4], new[1], new[2], *lines[4:],
+                                new[3]]) + "\n")  # fmt: skip
+
+    result = import_naptan(connection, [grown], feed="np")
+
+    assert result.changes == StopChanges(added=4, updated=0, removed=0, unchanged=10)
+    added = connection.scalars(sa.text(
+        "SELECT source_id FROM stops WHERE source_id LIKE '999NEW%' ORDER BY id"))  # fmt: skip
+    assert list(added) == ["999NEWZ", "999NEWA", "999NEWM", "999NEWB"]
