@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -416,11 +417,15 @@ def stop_kinds(stop_types: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
 
 def locality_warnings(state: NaptanState) -> list[ImportWarning]:
     """Stops more than FAR_FROM_LOCALITY_M from their locality's median position."""
-    frame = state.stops().to_pandas()
-    frame = frame[frame["locality"] != ""]
-    grouped = frame.groupby("locality")
+    stops = state.stops()
+    stops = stops.filter(pc.not_equal(stops["locality"], ""))
+    # Grouped by the locality's number in a dictionary, not its text: the same groups.
+    frame = pd.DataFrame({
+        "group": pc.dictionary_encode(stops["locality"]).combine_chunks().indices.to_numpy(),
+        "lon": stops["lon"].to_numpy(), "lat": stops["lat"].to_numpy()})  # fmt: skip
+    grouped = frame.groupby("group")
     frame = frame.assign(
-        n=grouped["id"].transform("size"),
+        n=grouped["group"].transform("size"),
         mlon=grouped["lon"].transform("median"),
         mlat=grouped["lat"].transform("median"),
     )
@@ -430,14 +435,16 @@ def locality_warnings(state: NaptanState) -> list[ImportWarning]:
     haversine = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(
         (lon2 - lon1) / 2) ** 2  # fmt: skip
     distance_m = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(haversine))
-    far = frame.assign(distance_m=distance_m)
-    far = far[far["distance_m"] > FAR_FROM_LOCALITY_M].sort_values("id")
+    far = distance_m > FAR_FROM_LOCALITY_M
+    rows = frame.index.to_numpy()[far]
+    found = zip(stops["id"].take(rows).to_pylist(), stops["locality"].take(rows).to_pylist(),
+                distance_m[far].tolist(), strict=True)  # fmt: skip
     return [
         ImportWarning(
-            f"{state.feed}:{row.id}",
-            f"{row.distance_m / 1000:,.1f} km from the median of its locality {row.locality}",
+            f"{state.feed}:{stop_id}",
+            f"{distance / 1000:,.1f} km from the median of its locality {locality}",
         )  # fmt: skip
-        for row in far.itertuples()
+        for stop_id, locality, distance in sorted(found)
     ]
 
 

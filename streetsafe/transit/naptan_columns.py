@@ -111,17 +111,20 @@ def floats(values: pa.StringArray, low: float, high: float) -> np.ndarray | None
 
 
 def kept_rows(columns: dict[str, pa.StringArray], seen: set[str]
-              ) -> tuple[np.ndarray, Counter, list[str]] | None:  # fmt: skip
+              ) -> tuple[np.ndarray, Counter, set[str]] | None:  # fmt: skip
     """Positions of the stops to write, skips counted (keys in the order the rows give
-    them) and the codes kept; None if a row is an error."""
+    them) and the distinct codes of the active rows; None if a row is an error."""
     atco, status = columns["ATCOCode"], columns["Status"]
     # ASCII lowering suffices: no other character's str.lower() is a letter of "active".
     active = pc.equal(pc.ascii_lower(status), "active").to_numpy(zero_copy_only=False)
     if pc.any(pc.equal(atco.filter(active), "")).as_py():
         return None
     codes = atco.filter(active).to_pylist()
-    earlier = np.fromiter(map(seen.__contains__, codes), bool, len(codes))
-    if len(set(codes)) < len(codes):
+    distinct = set(codes)
+    if len(distinct) == len(codes) and seen.isdisjoint(distinct):  # no duplicate: the rule
+        earlier = np.zeros(len(codes), bool)
+    else:
+        earlier = np.fromiter(map(seen.__contains__, codes), bool, len(codes))
         earlier |= pd.Series(codes, dtype=object).duplicated().to_numpy()
     duplicate = np.zeros(len(atco), bool)
     duplicate[active] = earlier
@@ -132,11 +135,7 @@ def kept_rows(columns: dict[str, pa.StringArray], seen: set[str]
                                     strict=True)
     )  # fmt: skip
     kept = np.flatnonzero(active & ~duplicate)
-    return kept, reasons, [code for code, dup in zip(codes, earlier.tolist(), strict=True)
-                           if not dup]  # fmt: skip
-
-
-_HEX_DIGITS = np.frombuffer(bytes(range(256)).hex().encode(), np.uint8).reshape(256, 2)
+    return kept, reasons, distinct
 
 
 def point_lines(lons: np.ndarray, lats: np.ndarray) -> pa.StringArray:
@@ -145,9 +144,9 @@ def point_lines(lons: np.ndarray, lats: np.ndarray) -> pa.StringArray:
     points = np.empty(len(lons), _EWKB_POINT)
     points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
     points["x"], points["y"] = lons, lats
-    raw = np.frombuffer(points.tobytes(), np.uint8).reshape(len(lons), _EWKB_POINT.itemsize)
+    digits = np.frombuffer(points.tobytes().hex().encode(), np.uint8)
     lines = np.empty((len(lons), _EWKB_HEX_WIDTH + 1), np.uint8)
-    lines[:, :-1] = _HEX_DIGITS[raw].reshape(len(lons), _EWKB_HEX_WIDTH)
+    lines[:, :-1] = digits.reshape(len(lons), _EWKB_HEX_WIDTH)
     lines[:, -1] = ord("\n")
     offsets = np.arange(0, lines.size + 1, _EWKB_HEX_WIDTH + 1, dtype=np.int32)
     return pa.StringArray.from_buffers(len(lons), pa.py_buffer(offsets), pa.py_buffer(lines))

@@ -103,6 +103,20 @@ def test_column_path_escapes_the_feed_name_as_the_row_path_does() -> None:
     _same_state(fast, slow)
 
 
+def test_codes_seen_in_an_earlier_file_are_skipped_as_the_row_path_skips_them() -> None:
+    fast, slow = NaptanState(feed="np"), NaptanState(feed="np")
+    files = (f"{HEADER}\nA1,One,BCT,active,,,-1,52,,\nA2,Two,BCT,active,,,-1,52,,\n",
+             f"{HEADER}\nB1,Three,BCT,active,,,-1,52,,\n",
+             f"{HEADER}\nA2,Again,BCT,active,,,-1,52,,\nB2,Four,BCT,active,,,-1,52,,\n")
+    for data in (text.encode() for text in files):
+        text = columns_text("f.csv", data, fast, 7)
+        assert text == "".join(copy_line((7, *row)) for row in file_rows(
+            "f.csv", io.BytesIO(data), slow)).encode()  # fmt: skip
+    assert b"Again" not in text and b"Four" in text
+    _same_state(fast, slow)
+    assert dict(fast.skipped) == {"duplicate ATCO codes": 1}
+
+
 def test_arrow_strips_what_python_strips() -> None:
     assert PYTHON_WHITESPACE == WHITESPACE
 
