@@ -331,7 +331,8 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
     """Drop `table`'s secondary indexes, yield for a bulk load, then build them again.
 
     PostgreSQL's own advice for populating a table: one sort per index after the load costs
-    far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md).
+    far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md;
+    the spatial one too, now that the server waits for Python's text during the COPY).
     Indexes behind constraints (primary key, unique public id) stay. DROP INDEX takes an
     exclusive lock on the table until the import commits, so readers of `table` wait
     meanwhile: the importers enable this only for a first load into an empty table, or when
@@ -346,7 +347,7 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
             "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
             "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
-            "AND i.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') ORDER BY i.relname"
+            "ORDER BY i.relname"
         ),
         {"t": table},
     ).all()

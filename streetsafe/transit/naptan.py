@@ -483,6 +483,11 @@ def _import_naptan(connection: sa.Connection, name: str, sources: list[Path], qu
         if bulk:  # a first load, or a maintenance window: every row anew, indexes after
             with indexes_rebuilt(connection, "stops", True):
                 copy_text(connection, "stops", columns, text)
+            # The planner's count of the feed's stops, for the statements that follow: with
+            # the figures from before the load it took the feed for one stop, and relinking
+            # reports looped over all 336,000 of them to find none (0.12 s). ANALYZE of
+            # feed_id alone costs 0.04 s; autovacuum does the rest later.
+            connection.execute(sa.text("ANALYZE stops (feed_id)"))
         else:  # live: only the stops that changed are written
             result.changes = merge_stops(connection, feed_id, columns, text)
         result.counts = {"stops": state.stops().num_rows}
