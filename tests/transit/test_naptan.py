@@ -137,11 +137,40 @@ def test_bad_file_is_rejected_naming_line_and_column_and_changes_nothing(
     assert sorted(connection.scalars(sa.text("SELECT public_id FROM stops"))) == before
 
 
-@pytest.mark.parametrize("name, content", [("missing.csv", None), ("areas.tgz", b"not a tar")])
+def _tgz_bytes(tmp_path: Path) -> bytes:
+    archive = tmp_path / "whole.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(STOPS, "areas/229Stops.csv")
+    return archive.read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2"])
+def test_tar_archive_plain_or_compressed_imports_like_the_files(
+    connection: sa.Connection, tmp_path: Path, mode: str
+) -> None:
+    archive = tmp_path / ("areas.tar" if mode == "w" else "areas.tgz")
+    with tarfile.open(archive, mode) as tar:
+        tar.add(STOPS, "areas/229Stops.csv")
+    assert import_naptan(connection, [archive]).counts == {"stops": 10}
+
+
+UNREADABLE = {
+    "missing": ("missing.csv", None),
+    "not a tar": ("areas.tgz", b"not a tar"),
+    "gzip header, then garbage": ("areas.tgz", b"\x1f\x8b\x08\x00" + b"garbage" * 100),
+    "cut short": ("areas.tgz", "cut"),
+    "one byte spoilt": ("areas.tgz", "spoilt"),
+}
+
+
+@pytest.mark.parametrize("name, content", UNREADABLE.values(), ids=UNREADABLE.keys())
 def test_missing_file_or_unreadable_archive_is_rejected(
     connection: sa.Connection, tmp_path: Path, name: str, content: bytes | None
 ) -> None:
     path = tmp_path / name
+    whole = _tgz_bytes(tmp_path)
+    spoilt = whole[:200] + bytes([whole[200] ^ 0xFF]) + whole[201:]
+    content = {"cut": whole[: len(whole) // 2], "spoilt": spoilt}.get(content, content)
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(ImportDataError, match=name):
