@@ -436,7 +436,7 @@ def locality_warnings(state: NaptanState) -> list[ImportWarning]:
     stops = stops.filter(pc.not_equal(stops["locality"], ""))
     # Grouped by the locality's number in a dictionary, not its text: the same groups.
     frame = pd.DataFrame({
-        "group": pc.dictionary_encode(stops["locality"]).combine_chunks().indices.to_numpy(),
+        "group": pc.dictionary_encode(stops["locality"].combine_chunks()).indices.to_numpy(),
         "lon": stops["lon"].to_numpy(), "lat": stops["lat"].to_numpy()})  # fmt: skip
     grouped = frame.groupby("group")
     frame = frame.assign(
