@@ -169,9 +169,9 @@ def copy_text(
     chunks: Iterable[str] | Iterable[bytes],
     queued: bool = True,
     binary: bool = False,
-) -> None:
+) -> int:
     """COPY blocks of ready COPY text (or binary COPY data, from its signature to its trailer)
-    into `table` (trusted identifiers only).
+    into `table` (trusted identifiers only); returns how many rows the server loaded.
 
     Queued, a psycopg writer thread sends each block while the caller prepares the next one:
     the server loads one file's rows while Python reads the next file. A caller that already
@@ -184,18 +184,20 @@ def copy_text(
         with cursor.copy(statement, writer=writer) as copy:
             for chunk in chunks:
                 copy.write(chunk)
+        return cursor.rowcount
 
 
 def merge_stops(
     connection: sa.Connection, feed_id: int, columns: Sequence[str], chunks: Iterable[str]
 ) -> StopChanges:
     """Make feed `feed_id`'s stops the rows of the COPY text `chunks`, writing only what
-    differs: stops gone are deleted, changed ones updated in place, new ones inserted.
+    differs: stops gone are deleted, changed ones updated in place, new ones inserted (in
+    the order of the text).
 
     A re-import of a national feed (NaPTAN's monthly refresh) changes a few percent of its
     stops. Deleting and COPYing all of them again kept every index up to date row by row,
     twice (docs/BENCHMARKS.md); staging the text in a temporary table and comparing costs
-    a COPY without indexes and three joins. An unchanged stop keeps its row and id, so
+    a COPY without indexes and one join. An unchanged stop keeps its row and id, so
     route stops and reports that point at it are not touched, and readers only ever wait
     for the rows that change. `columns` start with feed_id and public_id (the key).
     """
@@ -204,35 +206,52 @@ def merge_stops(
     connection.execute(sa.text("DROP TABLE IF EXISTS pg_temp.staged_stops"))
     connection.execute(sa.text(f"CREATE TEMP TABLE staged_stops ON COMMIT DROP AS "
                                f"SELECT {listed} FROM stops WITH NO DATA"))  # fmt: skip
-    copy_text(connection, "staged_stops", columns, chunks)
-    connection.execute(sa.text("ANALYZE staged_stops"))
-    with planner_settings(connection, enable_nestloop="off"):
-        # Hash joins, whatever the statistics say: right after a first load, before
-        # autovacuum has analysed stops, the planner took it for empty and ran the anti join
-        # as a nested loop over the staged rows (minutes for GB NaPTAN, not a second).
-        return _merged(connection, feed_id, columns)
+    staged = copy_text(connection, "staged_stops", columns, chunks)
+    connection.execute(sa.text("DROP TABLE IF EXISTS pg_temp.stop_changes"))
+    with planner_settings(connection, enable_nestloop="off", enable_mergejoin="off"):
+        # One hash join, whatever the statistics say (the staged rows have none: ANALYZE
+        # cost 0.2 s and changed no plan): right after a first load, before autovacuum has
+        # analysed stops, the planner took it for empty and ran an anti join as a nested
+        # loop over the staged rows (minutes for GB NaPTAN, not a second).
+        connection.execute(sa.text(_STOP_CHANGES.format(
+            values=", ".join(f"n.{c}" for c in columns),
+            distinct=_distinct(columns[2:]))), {"f": feed_id})  # fmt: skip
+    return _merged(connection, columns, staged)
 
 
-def _merged(connection: sa.Connection, feed_id: int, columns: Sequence[str]) -> StopChanges:
+# The stops of the feed that differ from the staged rows, found in one full join: a stop
+# gone (no staged row), a new one (no stop) or a changed one (both), with the staged values
+# and the staged row's place in the text (its ctid: one COPY fills the table in order).
+_STOP_CHANGES = """
+CREATE TEMP TABLE stop_changes ON COMMIT DROP AS
+SELECT s.id AS stop_id, n.ctid AS position, {values}
+FROM (SELECT * FROM stops WHERE feed_id = :f) s
+FULL JOIN staged_stops n ON n.public_id = s.public_id
+WHERE s.id IS NULL OR n.public_id IS NULL OR {distinct}
+"""
+
+
+def _distinct(values: Sequence[str]) -> str:
+    """SQL: the stop `s` and the staged row `n` differ in one of `values`."""
+    return f"({', '.join(f's.{c}' for c in values)}) IS DISTINCT FROM " \
+           f"({', '.join(f'n.{c}' for c in values)})"  # fmt: skip
+
+
+def _merged(connection: sa.Connection, columns: Sequence[str], staged: int) -> StopChanges:
+    """Write the changes found by _STOP_CHANGES; what was done, counted."""
     listed = ", ".join(columns)
     values = columns[2:]
-    theirs = ", ".join(f"s.{c}" for c in values)
-    ours = ", ".join(f"n.{c}" for c in values)
     removed = connection.execute(sa.text(
-        "DELETE FROM stops s WHERE s.feed_id = :f AND NOT EXISTS "
-        "(SELECT FROM staged_stops n WHERE n.public_id = s.public_id)"), {"f": feed_id}
-    ).rowcount  # fmt: skip
+        "DELETE FROM stops s USING stop_changes c "
+        "WHERE s.id = c.stop_id AND c.position IS NULL")).rowcount  # fmt: skip
     updated = connection.execute(sa.text(
-        f"UPDATE stops s SET ({', '.join(values)}) = ({ours}) FROM staged_stops n "
-        f"WHERE s.feed_id = :f AND s.public_id = n.public_id "
-        f"AND ({theirs}) IS DISTINCT FROM ({ours})"), {"f": feed_id}
+        f"UPDATE stops s SET ({', '.join(values)}) = ({', '.join(f'c.{c}' for c in values)}) "
+        f"FROM stop_changes c WHERE s.id = c.stop_id AND c.position IS NOT NULL")
     ).rowcount  # fmt: skip
     added = connection.execute(sa.text(
-        f"INSERT INTO stops ({listed}) SELECT {listed} FROM staged_stops n WHERE NOT EXISTS "
-        f"(SELECT FROM stops s WHERE s.public_id = n.public_id)")
-    ).rowcount  # fmt: skip
-    staged = connection.scalar(sa.text("SELECT count(*) FROM staged_stops"))
-    connection.execute(sa.text("DROP TABLE staged_stops"))
+        f"INSERT INTO stops ({listed}) SELECT {listed} FROM stop_changes "
+        f"WHERE stop_id IS NULL ORDER BY position")).rowcount  # fmt: skip
+    connection.execute(sa.text("DROP TABLE staged_stops, stop_changes"))
     return StopChanges(added, updated, removed, staged - added - updated)
 
 
@@ -312,7 +331,8 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
     """Drop `table`'s secondary indexes, yield for a bulk load, then build them again.
 
     PostgreSQL's own advice for populating a table: one sort per index after the load costs
-    far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md).
+    far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md;
+    the spatial one too, now that the server waits for Python's text during the COPY).
     Indexes behind constraints (primary key, unique public id) stay. DROP INDEX takes an
     exclusive lock on the table until the import commits, so readers of `table` wait
     meanwhile: the importers enable this only for a first load into an empty table, or when
@@ -327,7 +347,7 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
             "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
             "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
-            "AND i.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') ORDER BY i.relname"
+            "ORDER BY i.relname"
         ),
         {"t": table},
     ).all()

@@ -137,11 +137,40 @@ def test_bad_file_is_rejected_naming_line_and_column_and_changes_nothing(
     assert sorted(connection.scalars(sa.text("SELECT public_id FROM stops"))) == before
 
 
-@pytest.mark.parametrize("name, content", [("missing.csv", None), ("areas.tgz", b"not a tar")])
+def _tgz_bytes(tmp_path: Path) -> bytes:
+    archive = tmp_path / "whole.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(STOPS, "areas/229Stops.csv")
+    return archive.read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2"])
+def test_tar_archive_plain_or_compressed_imports_like_the_files(
+    connection: sa.Connection, tmp_path: Path, mode: str
+) -> None:
+    archive = tmp_path / ("areas.tar" if mode == "w" else "areas.tgz")
+    with tarfile.open(archive, mode) as tar:
+        tar.add(STOPS, "areas/229Stops.csv")
+    assert import_naptan(connection, [archive]).counts == {"stops": 10}
+
+
+UNREADABLE = {
+    "missing": ("missing.csv", None),
+    "not a tar": ("areas.tgz", b"not a tar"),
+    "gzip header, then garbage": ("areas.tgz", b"\x1f\x8b\x08\x00" + b"garbage" * 100),
+    "cut short": ("areas.tgz", "cut"),
+    "one byte spoilt": ("areas.tgz", "spoilt"),
+}
+
+
+@pytest.mark.parametrize("name, content", UNREADABLE.values(), ids=UNREADABLE.keys())
 def test_missing_file_or_unreadable_archive_is_rejected(
     connection: sa.Connection, tmp_path: Path, name: str, content: bytes | None
 ) -> None:
     path = tmp_path / name
+    whole = _tgz_bytes(tmp_path)
+    spoilt = whole[:200] + bytes([whole[200] ^ 0xFF]) + whole[201:]
+    content = {"cut": whole[: len(whole) // 2], "spoilt": spoilt}.get(content, content)
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(ImportDataError, match=name):
@@ -284,3 +313,22 @@ def test_a_reimport_of_the_same_file_writes_nothing_and_keeps_reports_linked(
     assert same == xmin  # the row was not written again
     linked = connection.scalar(sa.text("SELECT stop_id FROM reports WHERE id = :r"), {"r": report})
     assert linked == stop_id
+
+
+def test_stops_new_in_a_reimport_get_ids_in_the_order_of_the_file(
+    connection: sa.Connection, tmp_path: Path
+) -> None:
+    import_naptan(connection, [STOPS], feed="np")
+    lines = STOPS.read_text().splitlines()
+    first = lines[1]
+    new = [first.replace("999TEST0", f"999NEW{name}") for name in ("Z", "A", "M", "B")]
+    grown = tmp_path / "229Stops.csv"
+    grown.write_text("\n".join([lines[0], new[0], *lines[1:4], new[1], new[2], *lines[4:],
+                                new[3]]) + "\n")  # fmt: skip
+
+    result = import_naptan(connection, [grown], feed="np")
+
+    assert result.changes == StopChanges(added=4, updated=0, removed=0, unchanged=10)
+    added = connection.scalars(sa.text(
+        "SELECT source_id FROM stops WHERE source_id LIKE '999NEW%' ORDER BY id"))  # fmt: skip
+    assert list(added) == ["999NEWZ", "999NEWA", "999NEWM", "999NEWB"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +18,26 @@ from streetsafe.transit.naptan import (
     import_naptan,
     open_sources,
 )
+from streetsafe.transit.naptan_columns import PYTHON_WHITESPACE
 
 STOPS = Path(__file__).parents[1] / "fixtures" / "naptan" / "229Stops.csv"
+WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+PADDING = WHITESPACE.replace("\n", "").replace("\r", "")  # inside a line
 HEADER = "ATCOCode,CommonName,StopType,Status,LocalityName,NptgLocalityCode,Longitude,Latitude,Easting,Northing"  # noqa: E501
 
 
-def _both_paths(label: str, data: bytes) -> tuple[str | None, str, NaptanState, NaptanState]:
+def _both_paths(label: str, data: bytes, feed: str = "np"
+                ) -> tuple[bytes | None, bytes, NaptanState, NaptanState]:  # fmt: skip
     """(column path text or None, row path text) and the states each left."""
-    fast, slow = NaptanState(feed="np"), NaptanState(feed="np")
+    fast, slow = NaptanState(feed=feed), NaptanState(feed=feed)
     text = columns_text(label, data, fast, 7)
     rows = "".join(copy_line((7, *row)) for row in file_rows(label, io.BytesIO(data), slow))
-    return text, rows, fast, slow
+    return text, rows.encode(), fast, slow
 
 
 def _same_state(fast: NaptanState, slow: NaptanState) -> None:
-    for name in ("seen", "ids", "localities", "lons", "lats"):
-        assert getattr(fast, name) == getattr(slow, name), name
+    assert fast.seen == slow.seen
+    assert fast.stops().to_pydict() == slow.stops().to_pydict()  # ids, localities, lon, lat
     assert list(fast.skipped.items()) == list(slow.skipped.items())  # order too
 
 
@@ -55,6 +60,29 @@ READ_ALIKE = {
         b"Status,ATCOCode,StopType,CommonName,Easting,Northing\n"
         b"active,G1,BCT,Grid,507000,430000\nactive,G2,BCT\n"
     ),
+    "every character str.strip strips, around every value": (
+        f"{HEADER},NaptanCode\n" + ",".join(f"{PADDING}{v}{PADDING}" for v in (
+            "A1", "Caf\u00e9 \u00a0Corner", "bct", "Active", "Llandud\u00adno", "E1", "-3.5",
+            "53.25", "", "", "sw1")) + "\n"
+    ).encode(),
+    "COPY escapes in every text field": (
+        f'{HEADER},NaptanCode\n"A\\1","Form\ffeed\vvertical\bback","BCT",active,'
+        '"Tab\there","C\\D",-1,52,,,"x\ty"\nA2,,BCT,active,,,-1,52,,,\n'
+    ).encode(),
+    "missing names, localities and codes": (
+        f"{HEADER},NaptanCode\nA1,,BCT,active,,,-1,52,,,\nA2,Two,BCT,active,Town,,-1,52,,,\n"
+        "A3,Three,BCT,active,,E3,-1,52,,,77\n"
+    ).encode(),
+    "stop types in any case, unknown, empty or not ASCII": (
+        f"{HEADER}\n" + "".join(f"A{i},S,{t},active,,,-1,52,,\n" for i, t in enumerate(
+            ("rly", "Tmu", "fer", "XYZ", "", "bc\u017f", "Stra\u00dfe", "\u0131ma")))
+    ).encode(),
+    "numbers as Python and Arrow both read them, and as only Python does": (
+        f"{HEADER}\nA1,N,BCT,active,,,+1.5,.5,,\nA2,N,BCT,active,,,-1.,5e1,,\n"
+        "A3,N,BCT,active,,,-0.000000000000000000001,52.123456789012345678,,\n"
+        "A4,N,BCT,active,,,-1,,1e5,2e5\nA5,N,BCT,active,,,,52,450000.25,300000.75\n"
+        "A6,N,BCT,active,,,\u0661.5,52,,\nA7,N,BCT,active,,,-1,5_2,,\n"
+    ).encode(),
 }  # fmt: skip
 
 
@@ -65,8 +93,32 @@ def test_column_path_writes_what_the_row_path_writes(data: bytes) -> None:
     except ImportDataError as row_error:  # a bad row: the column path must step aside
         assert columns_text("f.csv", data, NaptanState(feed="np"), 7) is None, row_error
         return
-    assert text == rows
+    assert text is not None and text == rows
     _same_state(fast, slow)
+
+
+def test_column_path_escapes_the_feed_name_as_the_row_path_does() -> None:
+    text, rows, fast, slow = _both_paths("f.csv", READ_ALIKE["the fixture"], feed="n\\p")
+    assert text == rows and b"n\\\\p:" in text
+    _same_state(fast, slow)
+
+
+def test_codes_seen_in_an_earlier_file_are_skipped_as_the_row_path_skips_them() -> None:
+    fast, slow = NaptanState(feed="np"), NaptanState(feed="np")
+    files = (f"{HEADER}\nA1,One,BCT,active,,,-1,52,,\nA2,Two,BCT,active,,,-1,52,,\n",
+             f"{HEADER}\nB1,Three,BCT,active,,,-1,52,,\n",
+             f"{HEADER}\nA2,Again,BCT,active,,,-1,52,,\nB2,Four,BCT,active,,,-1,52,,\n")
+    for data in (text.encode() for text in files):
+        text = columns_text("f.csv", data, fast, 7)
+        assert text == "".join(copy_line((7, *row)) for row in file_rows(
+            "f.csv", io.BytesIO(data), slow)).encode()  # fmt: skip
+    assert b"Again" not in text and b"Four" in text
+    _same_state(fast, slow)
+    assert dict(fast.skipped) == {"duplicate ATCO codes": 1}
+
+
+def test_arrow_strips_what_python_strips() -> None:
+    assert PYTHON_WHITESPACE == WHITESPACE
 
 
 ROW_PATH_ONLY = {
@@ -90,7 +142,7 @@ def test_unusual_or_bad_file_goes_to_the_row_path_unchanged(text: str) -> None:
         _, rows, _, slow = _both_paths("f.csv", data)
         assert columns_text("f.csv", data, NaptanState(feed="np"), 7) == rows
         return
-    assert (state.ids, state.seen, dict(state.skipped)) == ([], set(), {})
+    assert (state.stops().num_rows, state.seen, dict(state.skipped)) == (0, set(), {})
 
 
 def test_bad_row_in_the_middle_of_a_big_file_names_line_and_column_and_changes_nothing(
@@ -123,9 +175,9 @@ def test_real_files_take_the_column_path_and_match_the_row_path(
             data = stream.read()
             text = columns_text(label, data, fast, 7)
             rows = file_rows(label, io.BytesIO(data), slow)
-            assert text == "".join(copy_line((7, *row)) for row in rows), label
+            assert text == "".join(copy_line((7, *row)) for row in rows).encode(), label
     _same_state(fast, slow)
-    assert len(fast.ids) > 5000
+    assert fast.stops().num_rows > 5000
 
 
 def test_import_of_a_copy_with_a_spoilt_file_goes_row_by_row(
