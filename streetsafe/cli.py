@@ -8,6 +8,7 @@ takes them with `@pass_settings`, and no module imports this one back.
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -218,15 +219,17 @@ def _load_reports(
     from tqdm import tqdm
 
     from .db import make_engine
-    from .reports.load import LoadRefused, count_lines, load_reports
+    from .reports.load import SNAPPERS, LoadRefused, count_lines, load_reports
 
     engine = make_engine(settings.database_url)
     bar = tqdm(total=count_lines(file), desc=file.name, unit="report", disable=quiet)
     try:
-        # Two connections: the next batch is snapped on one while this one is inserted.
-        with bar, engine.connect() as snapper, engine.begin() as connection:
+        # The next batches are snapped on other connections while this one is inserted.
+        with bar, ExitStack() as stack:
+            snappers = [stack.enter_context(engine.connect()) for _ in range(SNAPPERS)]
+            connection = stack.enter_context(engine.begin())
             return load_reports(
-                connection, file, settings, source, refused_file, bar.update, snapper
+                connection, file, settings, source, refused_file, bar.update, snappers
             )
     except LoadRefused as exc:
         raise click.ClickException(f"{exc}; nothing was stored") from None
