@@ -16,6 +16,9 @@ that was most of a load's time (docs/BENCHMARKS.md, "Load (historic import)").
   (sites), and the summaries are recomputed from the totals or added to, so one pass over
   all the load's rows stores what a pass per batch stored. Taking the bodies from the
   catalogue keeps the two from drifting apart when a later migration changes a trigger.
+- `new_receipt_code()` makes the same code (migration 0026: the same 13 bytes of a
+  `gen_random_uuid()`, the same alphabet, in order) without an aggregate: 3 us a report
+  instead of 11 us, a tenth of a batch's insert.
 - `report_cells.report_id` is checked once per statement instead of once per row (as
   migration 0010 did for stops.feed_id): four row checks a report were a tenth of a
   batch's insert. Deleting reports deletes their cells (ON DELETE CASCADE, from a statement
@@ -30,7 +33,7 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-from alembic import op
+from alembic import context, op
 
 revision = "0027"
 down_revision = "0026"
@@ -44,6 +47,20 @@ DEFERRABLE = {
     "report_cells": ("hotspot_cells_after_insert", "hotspot_cells_summary_after_insert"),
 }  # fmt: skip
 DEFERRED = "WHEN (NOT hotspot_rollups_deferred())"
+
+# Migration 0026's receipt code, character for character: the 13 wholly random bytes of a
+# version-4 UUID, each one of Crockford's 32 characters.
+RANDOM_BYTES = (0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15)
+RECEIPT_CODE = f"""
+CREATE OR REPLACE FUNCTION new_receipt_code() RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE AS $$
+DECLARE
+    b bytea := uuid_send(gen_random_uuid());
+    alphabet text := '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+BEGIN
+    RETURN {" || ".join(f"substr(alphabet, get_byte(b, {i}) % 32 + 1, 1)" for i in RANDOM_BYTES)};
+END $$;
+"""
 
 FUNCTIONS = """
 CREATE FUNCTION hotspot_rollups_deferred() RETURNS boolean LANGUAGE sql STABLE AS $$
@@ -152,6 +169,7 @@ def _triggers(deferred: bool) -> str:
 
 def upgrade() -> None:
     op.execute(FUNCTIONS)
+    op.execute(RECEIPT_CODE)
     op.execute(_triggers(deferred=True))
     op.execute(REPORT_CELLS_REFERENCE)
 
@@ -169,6 +187,8 @@ def downgrade() -> None:
         """
     )
     op.execute(_triggers(deferred=False))
+    op.execute(context.script.get_revision("0026").module._NEW_RECEIPT_CODE.replace(
+        "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))  # fmt: skip
     op.execute(
         """
         DROP FUNCTION reference_truncate_report_cells();
