@@ -2,11 +2,15 @@
 
 Each line is one `POST /api/v1/reports` body with `occurred_at` required. The steps are
 intake's own (intake.py): parse_report -> snap_reports -> to_rows -> insert_reports, on
-batches of thousands of lines, so snapping is two statements per batch and the insert (with
-its hotspot rollup triggers) one. There are no Idempotency-Keys and no receipts.
-Everything runs in the caller's transaction: a refused line raises `LoadRefused` naming the
-file, the line and the field, and the caller's rollback stores nothing. With `refused_to`,
-refused lines are written there verbatim instead and the rest is stored.
+batches of thousands of lines, so snapping is two statements per batch and the insert one.
+Batches are parsed and snapped ahead on other connections while the current one is inserted.
+The hotspot rollups wait for the last batch: the load sets `streetsafe.defer_rollups` for its
+transaction, and then the rollup triggers' own bodies run once over all its reports
+(migration 0027), which stores what a run per batch would. There are no Idempotency-Keys
+and no receipts. Everything runs in the caller's transaction: a refused line raises
+`LoadRefused` naming the file, the line and the field, and the caller's rollback stores
+nothing. With `refused_to`, refused lines are written there verbatim instead and the rest
+is stored.
 """
 
 from __future__ import annotations
