@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from .team.cli import audit, teams
 from .transit.cli import COMMANDS as TRANSIT_COMMANDS
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from .reports.load import LoadResult
 
 
@@ -228,13 +231,19 @@ def _load_reports(
         with bar, ExitStack() as stack:
             snappers = [stack.enter_context(engine.connect()) for _ in range(SNAPPERS)]
             connection = stack.enter_context(engine.begin())
-            return load_reports(
-                connection, file, settings, source, refused_file, bar.update, snappers
-            )
+            rolling_up = None if quiet else partial(_rolling_up, bar)
+            return load_reports(connection, file, settings, source, refused_file, bar.update,
+                                snappers, rolling_up=rolling_up)  # fmt: skip
     except LoadRefused as exc:
         raise click.ClickException(f"{exc}; nothing was stored") from None
     finally:
         engine.dispose()
+
+
+def _rolling_up(bar: tqdm, stored: int) -> None:
+    """Say what the load does after its last batch (the bar has nothing left to count)."""
+    bar.close()
+    click.echo(f"rolling the hotspot layers up over {stored:,} reports (one pass)...", err=True)
 
 
 for _command in (*TRANSIT_COMMANDS, demo, demo_basemap, seed_demo, teams, audit):

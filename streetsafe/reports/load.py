@@ -80,6 +80,7 @@ def load_reports(
     snappers: Sequence[sa.Connection] = (),
     batch_size: int = BATCH_SIZE,
     per_batch_rollups: bool = False,
+    rolling_up: Callable[[int], object] | None = None,
 ) -> LoadResult:
     """Validate, snap and store every line of `path` in the connection's transaction.
 
@@ -87,8 +88,9 @@ def load_reports(
     which then receives each refused line as it was. With other connections `snappers`,
     the next batches are parsed and snapped on them while this one is inserted (snapping
     only reads transit, which must then be committed). `progress` gets each batch's line
-    count. The rollups are applied once, after the last batch (`per_batch_rollups`: by
-    every batch's insert, as intake does; the slower path, kept as the oracle's).
+    count. The rollups are applied once, after the last batch (`rolling_up` is told how
+    many reports they take in, as they start; `per_batch_rollups`: by every batch's insert,
+    as intake does, the slower path, kept as the oracle's).
     """
     stored, refused = 0, []
     for each in (connection, *snappers):
@@ -122,6 +124,8 @@ def load_reports(
                 pending.append(ahead.submit(prepare_batch, connection, settings, source,
                                             next(batches, [])))  # fmt: skip
     if not per_batch_rollups:
+        if rolling_up is not None:
+            rolling_up(stored)
         _apply_rollups(connection)
     return LoadResult(stored, refused)
 
