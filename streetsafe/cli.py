@@ -8,6 +8,8 @@ takes them with `@pass_settings`, and no module imports this one back.
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -21,6 +23,8 @@ from .team.cli import audit, teams
 from .transit.cli import COMMANDS as TRANSIT_COMMANDS
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from .reports.load import LoadResult
 
 
@@ -218,20 +222,28 @@ def _load_reports(
     from tqdm import tqdm
 
     from .db import make_engine
-    from .reports.load import LoadRefused, count_lines, load_reports
+    from .reports.load import SNAPPERS, LoadRefused, count_lines, load_reports
 
     engine = make_engine(settings.database_url)
     bar = tqdm(total=count_lines(file), desc=file.name, unit="report", disable=quiet)
     try:
-        # Two connections: the next batch is snapped on one while this one is inserted.
-        with bar, engine.connect() as snapper, engine.begin() as connection:
-            return load_reports(
-                connection, file, settings, source, refused_file, bar.update, snapper
-            )
+        # The next batches are snapped on other connections while this one is inserted.
+        with bar, ExitStack() as stack:
+            snappers = [stack.enter_context(engine.connect()) for _ in range(SNAPPERS)]
+            connection = stack.enter_context(engine.begin())
+            rolling_up = None if quiet else partial(_rolling_up, bar)
+            return load_reports(connection, file, settings, source, refused_file, bar.update,
+                                snappers, rolling_up=rolling_up)  # fmt: skip
     except LoadRefused as exc:
         raise click.ClickException(f"{exc}; nothing was stored") from None
     finally:
         engine.dispose()
+
+
+def _rolling_up(bar: tqdm, stored: int) -> None:
+    """Say what the load does after its last batch (the bar has nothing left to count)."""
+    bar.close()
+    click.echo(f"rolling the hotspot layers up over {stored:,} reports (one pass)...", err=True)
 
 
 for _command in (*TRANSIT_COMMANDS, demo, demo_basemap, seed_demo, teams, audit):

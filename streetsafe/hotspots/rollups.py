@@ -1,8 +1,9 @@
 """The rollup tables' category bits, and a rebuild of every rollup from the raw reports.
 
 Triggers from migrations 0005 and 0006 keep the rollups and cell summaries current on every
-insert; `rebuild_rollups` is for bulk loads and for a change of the `streetsafe.timezone`
-database setting.
+insert; `streetsafe reports load` defers them to one run over the whole load (migration 0027,
+reports/load.py). `rebuild_rollups` is for a change of the `streetsafe.timezone` database
+setting.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from streetsafe.reports.intake import parse_report, submit_batch
 from streetsafe.reports.load import LoadRefused, check_source, count_lines, load_reports
-from tests.conftest import migrated_database, run_streetsafe
+from streetsafe.reports.schema import Intake
+from tests.conftest import migrated_database, run_streetsafe, settings_for
 from tests.transit_fixture import LAT, make_small_feed
 
 WHEN = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=0).isoformat()
@@ -174,3 +176,144 @@ def test_command_loads_with_its_source_and_refuses_a_bad_file_whole(committed_fe
     engine.dispose()
     assert by_source == {"force-b": 2100, "bad": 30}
     assert cells == 2130 * 4
+
+
+# The oracle: the per-load rollups (one pass after the last batch) against the per-batch
+# triggers intake runs, each into a database of its own from the same start.
+
+LOAD_LINES = 240
+
+
+def varied_lines(count: int) -> list[dict]:
+    """Reports over the small feed in every context, over a few days and hours, with
+    categories and places repeating, so batches share rollup rows."""
+    categories = (["badly_lit"], ["no_staff", "followed"], ["isolated", "badly_lit"],
+                  ["overcrowding"], ["other", "no_cctv", "rundown"])  # fmt: skip
+    day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=20)
+    lines = []
+    for i in range(count):
+        when = (day + timedelta(days=i % 3, hours=(i * 7) % 24, minutes=i % 60)).isoformat()
+        kind = i % 4
+        if kind == 3:
+            line = {**ON_VEHICLE, "location": {"lat": LAT + 0.0003, "lon": -1.395 + i % 9 * 1e-4}}
+        elif kind == 2:
+            line = {**AT_STOP, "location": {"lat": LAT + 0.001, "lon": -1.3801 + i % 5 * 1e-5}}
+        else:
+            line = street(lon=-1.41 + (i % 13) * 0.0025)
+        lines.append({**line, "categories": categories[i % 5], "occurred_at": when})
+    return lines
+
+
+ROLLUP_KEYS = {"hotspot_cell_sites": "res, cell"}  # a site's point is any one report's
+
+
+def rollup_rows(connection: sa.Connection) -> dict[str, list[tuple]]:
+    """Every row of every rollup, summary and totals table, in key order."""
+    from streetsafe.hotspots.rollups import ROLLUP_TABLES
+
+    rows = {}
+    for table in ROLLUP_TABLES:
+        columns = ROLLUP_KEYS.get(table, "*")
+        rows[table] = connection.execute(sa.text(
+            f"SELECT {columns} FROM {table} x ORDER BY CAST(ROW(x.*) AS text)"
+        )).all()  # fmt: skip
+    return rows
+
+
+def load_into(url: str, path: Path, per_batch: bool) -> tuple[dict, list, int]:
+    """Load `path` into url's database with one path; its rollups, reports and version moves."""
+    engine = sa.create_engine(url)
+    settings = settings_for(url)
+    with engine.connect() as first, engine.connect() as second, engine.begin() as connection:
+        version = connection.scalar(sa.text("SELECT nextval('hotspot_layer_version')"))
+        connection.execute(sa.text("SELECT setseed(0.25)"))  # the same record keys in both
+        load_reports(connection, path, settings, "oracle", snappers=[first, second],
+                     batch_size=16, per_batch_rollups=per_batch)  # fmt: skip
+    with engine.connect() as connection:
+        moved = connection.scalar(sa.text("SELECT nextval('hotspot_layer_version')")) - version
+        result = rollup_rows(connection), stored_like_intake(connection, "oracle"), moved
+        sites_hold_a_report = connection.scalar(sa.text("""
+            SELECT bool_and(EXISTS (
+                SELECT 1 FROM report_cells c JOIN reports r ON r.id = c.report_id
+                WHERE c.res = s.res AND c.cell = s.cell AND ST_Equals(r.geom, s.geom)))
+            FROM hotspot_cell_sites s
+        """))  # fmt: skip
+    engine.dispose()
+    assert sites_hold_a_report
+    return result
+
+
+@pytest.fixture
+def two_committed_feeds() -> tuple[str, str]:
+    """Two databases, each with the small feed and one intake report committed."""
+    urls = []
+    for suffix in ("load_per_load", "load_per_batch"):
+        url = migrated_database(suffix)
+        engine = sa.create_engine(url)
+        with Session(engine) as session:
+            make_small_feed(session)
+            session.commit()
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT setseed(0.5)"))
+            submit_batch(connection, [Intake(parse_report(json.dumps(street())))],
+                         settings_for(url))  # fmt: skip
+        engine.dispose()
+        urls.append(url)
+    return urls[0], urls[1]
+
+
+def test_rollups_applied_once_per_load_are_row_for_row_the_per_batch_triggers(
+    two_committed_feeds, tmp_path
+):
+    per_load_url, per_batch_url = two_committed_feeds
+    path = ndjson(tmp_path / "oracle.ndjson", varied_lines(LOAD_LINES))
+
+    per_load = load_into(per_load_url, path, per_batch=False)
+    per_batch = load_into(per_batch_url, path, per_batch=True)
+
+    rollups, reports, moved = per_load
+    assert len(reports) == LOAD_LINES
+    assert reports == per_batch[1]
+    for table, rows in per_batch[0].items():
+        assert rows, table  # every table has rows: the file reaches each one
+        assert rollups[table] == rows, table
+    assert moved > 1  # the public layers' version advanced, as for intake
+
+
+def test_after_a_load_the_rollup_triggers_run_again_in_its_transaction(
+    small_feed, connection, settings, tmp_path
+):
+    at_c = "SELECT coalesce(sum(count), 0) FROM hotspot_stop_totals WHERE stop_public_id = 'test:C'"
+    before = connection.scalar(sa.text(at_c))
+    load_reports(connection, ndjson(tmp_path / "a.ndjson", [street(), AT_STOP]), settings, "a")
+    loaded = connection.scalar(sa.text(at_c))
+    deferred = connection.scalar(sa.text("SELECT hotspot_rollups_deferred()"))
+    connection.execute(sa.text(
+        "INSERT INTO reports (id, context, categories, occurred_at, geom, stop_public_id) "
+        "VALUES (gen_random_uuid(), 'at_stop', '{other}', now(), "
+        "ST_SetSRID(ST_MakePoint(-1.38, 50.9), 4326), 'test:C')"
+    ))  # fmt: skip
+
+    assert (loaded - before, deferred) == (1, False)
+    assert connection.scalar(sa.text(at_c)) - loaded == 1  # its trigger ran
+
+
+def test_report_cells_must_name_a_stored_report_and_go_with_it(
+    small_feed, connection, settings, tmp_path
+):
+    load_reports(connection, ndjson(tmp_path / "one.ndjson", [street()]), settings, "one")
+    report_id = connection.scalar(sa.text("SELECT id FROM reports WHERE source = 'one'"))
+    savepoint = connection.begin_nested()
+    with pytest.raises(sa.exc.IntegrityError, match="report_cells_report_id_fkey"):
+        connection.execute(sa.text(
+            "INSERT INTO report_cells (report_id, res, cell) VALUES (gen_random_uuid(), 7, 1)"
+        ))  # fmt: skip
+    savepoint.rollback()
+
+    connection.execute(sa.text("DELETE FROM reports WHERE id = :id"), {"id": report_id})
+    left = connection.scalar(
+        sa.text("SELECT count(*) FROM report_cells WHERE report_id = :id"), {"id": report_id}
+    )
+    assert left == 0
+    connection.execute(sa.text("TRUNCATE reports CASCADE"))
+    assert connection.scalar(sa.text("SELECT count(*) FROM report_cells")) == 0
