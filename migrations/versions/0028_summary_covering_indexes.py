@@ -12,7 +12,7 @@ ms. With these indexes the same reads are index-only scans: 5.9 ms and 84 ms
 (docs/BENCHMARKS.md, "National reads", round 3).
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-03
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
