@@ -99,7 +99,30 @@ def load_reports(
         each.exec_driver_sql("SET LOCAL jit = off")
     if not per_batch_rollups:
         _defer_rollups(connection)
-    with path.open("rb") as handle, ThreadPoolExecutor(max(1, len(snappers))) as ahead:
+    with path.open("rb") as handle:
+        for batch in _prepared(handle, connection, snappers, settings, source, batch_size):
+            for number, raw, error in batch.refused:
+                refused.append(_refuse(path, number, raw, error, refused_to))
+            insert_reports(connection, batch.rows)
+            if not per_batch_rollups:
+                _remember(connection, batch.rows)
+            stored += len(batch.rows)
+            if progress is not None:
+                progress(batch.lines)
+    if not per_batch_rollups:
+        if rolling_up is not None:
+            rolling_up(stored)
+        _apply_rollups(connection)
+    return LoadResult(stored, refused)
+
+
+def _prepared(
+    handle: BinaryIO, connection: sa.Connection, snappers: Sequence[sa.Connection],
+    settings: Settings, source: str | None, batch_size: int,
+) -> Iterator[PreparedBatch]:  # fmt: skip
+    """The file's batches, parsed and snapped, in order. With `snappers`, the next batches
+    are prepared on them while the caller inserts this one; else on `connection`, after."""
+    with ThreadPoolExecutor(max(1, len(snappers))) as ahead:
         batches = _batches(handle, batch_size)
         on = [*snappers] or [connection]
         pending = deque(
@@ -112,22 +135,10 @@ def load_reports(
                 pending.append(ahead.submit(prepare_batch, on[turn], settings, source,
                                             next(batches, [])))  # fmt: skip
                 turn = (turn + 1) % len(on)
-            for number, raw, error in batch.refused:
-                refused.append(_refuse(path, number, raw, error, refused_to))
-            insert_reports(connection, batch.rows)
-            if not per_batch_rollups:
-                _remember(connection, batch.rows)
-            stored += len(batch.rows)
-            if progress is not None:
-                progress(batch.lines)
-            if not snappers:
+            yield batch
+            if not snappers:  # the caller has inserted this batch: the connection is free
                 pending.append(ahead.submit(prepare_batch, connection, settings, source,
                                             next(batches, [])))  # fmt: skip
-    if not per_batch_rollups:
-        if rolling_up is not None:
-            rolling_up(stored)
-        _apply_rollups(connection)
-    return LoadResult(stored, refused)
 
 
 # The load's report ids, for the one pass of the rollups after its last batch.
