@@ -141,6 +141,12 @@ class Settings:
         )
 
     @property
+    def disclosure_rules(self) -> tuple[int, int, int]:
+        """(K, rounding base, largest noise): what every published number depends on, and
+        so part of every cache key of published layers."""
+        return (self.min_published_count, self.public_rounding, self.perturbation_max)
+
+    @property
     def production(self) -> bool:
         """True when local servers must not be started and every secret must be given."""
         return self.env == "production"

@@ -111,7 +111,7 @@ def safe_categories(
 ) -> dict[str, int]:
     """The feature's perturbed, rounded category breakdown after merging small categories."""
     k = settings.min_published_count
-    publish_one = publisher(k, settings.public_rounding, settings.perturbation_max)
+    publish_one = publisher(*settings.disclosure_rules)
 
     def public(reports: tuple[int, int]) -> int:
         return publish_one(*reports)
@@ -142,8 +142,7 @@ def publish(
 
     Features keep their order; the withheld ones are simply absent.
     """
-    k, base, max_noise = (settings.min_published_count, settings.public_rounding,
-                          settings.perturbation_max)  # fmt: skip
+    k, base, max_noise = settings.disclosure_rules
     mask = category_mask or ALL_CATEGORIES_MASK
     published: list[Feature] = []
     publish_one = publisher(k, base, max_noise)
@@ -201,7 +200,7 @@ def publish_counts(
     """The cell-key method over (id, exact count, key sum) columns (lists or numpy arrays):
     the published count of each feature that is published (a feature under K is absent), in
     the columns' order."""
-    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
+    rules = settings.disclosure_rules
     counts = published_counts(_column(totals), _column(key_sums), *rules)
     kept = counts > 0
     return PublicCounts(_GATE, _column(ids, np.uint64)[kept], counts[kept], rules)

@@ -40,17 +40,6 @@ class LayerIndex:
     z: np.ndarray | None = None
     p: np.ndarray | None = None
 
-    @classmethod
-    def of_cells(cls, ids: list[str], gi: dict[str, GiResult]) -> LayerIndex:
-        """Cells as 64-bit integers (same order as their hex ids at one resolution)."""
-        missing = GiResult(float("nan"), float("nan"))
-        results = [gi.get(cell, missing) for cell in ids]
-        return cls(
-            np.array([h3.str_to_int(c) for c in ids], dtype=np.uint64),
-            np.array([r.z for r in results]),
-            np.array([r.p for r in results]),
-        )
-
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -74,7 +74,7 @@ def layer_index(
 
     if version is None:
         return build()
-    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
+    rules = settings.disclosure_rules
     database = str(session.get_bind().engine.url)
     key = (database, version, layer, filters.model_dump_json(), area, rules)
     return LAYER_INDEXES.get(key, build)

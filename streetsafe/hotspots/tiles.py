@@ -195,8 +195,7 @@ def coarse_layer(
     if version is None:
         return coarse_layers(session, filters, settings).by_res[res].within(box)
     engine = session.get_bind().engine
-    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
-    question = (str(engine.url), filters.model_dump_json(), rules)
+    question = _question(engine, filters, settings)
     stale_s = 0.0 if settings.testing else float(settings.tile_cache_s)
     with _NEWEST_LOCK:
         newest = _NEWEST.get(question)
@@ -249,10 +248,13 @@ def _refresh_in_background(
 def warm_coarse_layers(engine: sa.Engine, settings: Settings) -> None:
     """Sum the unfiltered parents once, in the background (a new worker's first low-zoom
     tiles then need no read of their own)."""
-    rules = (settings.min_published_count, settings.public_rounding, settings.perturbation_max)
-    filters = parse_filters({}, res=9)
-    question = (str(engine.url), filters.model_dump_json(), rules)
-    _refresh_in_background(engine, question, filters, settings)
+    filters = parse_filters({}, res=9)  # as the tiles view parses a tile without filters
+    _refresh_in_background(engine, _question(engine, filters, settings), filters, settings)
+
+
+def _question(engine: sa.Engine, filters: HotspotQuery, settings: Settings) -> tuple:
+    """What the coarse layers depend on, but the data's version."""
+    return (str(engine.url), filters.model_dump_json(), settings.disclosure_rules)
 
 
 def coarse_layers(session: Session, filters: HotspotQuery, settings: Settings) -> CoarseLayers:

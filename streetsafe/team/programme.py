@@ -33,8 +33,7 @@ _ACTION_KEY = "(a.id::bigint * 2654435761) % 256"  # Knuth's multiplicative hash
 
 def _public(count: int, key_sum: int, settings: Settings) -> int | None:
     """A count as the public would see it; None when withheld (under K, or zero)."""
-    return published_count(int(count), int(key_sum or 0), settings.min_published_count,
-                           settings.public_rounding, settings.perturbation_max)  # fmt: skip
+    return published_count(int(count), int(key_sum or 0), *settings.disclosure_rules)
 
 
 def _share(part: int | None, whole: int | None) -> float | None:

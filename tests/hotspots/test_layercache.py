@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import h3
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -26,7 +27,9 @@ CELLS = ["8a195da49a07fff", "8a195da49a0ffff", "8a195da49b57fff"]
 
 def test_an_index_pages_cells_in_id_order_and_finds_their_gi_star() -> None:
     gi = {CELLS[0]: GiResult(1.5, 0.2), CELLS[2]: GiResult(-0.5, 0.9)}
-    index = LayerIndex.of_cells(CELLS, gi)
+    nan = float("nan")
+    index = LayerIndex(np.array([h3.str_to_int(c) for c in CELLS], dtype=np.uint64),
+                       np.array([1.5, nan, -0.5]), np.array([0.2, nan, 0.9]))  # fmt: skip
     assert len(index) == 3 and index.page(1, 5) == CELLS[1:]
     assert index.gi_of([CELLS[2], CELLS[1], "8a195da49a17fff"]) == {CELLS[2]: gi[CELLS[2]]}
     assert index.nbytes == 3 * 8 * 3
