@@ -18,9 +18,13 @@ OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE
            | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)  # fmt: skip
 
 
-def dumps(value: Any, sort_keys: bool = True) -> bytes:
-    """Compact JSON as UTF-8 bytes."""
+COMPACT = (",", ":")
+
+
+def dumps(value: Any, sort_keys: bool = True, indent: bool = False) -> bytes:
+    """Compact JSON as UTF-8 bytes (indented by two spaces with `indent`)."""
     options = OPTIONS if sort_keys else OPTIONS & ~orjson.OPT_SORT_KEYS
+    options |= orjson.OPT_INDENT_2 if indent else 0
     return orjson.dumps(value, default=DefaultJSONProvider.default, option=options)
 
 
@@ -28,6 +32,8 @@ class OrjsonProvider(DefaultJSONProvider):
     """Flask's JSON provider with orjson's encoder (jsonify, the OGC API, errors)."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if kwargs:  # indent or other options asked for: the standard encoder
+        # jsonify asks for compact separators (orjson's only ones), or for an indent in debug
+        # mode; anything else goes to the standard encoder.
+        if set(kwargs) - {"separators", "indent"} or kwargs.get("separators", COMPACT) != COMPACT:
             return super().dumps(obj, **kwargs)
-        return dumps(obj, sort_keys=self.sort_keys).decode()
+        return dumps(obj, sort_keys=self.sort_keys, indent=bool(kwargs.get("indent"))).decode()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import html
-import json
 
 from flask import Blueprint, Response, jsonify, request
 
+from .. import jsonout
 from ..current import current_settings
 from ..db import db_read_session
 from ..hotspots.ogc import (
@@ -120,7 +120,8 @@ def render_html(doc: dict) -> str:
         "</a></li>"
         for link in doc.get("links", [])
     )
-    body = html.escape(json.dumps({k: v for k, v in doc.items() if k != "links"}, indent=1))
+    content = {k: v for k, v in doc.items() if k != "links"}
+    body = html.escape(jsonout.dumps(content, sort_keys=False, indent=True).decode())
     title = html.escape(str(doc.get("title", "StreetSafe OGC API - Features")))
     return (
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"

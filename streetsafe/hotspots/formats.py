@@ -156,11 +156,14 @@ def to_geojson(
 
 # Points, line strings and polygons without holes (hexagons, stops, segments): their GeoJSON
 # coordinates read from one array of all of them, a fifth of shapely.mapping's time for a page.
+# They stay numpy rows (views of that array), which orjson writes as the same numbers: turning
+# them into lists was a fifth of a city's route segments page (docs/BENCHMARKS.md, round 4).
 _SIMPLE = {0: "Point", 1: "LineString", 3: "Polygon"}
 
 
 def geojson_geometries(geometries: Sequence[BaseGeometry]) -> list[dict[str, object]]:
-    """The GeoJSON geometry object of each geometry (the same as shapely's `mapping`)."""
+    """The GeoJSON geometry object of each geometry: shapely's `mapping` once written by
+    `jsonout.dumps` (coordinates are numpy arrays, not lists)."""
     shapes = np.array(geometries, dtype=object)
     if not len(shapes):
         return []
@@ -168,8 +171,8 @@ def geojson_geometries(geometries: Sequence[BaseGeometry]) -> list[dict[str, obj
     simple = np.isin(types, list(_SIMPLE)) & (shapely.get_num_interior_rings(shapes) <= 0)
     simple &= ~shapely.is_empty(shapes) & ~shapely.has_z(shapes)
     coords, owner = shapely.get_coordinates(shapes[simple], return_index=True)
-    points = coords.tolist()
-    ends = [*np.flatnonzero(np.diff(owner)).tolist(), len(points) - 1] if points else []
+    points = np.ascontiguousarray(coords)
+    ends = [*np.flatnonzero(np.diff(owner)).tolist(), len(points) - 1] if len(points) else []
     out: list[dict[str, object]] = []
     start, piece = 0, 0
     for geometry, type_id, is_simple in zip(geometries, types.tolist(), simple.tolist(),
