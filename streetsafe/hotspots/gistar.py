@@ -19,6 +19,7 @@ as full disks (both change z by far less than its rounding to 3 decimals).
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -101,15 +102,69 @@ def _disk_in(area: StudyArea, cell: str) -> list[str]:
     return [c for c in h3.grid_disk(cell, 1) if area.contains(c)]
 
 
-def _int_disk_in(area: StudyArea, cell: int) -> list[int]:
-    """The cell's ring-1 disk within the area, as integers."""
-    min_lon, min_lat, max_lon, max_lat = area.box
-    disk = []
-    for c in h3int.grid_disk(cell, 1):
-        lat, lon = h3int.cell_to_latlng(c)
-        if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
-            disk.append(c)
-    return disk
+class DiskTable:
+    """The ring-1 disks and centres of the cells a worker has seen: pure H3 geometry, no data.
+
+    h3 costs ~3 us a grid_disk and ~0.4 us a centre, and a region's res 7 layer asked for
+    12,000 disks and 40,000 centres on every new bbox, half of its time (docs/BENCHMARKS.md,
+    "National reads", round 4). Kept as a sorted array of cells beside a (cells, 7) array of
+    their disks (0 pads a pentagon's) and a (cells, 2) array of their (lat, lng) centres,
+    looked up for all of a request's cells at once; the missing ones are added. Past
+    `max_cells` (80 bytes each) it starts again from the request's cells.
+    """
+
+    def __init__(self, max_cells: int = 200_000) -> None:
+        self.max_cells = max_cells
+        self._lock = threading.Lock()
+        # Replaced together, never changed in place: a reader takes one consistent triple.
+        self._kept = (np.zeros(0, np.uint64), np.zeros((0, 7), np.uint64), np.zeros((0, 2)))
+
+    def lookup(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (len(cells), 7) disks and (len(cells), 2) (lat, lng) centres of `cells`
+        (64-bit H3 integers)."""
+        cells = np.asarray(cells, dtype=np.uint64)
+        known, disks, centres = self._kept
+        at = np.minimum(np.searchsorted(known, cells), max(len(known) - 1, 0))
+        found = known[at] == cells if len(known) else np.zeros(len(cells), dtype=bool)
+        if found.all():
+            return disks[at], centres[at]
+        new, position = np.unique(cells[~found], return_inverse=True)
+        new_disks, new_centres = self._add(new)
+        out_disks, out_centres = np.zeros((len(cells), 7), np.uint64), np.zeros((len(cells), 2))
+        out_disks[found], out_centres[found] = disks[at[found]], centres[at[found]]
+        out_disks[~found], out_centres[~found] = new_disks[position], new_centres[position]
+        return out_disks, out_centres
+
+    def _add(self, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The disks and centres of `new` (sorted, unique, none known), computed and kept."""
+        disks = np.zeros((len(new), 7), dtype=np.uint64)
+        for row, cell in enumerate(new.tolist()):
+            disk = h3int.grid_disk(cell, 1)
+            disks[row, : len(disk)] = disk
+        centres = np.array([h3int.cell_to_latlng(c) for c in new.tolist()]).reshape(-1, 2)
+        with self._lock:
+            known, kept_disks, kept_centres = self._kept
+            fresh = ~np.isin(new, known)
+            if len(known) + int(fresh.sum()) > self.max_cells:
+                known, kept_disks, kept_centres = known[:0], kept_disks[:0], kept_centres[:0]
+            merged = np.concatenate([known, new[fresh]])
+            order = np.argsort(merged, kind="stable")
+            self._kept = (merged[order], np.concatenate([kept_disks, disks[fresh]])[order],
+                          np.concatenate([kept_centres, centres[fresh]])[order])  # fmt: skip
+        return disks, centres
+
+
+DISKS = DiskTable()
+
+
+def _disks_in(area: StudyArea, cells: np.ndarray) -> np.ndarray:
+    """The cells' disks with every cell whose centre lies outside the area set to 0."""
+    disks = DISKS.lookup(cells)[0].ravel()
+    real = np.flatnonzero(disks)
+    centres = DISKS.lookup(disks[real])[1]
+    outside = real[~_in_box(centres[:, 0], centres[:, 1], area.box)]
+    disks[outside] = 0
+    return disks.reshape(-1, 7)
 
 
 def _in_box(lat: np.ndarray, lon: np.ndarray, box: Box) -> np.ndarray:
@@ -129,25 +184,20 @@ def _ring_sums(
     deep_m = DEEP_EDGES * h3.average_hexagon_edge_length(area.res, unit="m")
     inner = area.shrunk(deep_m)
     deep = _in_box(lat, lon, inner.box) if inner is not None else np.zeros(len(cells), bool)
-    neighbours: list[int] = []
-    counts: list[int] = []
-    border: list[int] = []
-    for cell, is_deep in zip(cells.tolist(), deep.tolist(), strict=True):
-        disk = h3int.grid_disk(cell, 1) if is_deep else _int_disk_in(area, cell)
-        if not is_deep:
-            border.append(cell)
-        neighbours.extend(disk)
-        counts.append(len(disk))
-    active, inverse = np.unique(np.array(neighbours, dtype=np.uint64), return_inverse=True)
+    disks = DISKS.lookup(cells)[0]
+    border = disks[~deep]
+    disks[~deep] = _disks_in(area, cells[~deep])
+    neighbours, gives = disks.ravel(), np.repeat(values, 7)
+    real = neighbours != 0  # not a pentagon's padding, nor outside the area
+    active, inverse = np.unique(neighbours[real], return_inverse=True)
     ring = np.zeros(len(active))
-    np.add.at(ring, inverse, np.repeat(values, counts))
+    np.add.at(ring, inverse, gives[real])
     weight = np.full(len(active), 7.0)
-    near_border = {c for cell in border for c in h3int.grid_disk(cell, 1)}
-    if near_border:
-        positions = np.searchsorted(active, np.array(sorted(near_border), dtype=np.uint64))
-        for position in positions:
-            if position < len(active):
-                weight[position] = len(_int_disk_in(area, int(active[position])))
+    # Active cells near the border: their own disks within the area.
+    near = np.unique(border[border != 0])
+    positions = np.unique(np.minimum(np.searchsorted(active, near), len(active) - 1))
+    if len(near) and len(active):
+        weight[positions] = np.count_nonzero(_disks_in(area, active[positions]), axis=1)
     return active, ring, weight
 
 
@@ -169,7 +219,7 @@ def gi_star_arrays(
     p_out = np.full(len(cells), np.nan)
     if not len(cells):
         return z_out, p_out
-    centres = np.array([h3int.cell_to_latlng(c) for c in cells.tolist()]).reshape(-1, 2)
+    centres = DISKS.lookup(cells)[1]
     inside = _in_box(centres[:, 0], centres[:, 1], area.box)
     if not inside.any():
         return z_out, p_out

@@ -90,3 +90,39 @@ def test_a_large_study_area_is_counted_from_its_area() -> None:
     counts = {c: 10.0 for c in h3.grid_disk(CENTRE, 1)}
     result = gi_star(counts, area)
     assert result[CENTRE].z > 10 and result[CENTRE].hotspot
+
+
+def test_the_disk_table_gives_h3s_own_disks_and_centres_whatever_it_kept() -> None:
+    """Looked up in any order, with repeats, across calls, past its size (it starts again)
+    and for a pentagon (six neighbours, padded with 0): h3's disks and centres."""
+    from h3.api import basic_int as h3int
+
+    from streetsafe.hotspots.gistar import DiskTable
+
+    rng = random.Random(3)
+    pentagon = h3int.get_pentagons(9)[0]
+    pool = [h3.str_to_int(c) for c in h3.grid_disk(CENTRE, 12)] + [pentagon]
+    table = DiskTable(max_cells=300)
+    for _ in range(12):
+        asked = rng.choices(pool, k=rng.randint(1, 200))
+        disks, centres = table.lookup(np.array(asked, dtype=np.uint64))
+        for cell, disk, centre in zip(asked, disks.tolist(), centres.tolist(), strict=True):
+            assert sorted(c for c in disk if c) == sorted(h3int.grid_disk(cell, 1))
+            assert disk.count(0) == (1 if cell == pentagon else 0)
+            assert tuple(centre) == h3int.cell_to_latlng(cell)
+    assert 0 < len(table._kept[0]) <= 300
+    assert table.lookup(np.zeros(0, dtype=np.uint64))[0].shape == (0, 7)
+
+
+def test_gi_star_is_the_same_with_a_cold_or_a_warm_disk_table(monkeypatch) -> None:
+    from streetsafe.hotspots import gistar
+
+    area = StudyArea(BOX, 9)
+    counts = _clustered_counts(area, seed=5)
+    monkeypatch.setattr(gistar, "DISKS", gistar.DiskTable())
+    cold = gi_star(counts, area)
+    warm = gi_star(counts, area)
+    # Too small to keep a request's cells: it starts again on every lookup.
+    monkeypatch.setattr(gistar, "DISKS", gistar.DiskTable(max_cells=10))
+    tiny = gi_star(counts, area)
+    assert cold == warm == tiny and cold
