@@ -153,6 +153,26 @@ def purge(settings: Settings, days: int | None) -> None:
     )
 
 
+@main.command()
+@pass_settings
+def publish(settings: Settings) -> None:
+    """Publish the reports queued since the last boundary to the hotspot layers now.
+
+    The service does this itself on every boundary of STREETSAFE_PUBLISH_EVERY_S (on the
+    hour by default); run it from cron where no `streetsafe serve` runs.
+    """
+    from .db import Database
+    from .hotspots.publication import publish_pending
+
+    database = Database(settings.database_url)
+    try:
+        with database.engine.begin() as connection:
+            published = publish_pending(connection)
+    finally:
+        database.dispose()
+    click.echo(f"published {_counted(published, 'report')} to the hotspot layers")
+
+
 def _counted(count: int, noun: str) -> str:
     """'1 report', '2 reports'."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

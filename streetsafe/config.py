@@ -106,6 +106,11 @@ class Settings:
     trusted_proxies: int = 0
     public_read_timeout_ms: int = 2000
     tile_cache_s: int = 60
+    # Reports reach the hotspot layers together on each boundary of this period (seconds
+    # since the epoch divisible by it), never the moment they arrive; 0: at once. The
+    # environment's default is 3600 (on the hour); 0 here for code and tests that build
+    # Settings themselves and read their own reports back.
+    publish_every_s: int = 0
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     # None: the archive's own attribution with a PMTiles basemap, else OpenStreetMap's.
     basemap_attribution: str | None = None
@@ -205,6 +210,7 @@ def _reads_and_pages(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "public_read_timeout_ms": _int(env, "STREETSAFE_PUBLIC_READ_TIMEOUT_MS", 2000, 50, 600000),
         "tile_cache_s": _int(env, "STREETSAFE_TILE_CACHE_S", 60, 0, 3600),
+        "publish_every_s": _int(env, "STREETSAFE_PUBLISH_EVERY_S", 3600, 0, 86400),
         "basemap_url": _text(env, "STREETSAFE_BASEMAP_URL", Settings.basemap_url),
         "basemap_attribution": env.get("STREETSAFE_BASEMAP_ATTRIBUTION", "").strip() or None,
         "basemap_pmtiles": _basemap_pmtiles(env),

@@ -33,11 +33,13 @@ class StreetSafeServer(BaseApplication):
     def load(self) -> Any:
         from . import create_app
         from .db import get_database
+        from .hotspots.publication import start_publisher
         from .memory import bound_memory
 
         bound_memory()
         app = create_app(self.settings)
         warm_worker(get_database(app).read_engine, self.settings)
+        start_publisher(get_database(app).engine, self.settings.publish_every_s)
         # Everything loaded so far (modules, the app, SQLAlchemy's and Babel's tables) lives
         # as long as the worker: left to the collector, each full collection walked all of
         # it again, 50-60 ms every other request of a large layer (docs/BENCHMARKS.md,

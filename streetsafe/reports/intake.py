@@ -79,7 +79,9 @@ Outcome = Submission | Unprocessable
 def init_app(app: Flask, settings: Settings) -> None:
     """Give the app its report writer: group commit on the app's engine, one per worker."""
     engine = get_database(app).engine
-    app.extensions[_WRITER] = BatchWriter(engine, partial(submit_batch, settings=settings))
+    process = partial(submit_batch, settings=settings)
+    queued = settings.publish_every_s > 0
+    app.extensions[_WRITER] = BatchWriter(engine, process, always_transaction=queued)
 
 
 def report_writer(app: Flask | None = None) -> BatchWriter:
@@ -106,7 +108,7 @@ def submit_report(
         session.close()  # nothing to do on it: the writer has its own connection
         result = writer.submit(intake)
     else:
-        if idempotency_key is None:
+        if idempotency_key is None and not settings.publish_every_s:
             autocommit(session)  # snapping only reads; the report is one INSERT
         try:
             (result,) = submit_batch(session.connection(), [intake], settings, synthetic)
@@ -130,7 +132,7 @@ def submit_batch(
     claims = claim_keys(connection, intakes, settings)
     reports = [intakes[i].report for i in claims.fresh]
     rows = to_rows(reports, snap_reports(connection, reports, settings), settings, synthetic)
-    codes = insert_reports(connection, rows)
+    codes = insert_reports(connection, rows, queued=settings.publish_every_s > 0)
     outcomes = receipts(rows, codes)
     record_keys(connection, claims, outcomes)
     return claims.answers(outcomes)
@@ -310,19 +312,29 @@ WITH input AS (
     SELECT report.id, i.description, 'pending'
     FROM input i JOIN report ON report.id = i.id
     WHERE i.description IS NOT NULL
+), queued AS (
+    -- Rolled up now by the triggers, or (their deferral on) queued for the next
+    -- publication: the one test decides both (migration 0029).
+    INSERT INTO unpublished_reports (report_id)
+    SELECT report.id FROM report WHERE hotspot_rollups_deferred()
 )
 SELECT id, receipt_code FROM report
 """)
 
 
 def insert_reports(
-    connection: sa.Connection, rows: Sequence[ReportRow | Unprocessable]
+    connection: sa.Connection, rows: Sequence[ReportRow | Unprocessable], queued: bool = False
 ) -> dict[uuid.UUID, str]:
     """Insert the rows (refusals skipped), their cells and descriptions in one statement
-    (not committed); the receipt code the database made for each, by report id."""
+    (not committed); the receipt code the database made for each, by report id.
+
+    `queued` (the connection in a transaction): the reports reach the hotspot layers at the
+    next publication (publication.py), not now."""
     records = [_record(row) for row in rows if isinstance(row, ReportRow)]
     if not records:
         return {}
+    if queued:
+        connection.exec_driver_sql("SET LOCAL streetsafe.defer_rollups = on")
     # One JSON document for the batch: json.dumps is C, while psycopg inspected and dumped
     # two dozen Python lists element by element (a seventh of a worker's time under load).
     # Floats go as repr, which PostgreSQL reads back to the same double.

@@ -5,8 +5,9 @@ intake's own (intake.py): parse_report -> snap_reports -> to_rows -> insert_repo
 batches of thousands of lines, so snapping is two statements per batch and the insert one.
 Batches are parsed and snapped ahead on other connections while the current one is inserted.
 The hotspot rollups wait for the last batch: the load sets `streetsafe.defer_rollups` for its
-transaction, and then the rollup triggers' own bodies run once over all its reports
-(migration 0027), which stores what a run per batch would. There are no Idempotency-Keys
+transaction, so its reports are queued for publication as intake's are between two
+boundaries (migration 0029), and then the rollup triggers' own bodies run once over all of
+them (migration 0027), which stores what a run per batch would. There are no Idempotency-Keys
 and no receipts. Everything runs in the caller's transaction: a refused line raises
 `LoadRefused` naming the file, the line and the field, and the caller's rollback stores
 nothing. With `refused_to`, refused lines are written there verbatim instead and the rest
@@ -25,7 +26,6 @@ from typing import BinaryIO
 import sqlalchemy as sa
 
 from ..config import Settings
-from ..db import driver_rows
 from ..errors import ApiError, InvalidRequest, Unprocessable
 from ..i18n import gettext
 from ..i18n import lazy_gettext as _l
@@ -104,8 +104,6 @@ def load_reports(
             for number, raw, error in batch.refused:
                 refused.append(_refuse(path, number, raw, error, refused_to))
             insert_reports(connection, batch.rows)
-            if not per_batch_rollups:
-                _remember(connection, batch.rows)
             stored += len(batch.rows)
             if progress is not None:
                 progress(batch.lines)
@@ -141,38 +139,21 @@ def _prepared(
                                             next(batches, [])))  # fmt: skip
 
 
-# The load's report ids, for the one pass of the rollups after its last batch.
-_LOADED = "pg_temp.loaded_report_ids"
-
-
 def _defer_rollups(connection: sa.Connection) -> None:
-    """Store reports without their rollups until _apply_rollups (migration 0027)."""
-    connection.exec_driver_sql(
-        f"DROP TABLE IF EXISTS {_LOADED}; "
-        f"CREATE TEMP TABLE {_LOADED.removeprefix('pg_temp.')} (id uuid NOT NULL) "
-        "ON COMMIT DROP; "
-        "SET LOCAL streetsafe.defer_rollups = on"
-    )
-
-
-def _remember(connection: sa.Connection, rows: Sequence[ReportRow]) -> None:
-    """Add a batch's report ids to the load's."""
-    if rows:
-        driver_rows(connection, _REMEMBER_SQL, {"ids": [row.id for row in rows]})
-
-
-_REMEMBER_SQL = sa.text(f"INSERT INTO {_LOADED} SELECT unnest(CAST(:ids AS uuid[]))")
+    """Store reports without their rollups, queued for _apply_rollups (migrations 0027,
+    0029: intake's own publication queue, which the insert fills while this is on)."""
+    connection.exec_driver_sql("SET LOCAL streetsafe.defer_rollups = on")
 
 
 def _apply_rollups(connection: sa.Connection) -> None:
-    """Run the rollup triggers' bodies once over every report of the load, in key order.
+    """Publish what is queued (the load's reports, and any intake queued meanwhile): the
+    rollup triggers' bodies once over all of them, in key order.
 
     The memory sorts a few hundred thousand reports' cell rows by rollup key in memory
     (100,000 reports: 47 MB); for a million, 1 GB was measured no faster than this.
     """
     connection.exec_driver_sql(
-        "SET LOCAL streetsafe.defer_rollups = off; SET LOCAL work_mem = '256MB'; "
-        f"SELECT hotspot_apply_deferred_rollups('{_LOADED}'); DROP TABLE {_LOADED}"
+        "SET LOCAL work_mem = '256MB'; SELECT hotspot_publish_pending()"
     )
 
 

@@ -61,9 +61,14 @@ class _Job:
 class BatchWriter:
     """A writer thread (started by the first report) submitting queued reports in batches."""
 
-    def __init__(self, engine: sa.Engine, process: Process) -> None:
+    def __init__(
+        self, engine: sa.Engine, process: Process, always_transaction: bool = False
+    ) -> None:
         self.engine = engine
         self.process = process
+        # Keyless batches run in autocommit unless their reports are queued for publication,
+        # which takes a setting local to a transaction (intake.insert_reports).
+        self.always_transaction = always_transaction
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -116,7 +121,7 @@ class BatchWriter:
         """Submit the intakes together and commit; each one's result or exception."""
         try:
             with self.engine.connect() as connection:
-                if any(intake.key is not None for intake in intakes):
+                if self.always_transaction or any(i.key is not None for i in intakes):
                     with connection.begin():
                         return list(self.process(connection, intakes))
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")

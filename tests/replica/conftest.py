@@ -129,6 +129,9 @@ def replication(tmp_path_factory) -> Iterator[Replication]:
                 "STREETSAFE_RATE_LIMITS": "",
                 # Tiles drawn afresh: the tests pause and resume replay within seconds.
                 "STREETSAFE_TILE_CACHE_S": "0",
+                # Reports published as they are stored: the lag measured is replication's
+                # (on the hour, add the wait for the boundary; docs/SCALING.md).
+                "STREETSAFE_PUBLISH_EVERY_S": "0",
             },
             log,
         )
