@@ -58,6 +58,9 @@ _CLASSED = sa.text(
           AND hotspot_local_day(r.occurred_at) >= :start
           AND hotspot_local_day(r.occurred_at) < :end
           AND ST_Covers(t.geom, r.geom)
+          -- Published reports only: a verdict is shown on public receipt pages, and must
+          -- not move the moment a report arrives (migration 0029).
+          AND NOT EXISTS (SELECT 1 FROM unpublished_reports u WHERE u.report_id = r.id)
     )
     SELECT CASE WHEN ST_Covers(p.inner_geom, k.geom) THEN 'response'
                 WHEN ST_Covers(p.outer_geom, k.geom) THEN 'buffer'

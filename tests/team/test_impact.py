@@ -350,3 +350,17 @@ def test_a_listed_verdict_is_worked_out_again_only_when_its_inputs_change(
                                   (None, action, today), (None, action, today)):  # fmt: skip
         assert module.kept_verdict(db_session, scope, changed, version, day) == first
     assert len(calls) == 6  # each change, and every call in a transaction that has written
+
+
+def test_reports_waiting_for_publication_do_not_count_yet(client, db_session, area) -> None:
+    """A verdict is shown on public receipt pages: it counts the reports published so far
+    (migration 0029), so it cannot move the moment one arrives."""
+    r, b, c = draws(1, 12, 5), draws(2, 6, 6), draws(3, 14, 14)
+    for point, weekly in ((CENTRE, r), (RING, b), (CONTROL, c)):
+        seed(db_session, area.started, point, weekly)
+    published = {row[0] for row in db_session.execute(sa.text("SELECT id FROM reports"))}
+    seed(db_session, area.started, CENTRE, [0] * WEEKS + [9] * WEEKS)
+    db_session.execute(sa.text("INSERT INTO unpublished_reports SELECT id FROM reports "
+                               "WHERE NOT (id = ANY(:published))"),
+                       {"published": list(published)})  # fmt: skip
+    assert_matches(evaluate(client, db_session, area), r, b, c)
