@@ -5,7 +5,9 @@
 Builds a fresh database (DATABASE_URL's server, database `<name>_bench`), imports the
 Southampton GTFS feed and all 375,664 GB NaPTAN stops from ../shared/geodata, measures the
 snapping SQL's median, then drives each server with Debian's wrk (installed if missing) at
-1, 8 and 32 connections with varied valid reports: the app, the bare endpoint, and two Flask
+1, 8 and 32 connections with varied valid reports: the app (reports queued for the hour's
+publication, the default), the app publishing each report as it is stored
+(STREETSAFE_PUBLISH_EVERY_S=0), the bare endpoint, and two Flask
 floors (benchmarks/flask_floor.py: Flask + pydantic + the bare insert, and the same with the
 service's Flask-Limiter limits). Prints a table and writes benchmarks/results/ingest.json.
 Abuse limits are raised (not removed) for the run.
@@ -190,13 +192,15 @@ def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.P
     """gunicorn (same settings for all) serving the app, a Flask floor or the bare endpoint."""
     env = {**os.environ, "DATABASE_URL": url, "BARE_DATABASE_URL": url, "REDIS_URL": redis_url,
            "STREETSAFE_RATE_LIMITS": "1000000/minute", "STREETSAFE_ENV": "development"}
+    if kind == "app-at-once":  # each report rolled up as it is stored (before migration 0029)
+        env["STREETSAFE_PUBLISH_EVERY_S"] = "0"
     target = {"bare": "benchmarks.bare_app:app", "floor": "benchmarks.flask_floor:app",
               "limited": "benchmarks.flask_floor:limited_app"}.get(kind)
     code = (
         "from streetsafe.config import Settings\n"
         "from streetsafe.server import run_gunicorn, StreetSafeServer\n"
         f"kind = {kind!r}\n"
-        "if kind == 'app':\n"
+        "if kind.startswith('app'):\n"
         f"    run_gunicorn(Settings.from_env(), '127.0.0.1', {port}, "
         f"{GUNICORN['workers']}, {GUNICORN['threads']})\n"
         "else:\n"
@@ -209,7 +213,7 @@ def start_server(kind: str, url: str, redis_url: str, port: int) -> subprocess.P
         "    run()\n"
     )
     process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
-    probe = "/healthz" if kind == "app" else "/"
+    probe = "/healthz" if kind.startswith("app") else "/"
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
@@ -277,8 +281,8 @@ def main() -> None:
     lua, bodies = workdir / "post.lua", workdir / "bodies.jsonl"
     lua.write_text(LUA)
     report_bodies(engine, bodies)
-    targets = (("app", args.port), ("limited", args.port + 3), ("floor", args.port + 2),
-               ("bare", args.port + 1))
+    targets = (("app", args.port), ("app-at-once", args.port + 4), ("limited", args.port + 3),
+               ("floor", args.port + 2), ("bare", args.port + 1))
     for kind, port in targets:
         server = start_server(kind, url, redis_url, port)
         try:
@@ -319,6 +323,10 @@ def summary_figures(results: dict) -> list[dict]:
             f"POST /api/v1/reports throughput, {connections} connections", app["rps"], "req/s",
             baseline=bare["rps"], baseline_label="(bare psycopg insert)", target=target,
             met=met))  # fmt: skip
+    at_once, bare = runs[("app-at-once", 32)], runs[("bare", 32)]
+    figures.append(figure(
+        "the same, 32 connections, each report rolled up as it is stored (publication at once)",
+        at_once["rps"], "req/s", baseline=bare["rps"], baseline_label="(bare psycopg insert)"))
     # What the parts the issue requires cost on their own, against the same bare endpoint.
     for kind, label in (("limited", "Flask + pydantic + Flask-Limiter floor"),
                         ("floor", "Flask + pydantic floor")):
