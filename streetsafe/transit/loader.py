@@ -19,6 +19,7 @@ from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
 from .places import resolve_places
+from .planner import planner_settings
 
 MIN_LON, MAX_LON = -180.0, 180.0
 MIN_LAT, MAX_LAT = -90.0, 90.0
@@ -308,32 +309,15 @@ def delete_feed(connection: sa.Connection, name: str) -> bool:
 
 
 @contextmanager
-def planner_settings(connection: sa.Connection, **settings: str) -> Iterator[None]:
-    """Server settings for the import's statements only (use inside its savepoint).
-
-    jit is turned off: the import's large one-off queries spent more time compiling
-    (about 1-2 s of a 6 s GTFS import on this machine) than JIT saved. work_mem is raised
-    so that the reference checks' transition tables (migration 0010; 41 MB for the GB
-    NaPTAN COPY) stay in memory: 0.50-0.53 s against 0.56-0.59 s for that COPY into an
-    unindexed copy of stops. On success the caller's values are put back; on failure the
-    savepoint's rollback undoes them.
-    """
-    old = {name: connection.scalar(sa.text(f"SHOW {name}")) for name in settings}
-    for name, value in settings.items():
-        connection.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    yield
-    for name, value in old.items():
-        connection.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-
-
-@contextmanager
 def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Iterator[None]:
-    """Drop `table`'s secondary indexes, yield for a bulk load, then build them again.
+    """Drop `table`'s indexes, yield for a bulk load, then build them again.
 
     PostgreSQL's own advice for populating a table: one sort per index after the load costs
     far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md;
     the spatial one too, now that the server waits for Python's text during the COPY).
-    Indexes behind constraints (primary key, unique public id) stay. DROP INDEX takes an
+    The primary key and unique constraints go too and are added back (so checked) after
+    the load, unless a foreign key depends on one: kept up to date they were half the
+    server's COPY of GB NaPTAN, 0.57 of 1.1 s, against 0.3 s to build. DROP INDEX takes an
     exclusive lock on the table until the import commits, so readers of `table` wait
     meanwhile: the importers enable this only for a first load into an empty table, or when
     asked (`--bulk`, for a maintenance window). Use inside the import's savepoint: a failure
@@ -342,22 +326,34 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
     if not enabled:
         yield
         return
-    definitions = connection.execute(
-        sa.text(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
-            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
-            "ORDER BY i.relname"
-        ),
-        {"t": table},
-    ).all()
-    for name, _ in definitions:
-        connection.execute(sa.text(f'DROP INDEX "{name}"'))
+    statements = connection.execute(sa.text(_INDEX_DROPS), {"t": table}).all()
+    for drop, _ in statements:
+        connection.execute(sa.text(drop))
     yield
-    for _, definition in definitions:
-        connection.execute(sa.text(definition))
+    for _, build in statements:
+        connection.execute(sa.text(build))
     # No ANALYZE here: 0.3-0.5 s of a 4 s GB NaPTAN load, and autovacuum analyses the new
     # rows within its naptime; merge_stops does not rely on the figures (hash joins).
+
+
+# (drop, build again) for each index of table :t; constraints first, so that a duplicate
+# key fails the load before the other indexes are built.
+_INDEX_DROPS = """
+SELECT CASE WHEN c.oid IS NULL THEN format('DROP INDEX %I', i.relname)
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', x.indrelid::regclass, c.conname)
+       END,
+       CASE WHEN c.oid IS NULL THEN pg_get_indexdef(x.indexrelid)
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', x.indrelid::regclass, c.conname,
+                        pg_get_constraintdef(c.oid))
+       END
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+WHERE x.indrelid = CAST(:t AS regclass)
+  AND (c.oid IS NULL OR c.contype IN ('p', 'u'))
+  AND NOT EXISTS (SELECT FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)
+ORDER BY c.oid IS NULL, i.relname
+"""
 
 
 def table_is_empty(connection: sa.Connection, table: str) -> bool:

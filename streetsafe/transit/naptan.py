@@ -59,6 +59,7 @@ from .naptan_columns import (
     joined_text,
     kept_rows,
     line_count,
+    needs_escapes,
     point_lines,
     read_table,
 )
@@ -401,10 +402,11 @@ def columns_text(label: str, data: bytes, state: NaptanState, feed_id: int) -> b
     state.remember(stops["ATCOCode"], pc.if_else(both, _joined(place, " (", code, ")"), either),
                    stops["lon"], stops["lat"])  # fmt: skip
     kinds = stop_kinds(stops["StopType"])
-    atco = escaped(stops["ATCOCode"].combine_chunks(), data)
-    name = escaped(stops["CommonName"].combine_chunks(), data)
-    place = escaped(place.combine_chunks(), data)
-    sign = escaped(stops["NaptanCode"].combine_chunks(), data)
+    needed = needs_escapes(data)  # looked for once, not once per column
+    atco = escaped(stops["ATCOCode"].combine_chunks(), needed)
+    name = escaped(stops["CommonName"].combine_chunks(), needed)
+    place = escaped(place.combine_chunks(), needed)
+    sign = escaped(stops["NaptanCode"].combine_chunks(), needed)
     points = point_lines(stops["lon"].to_numpy(), stops["lat"].to_numpy())
     lines = pc.binary_join_element_wise(
         str(feed_id), _joined(f"{copy_escape(state.feed)}:", atco), atco,

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .planner import planner_settings
+
 # An ATCO code: a three-digit area code, then letters and digits (12 characters at most).
 ATCO_CODE = "^[0-9]{3}[0-9A-Za-z]{1,9}$"
 
@@ -50,6 +52,9 @@ SELECT id, nullif(place, public_id) AS place FROM wanted
 WHERE place_public_id IS DISTINCT FROM nullif(place, public_id)
 """
 
+# By id, each row found through the primary key: with a hash join the planner hashed all of
+# stops (338,000 rows beside GB NaPTAN: 0.11 s of a first load's 0.16 s statement) to
+# update the 2,642 Southampton stops that take NaPTAN's places.
 SET_PLACES = """
 UPDATE stops s SET place_public_id = u.place
 FROM unnest(CAST(:ids AS bigint[]), CAST(:places AS text[])) AS u(id, place)
@@ -64,7 +69,8 @@ def resolve_places(connection: sa.Connection) -> None:
     changed = connection.execute(sa.text(CHANGED_PLACES), {"atco": ATCO_CODE}).all()
     if changed:
         ids, places = (list(column) for column in zip(*changed, strict=True))
-        connection.execute(sa.text(SET_PLACES), {"ids": ids, "places": places})
+        with planner_settings(connection, enable_hashjoin="off", enable_mergejoin="off"):
+            connection.execute(sa.text(SET_PLACES), {"ids": ids, "places": places})
 
 
 def place_of(alias: str) -> str:

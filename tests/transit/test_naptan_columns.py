@@ -18,7 +18,7 @@ from streetsafe.transit.naptan import (
     import_naptan,
     open_sources,
 )
-from streetsafe.transit.naptan_columns import PYTHON_WHITESPACE
+from streetsafe.transit.naptan_columns import PYTHON_WHITESPACE, plain_csv
 
 STOPS = Path(__file__).parents[1] / "fixtures" / "naptan" / "229Stops.csv"
 WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
@@ -115,6 +115,21 @@ def test_codes_seen_in_an_earlier_file_are_skipped_as_the_row_path_skips_them() 
     assert b"Again" not in text and b"Four" in text
     _same_state(fast, slow)
     assert dict(fast.skipped) == {"duplicate ATCO codes": 1}
+
+
+def test_inner_quotes_are_found_as_in_a_copy_without_the_doubled_quotes() -> None:
+    # The definition plain_csv had before it searched the file in place: every string of up
+    # to six characters of quotes, delimiters and letters.
+    import itertools
+    import re
+
+    inner = re.compile(rb'"(?<=[^,\n]")(?=[^,\r\n])')
+    for size in range(7):
+        for chars in itertools.product(b'",\n\ra', repeat=size):
+            data = bytes(chars)
+            assert plain_csv(data) == (b"\0" not in data and (
+                b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")) and (
+                b'"' not in data or inner.search(data.replace(b'""', b"")) is None)), data
 
 
 def test_arrow_strips_what_python_strips() -> None:
