@@ -310,14 +310,12 @@ def delete_feed(connection: sa.Connection, name: str) -> bool:
 
 @contextmanager
 def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Iterator[None]:
-    """Drop `table`'s indexes, yield for a bulk load, then build them again.
+    """Drop `table`'s secondary indexes, yield for a bulk load, then build them again.
 
     PostgreSQL's own advice for populating a table: one sort per index after the load costs
     far less than keeping every index up to date row by row (GB NaPTAN: docs/BENCHMARKS.md;
     the spatial one too, now that the server waits for Python's text during the COPY).
-    The primary key and unique constraints go too and are added back (so checked) after
-    the load, unless a foreign key depends on one: kept up to date they were half the
-    server's COPY of GB NaPTAN, 0.57 of 1.1 s, against 0.3 s to build. DROP INDEX takes an
+    Indexes behind constraints (primary key, unique public id) stay. DROP INDEX takes an
     exclusive lock on the table until the import commits, so readers of `table` wait
     meanwhile: the importers enable this only for a first load into an empty table, or when
     asked (`--bulk`, for a maintenance window). Use inside the import's savepoint: a failure
@@ -326,34 +324,22 @@ def indexes_rebuilt(connection: sa.Connection, table: str, enabled: bool) -> Ite
     if not enabled:
         yield
         return
-    statements = connection.execute(sa.text(_INDEX_DROPS), {"t": table}).all()
-    for drop, _ in statements:
-        connection.execute(sa.text(drop))
+    definitions = connection.execute(
+        sa.text(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
+            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+            "ORDER BY i.relname"
+        ),
+        {"t": table},
+    ).all()
+    for name, _ in definitions:
+        connection.execute(sa.text(f'DROP INDEX "{name}"'))
     yield
-    for _, build in statements:
-        connection.execute(sa.text(build))
+    for _, definition in definitions:
+        connection.execute(sa.text(definition))
     # No ANALYZE here: 0.3-0.5 s of a 4 s GB NaPTAN load, and autovacuum analyses the new
     # rows within its naptime; merge_stops does not rely on the figures (hash joins).
-
-
-# (drop, build again) for each index of table :t; constraints first, so that a duplicate
-# key fails the load before the other indexes are built.
-_INDEX_DROPS = """
-SELECT CASE WHEN c.oid IS NULL THEN format('DROP INDEX %I', i.relname)
-            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', x.indrelid::regclass, c.conname)
-       END,
-       CASE WHEN c.oid IS NULL THEN pg_get_indexdef(x.indexrelid)
-            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', x.indrelid::regclass, c.conname,
-                        pg_get_constraintdef(c.oid))
-       END
-FROM pg_index x
-JOIN pg_class i ON i.oid = x.indexrelid
-LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
-WHERE x.indrelid = CAST(:t AS regclass)
-  AND (c.oid IS NULL OR c.contype IN ('p', 'u'))
-  AND NOT EXISTS (SELECT FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)
-ORDER BY c.oid IS NULL, i.relname
-"""
 
 
 def table_is_empty(connection: sa.Connection, table: str) -> bool:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pyproj import Geod
 
-from streetsafe.transit.loader import ImportDataError, StopChanges, indexes_rebuilt
+from streetsafe.transit.loader import ImportDataError, StopChanges
 from streetsafe.transit.naptan import import_naptan
 
 STOPS = Path(__file__).parents[1] / "fixtures" / "naptan" / "229Stops.csv"
@@ -216,12 +216,8 @@ def test_file_with_only_the_required_and_grid_columns_imports_exact_positions(
 
 
 def _stop_indexes(connection: sa.Connection) -> list[tuple[str, str]]:
-    """The indexes of stops, then its constraints (a bulk load drops and adds both)."""
     return connection.execute(
         sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'stops' ORDER BY 1")
-    ).all() + connection.execute(
-        sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'stops'::regclass ORDER BY 1")  # fmt: skip
     ).all()
 
 
@@ -266,29 +262,6 @@ def test_a_first_load_into_empty_stops_rebuilds_indexes_and_a_failure_keeps_them
     import_naptan(connection, [STOPS])
     assert _stop_indexes(connection) == before
     assert connection.scalar(sa.text("SELECT count(*) FROM stops")) == 10
-
-
-def test_a_bulk_load_adds_its_unique_constraint_back_and_so_checks_it(
-    connection: sa.Connection,
-) -> None:
-    import_naptan(connection, [STOPS])
-    with pytest.raises(sa.exc.IntegrityError, match="uq_stops_public_id"):
-        with connection.begin_nested(), indexes_rebuilt(connection, "stops", True):
-            connection.execute(sa.text(
-                "INSERT INTO stops (feed_id, public_id, source_id, name, geom) SELECT feed_id, "
-                "public_id, source_id, name, geom FROM stops LIMIT 1"))  # fmt: skip
-    assert connection.scalar(sa.text("SELECT count(*) FROM stops")) == 10
-
-
-def test_a_bulk_load_keeps_a_key_that_a_foreign_key_references(
-    connection: sa.Connection,
-) -> None:
-    connection.execute(sa.text("CREATE TEMP TABLE parent (id int PRIMARY KEY, code text UNIQUE)"))
-    connection.execute(sa.text("CREATE TEMP TABLE child (parent_id int REFERENCES parent)"))
-    listed = sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'parent' ORDER BY 1")
-    with indexes_rebuilt(connection, "parent", True):
-        assert connection.scalars(listed).all() == ["parent_pkey"]
-    assert connection.scalars(listed).all() == ["parent_code_key", "parent_pkey"]
 
 
 def _ids(connection: sa.Connection) -> dict[str, int]:
