@@ -69,8 +69,9 @@ class Database:
     """Engines and session factories: writes go to the primary, public reads to a replica.
 
     With `read_timeout_ms`, public reads get a pool of their own whose statements PostgreSQL
-    cancels after that long (a 503 with Retry-After, never a hang), on the replica or, without
-    one, on the primary; intake, imports and team work keep the primary's untimed pool.
+    cancels after that long (a 503 with Retry-After, never a hang), without parallel workers
+    or JIT, on the replica or, without one, on the primary; intake, imports and team work
+    keep the primary's untimed pool.
     """
 
     def __init__(
@@ -78,7 +79,11 @@ class Database:
     ) -> None:
         self.engine = make_engine(url)
         if read_timeout_ms:
-            timeout = {"options": f"-c statement_timeout={read_timeout_ms}"}
+            # No parallel workers and no JIT for public reads: they are many short statements
+            # at once, and launching two workers took 16 ms of a 4.6 ms read (a city's res 10
+            # totals at 1M reports; docs/BENCHMARKS.md, "National reads", round 4).
+            timeout = {"options": f"-c statement_timeout={read_timeout_ms} "
+                                  "-c max_parallel_workers_per_gather=0 -c jit=off"}  # fmt: skip
             args = {"connect_timeout": 5, "application_name": "streetsafe-read", **timeout}
             self.read_engine = make_engine(read_url or url, connect_args=args)
         else:

@@ -28,3 +28,17 @@ def test_a_public_read_past_the_timeout_is_a_503_with_retry_after(database_url) 
             assert connection.scalar(sa.text("SHOW statement_timeout")) == "0"
     finally:
         get_database(app).dispose()
+
+
+def test_public_reads_launch_no_parallel_workers_and_no_jit(database_url) -> None:
+    """Many short reads at once: two parallel workers cost more to start than the read."""
+    app = create_app(settings_for(database_url))
+    try:
+        with app.test_request_context("/api/v1/hotspots/cells"):
+            session = db_read_session()
+            assert session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
+            assert session.scalar(sa.text("SHOW jit")) == "off"
+        with get_database(app).engine.connect() as connection:  # imports and loads keep them
+            assert connection.scalar(sa.text("SHOW max_parallel_workers_per_gather")) != "0"
+    finally:
+        get_database(app).dispose()
