@@ -152,6 +152,11 @@ class Settings:
         return (self.min_published_count, self.public_rounding, self.perturbation_max)
 
     @property
+    def queues_reports(self) -> bool:
+        """Whether stored reports wait for the next publication (publish_every_s > 0)."""
+        return self.publish_every_s > 0
+
+    @property
     def production(self) -> bool:
         """True when local servers must not be started and every secret must be given."""
         return self.env == "production"

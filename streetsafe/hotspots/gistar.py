@@ -124,8 +124,7 @@ class DiskTable:
         (64-bit H3 integers)."""
         cells = np.asarray(cells, dtype=np.uint64)
         known, disks, centres = self._kept
-        at = np.minimum(np.searchsorted(known, cells), max(len(known) - 1, 0))
-        found = known[at] == cells if len(known) else np.zeros(len(cells), dtype=bool)
+        at, found = _positions(known, cells)
         if found.all():
             return disks[at], centres[at]
         new, position = np.unique(cells[~found], return_inverse=True)
@@ -144,7 +143,7 @@ class DiskTable:
         centres = np.array([h3int.cell_to_latlng(c) for c in new.tolist()]).reshape(-1, 2)
         with self._lock:
             known, kept_disks, kept_centres = self._kept
-            fresh = ~np.isin(new, known)
+            fresh = ~_positions(known, new)[1]  # another thread may have added some
             if len(known) + int(fresh.sum()) > self.max_cells:
                 known, kept_disks, kept_centres = known[:0], kept_disks[:0], kept_centres[:0]
             merged = np.concatenate([known, new[fresh]])
@@ -155,6 +154,14 @@ class DiskTable:
 
 
 DISKS = DiskTable()
+
+
+def _positions(known: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `cells` is in the sorted `known`, and whether it is there at all."""
+    if not len(known):
+        return np.zeros(len(cells), dtype=np.intp), np.zeros(len(cells), dtype=bool)
+    at = np.minimum(np.searchsorted(known, cells), len(known) - 1)
+    return at, known[at] == cells
 
 
 def _disks_in(area: StudyArea, cells: np.ndarray) -> np.ndarray:

@@ -33,11 +33,6 @@ def publish_pending(connection: sa.Connection) -> int:
     return int(connection.scalar(sa.text("SELECT hotspot_publish_pending()")) or 0)
 
 
-def pending_count(connection: sa.Connection) -> int:
-    """How many stored reports wait for the next publication."""
-    return int(connection.scalar(sa.text("SELECT count(*) FROM unpublished_reports")) or 0)
-
-
 def next_boundary(now_s: float, every_s: int) -> float:
     """The first boundary of the period after `now_s` (seconds since the epoch)."""
     return (math.floor(now_s / every_s) + 1) * every_s

@@ -80,8 +80,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Give the app its report writer: group commit on the app's engine, one per worker."""
     engine = get_database(app).engine
     process = partial(submit_batch, settings=settings)
-    queued = settings.publish_every_s > 0
-    app.extensions[_WRITER] = BatchWriter(engine, process, always_transaction=queued)
+    app.extensions[_WRITER] = BatchWriter(engine, process,
+                                          always_transaction=settings.queues_reports)  # fmt: skip
 
 
 def report_writer(app: Flask | None = None) -> BatchWriter:
@@ -108,7 +108,7 @@ def submit_report(
         session.close()  # nothing to do on it: the writer has its own connection
         result = writer.submit(intake)
     else:
-        if idempotency_key is None and not settings.publish_every_s:
+        if idempotency_key is None and not settings.queues_reports:
             autocommit(session)  # snapping only reads; the report is one INSERT
         try:
             (result,) = submit_batch(session.connection(), [intake], settings, synthetic)
@@ -132,7 +132,7 @@ def submit_batch(
     claims = claim_keys(connection, intakes, settings)
     reports = [intakes[i].report for i in claims.fresh]
     rows = to_rows(reports, snap_reports(connection, reports, settings), settings, synthetic)
-    codes = insert_reports(connection, rows, queued=settings.publish_every_s > 0)
+    codes = insert_reports(connection, rows, queued=settings.queues_reports)
     outcomes = receipts(rows, codes)
     record_keys(connection, claims, outcomes)
     return claims.answers(outcomes)

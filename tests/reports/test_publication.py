@@ -15,7 +15,6 @@ from streetsafe import create_app
 from streetsafe.config import ConfigError, Settings
 from streetsafe.hotspots.publication import (
     next_boundary,
-    pending_count,
     publish_pending,
     start_publisher,
 )
@@ -33,6 +32,11 @@ Y = int((1 - math.asinh(math.tan(math.radians(PLACE["lat"]))) / math.pi) / 2 * 2
 PUBLIC = (f"/api/v1/hotspots/cells?res=10&bbox={BOX}", f"/api/v1/hotspots/stops?bbox={BOX}",
           f"/tiles/hotspots/{Z}/{X}/{Y}.mvt",
           f"/ogc/collections/hotspot-cells-r10/items?bbox={BOX}")  # fmt: skip
+
+
+def pending_count(connection: sa.Connection) -> int:
+    """How many stored reports wait for the next publication."""
+    return connection.scalar(sa.text("SELECT count(*) FROM unpublished_reports"))
 
 
 @pytest.fixture
