@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,17 @@ def run_streetsafe(database_url: str, *args: str) -> subprocess.CompletedProcess
         text=True,
         timeout=120,
     )
+
+
+def within_one_window(period_s: int, need_s: float) -> None:
+    """Wait, when needed, until the rate limiter's current window has need_s seconds left.
+
+    Its windows end on the clock's boundaries (limits.AlignedWindowRedisStorage), so a test
+    counting requests against a limit must not let them straddle one.
+    """
+    left = period_s - time.time() % period_s
+    if left < need_s:
+        time.sleep(left + 0.05)
 
 
 def redis_url() -> str:
