@@ -148,16 +148,16 @@ class LayerCache(Generic[T]):
             self._bytes = 0
 
 
-def layer_version(session: Session) -> tuple[int, str | None] | None:
+def layer_version(session: Session) -> int | None:
     """The data's version, or None when this transaction has written: its own uncommitted
     rows must not be kept for other requests.
 
-    On a primary, the `hotspot_layer_version` sequence. A standby sees a sequence only as
-    often as the primary logs it (every 32 values), so there the version also holds the
-    replayed WAL position: any replayed commit is a new version.
+    The one row of `hotspot_layer_state`, moved by every statement that changes what the
+    public layers show (migration 0030), and by nothing else: a report queued for the next
+    publication leaves it, so layers stay warm between boundaries. Being a row, a standby
+    reads it exactly, with the data it goes with.
     """
-    version, called, clean, replayed = session.execute(sa.text(
-        "SELECT last_value, is_called, pg_current_xact_id_if_assigned() IS NULL, "
-        "pg_last_wal_replay_lsn()::text FROM hotspot_layer_version"
+    version, clean = session.execute(sa.text(
+        "SELECT version, pg_current_xact_id_if_assigned() IS NULL FROM hotspot_layer_state"
     )).one()  # fmt: skip
-    return ((int(version) if called else 0), replayed) if clean else None
+    return int(version) if clean else None

@@ -208,7 +208,7 @@ def coarse_layer(
 
 
 def _layers_of(
-    session: Session, question: tuple, version: tuple, filters: HotspotQuery, settings: Settings
+    session: Session, question: tuple, version: int, filters: HotspotQuery, settings: Settings
 ) -> CoarseLayers:
     began = time.monotonic()
     layers = PARENTS.get((question, version), lambda: coarse_layers(session, filters, settings))

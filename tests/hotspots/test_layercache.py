@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -18,6 +19,8 @@ from streetsafe.hotspots.filters import parse_filters
 from streetsafe.hotspots.gistar import GiResult
 from streetsafe.hotspots.layercache import LayerCache, LayerIndex, layer_version
 from streetsafe.hotspots.paging import Page
+from streetsafe.hotspots.publication import publish_pending
+from streetsafe.reports.intake import Intake, parse_report, submit_batch
 
 from ..conftest import migrated_database, settings_for
 from .conftest import RESOLUTIONS, STOP_LONLATS, make_transit
@@ -134,7 +137,10 @@ def test_a_transaction_that_wrote_is_never_cached(db_session, add_reports) -> No
     add_reports(6, *STOP_LONLATS[0])
     assert layer_version(db_session) is None  # its own rows are not yet anyone else's
     with db_session.bind.engine.connect() as clean:
-        assert layer_version(Session(clean))[0] > before[0]  # the insert advanced the version
+        # The new version is the writer's until it commits, as its rows are: no reader can
+        # keep the old rows under the new version.
+        assert layer_version(Session(clean)) == before
+    assert db_session.execute(sa.text("SELECT version FROM hotspot_layer_state")).scalar() > before
 
 
 def test_a_service_extent_is_forgotten_with_its_engine(database_url: str) -> None:
@@ -238,3 +244,48 @@ def test_a_new_worker_reads_its_extent_and_low_zoom_parents_ahead(
     assert committed in _extents and len(tiles._NEWEST) == 1
     [(question, (version, _))] = tiles._NEWEST.items()
     assert tiles.PARENTS.peek((question, version)).by_res[5].counts.counts.tolist() == [10]
+
+
+def test_a_queued_report_leaves_the_layers_warm_until_its_publication(
+    committed, committed_url
+) -> None:
+    """Reports waiting for the hour's publication change no version: no worker rebuilds a
+    layer because one arrived (a rebuild's time would tell when), and the publication does."""
+    settings = settings_for(committed_url, perturbation_max=0, publish_every_s=3600)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(committed, "before_cursor_execute", seen)
+    _commit_reports(committed, 6)
+    first = _read(committed, settings)
+    built = len(statements)
+    lon, lat = STOP_LONLATS[0]
+    body = {"context": "street", "location": {"lon": lon, "lat": lat}, "categories": ["isolated"]}
+    with committed.begin() as connection:
+        version = layer_version(Session(connection))
+        counted = _counted(connection)
+        submit_batch(connection, [Intake(parse_report(json.dumps(body)), None)] * 4, settings)
+    with committed.connect() as connection:
+        assert layer_version(Session(connection)) == version
+        assert connection.scalar(sa.text("SELECT count(*) FROM unpublished_reports")) == 4
+    statements.clear()
+    assert _read(committed, settings) == first
+    assert not any(_builds(s) for s in statements)  # the index was kept, not built again
+    with committed.begin() as connection:
+        assert publish_pending(connection) == 4
+    with committed.connect() as connection:
+        assert layer_version(Session(connection)) > version
+        assert _counted(connection) == counted + 4
+    _read(committed, settings)
+    assert built and any(_builds(s) for s in statements)
+
+
+def _counted(connection: sa.Connection) -> int:
+    return connection.scalar(sa.text("SELECT sum(total) FROM hotspot_cell_summary WHERE res = 10"))
+
+
+def _builds(statement: str) -> bool:
+    """Whether the statement reads a cells layer's totals: its index being built."""
+    return "hotspot_cell_summary" in statement and "s.total >=" in statement

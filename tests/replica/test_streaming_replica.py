@@ -6,6 +6,7 @@ down makes public reads 503 (with Retry-After) while intake still answers 201.
 from __future__ import annotations
 
 import http.client
+import json
 import math
 import statistics
 import threading
@@ -13,7 +14,12 @@ import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from streetsafe.hotspots.layercache import layer_version
+from streetsafe.hotspots.publication import publish_pending
+from streetsafe.reports.intake import Intake, parse_report, submit_batch
+from tests.conftest import settings_for
 from tests.resilience.servers import request
 from tests.transit_fixture import LAT
 
@@ -180,3 +186,32 @@ def test_replica_down_makes_public_reads_503_while_intake_answers_201(replicatio
     wait_replayed(replication.primary_url, replication.standby_url)
     assert all(read(port)[0] == 200 for read in reads.values())  # and back when it is
     assert "Traceback" not in replication.server.log_path.read_text()
+
+
+def test_the_replica_reads_the_primary_data_version_and_queued_reports_leave_it(replication):
+    """The layers' version on the standby is the primary's, replayed with its data: reports
+    queued for the hour's publication leave it (so the replica's layers stay warm, and no
+    rebuild tells when a report arrived), and their publication moves it."""
+    primary, standby = (sa.create_engine(u) for u in (replication.primary_url,
+                                                       replication.standby_url))  # fmt: skip
+
+    def versions() -> tuple[int | None, int | None]:
+        wait_replayed(replication.primary_url, replication.standby_url)
+        with Session(primary) as on_primary, Session(standby) as on_standby:
+            return layer_version(on_primary), layer_version(on_standby)
+
+    try:
+        before = versions()
+        assert before[0] is not None and before[0] == before[1]
+        settings = settings_for(replication.primary_url, publish_every_s=3600)
+        report = Intake(parse_report(json.dumps(street_at(-1.3305, LAT))), None)
+        with primary.begin() as connection:
+            submit_batch(connection, [report] * 3, settings)
+        assert versions() == before
+        with primary.begin() as connection:
+            assert publish_pending(connection) == 3
+        after = versions()
+        assert after[0] > before[0] and after[0] == after[1]
+    finally:
+        primary.dispose()
+        standby.dispose()
