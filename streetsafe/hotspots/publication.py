@@ -21,6 +21,7 @@ import threading
 import time
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,15 @@ RETRY_S = 30.0
 def publish_pending(connection: sa.Connection) -> int:
     """Roll up every queued report, in the connection's transaction; how many there were."""
     return int(connection.scalar(sa.text("SELECT hotspot_publish_pending()")) or 0)
+
+
+def hold_publication(connection: sa.Connection | Session) -> None:
+    """Wait for a publication in progress, and keep the next one waiting, until this
+    transaction ends (a shared hold on its lock). For writers of the rows a publication
+    rewrites (migration 0031: reports, their descriptions), and of the stops and routes those
+    rows reference: an update that waited for the rewrite would find its row gone and change
+    nothing, and an import and a publication would wait on each other."""
+    connection.execute(sa.text("SELECT hotspot_hold_publication()"))
 
 
 def next_boundary(now_s: float, every_s: int) -> float:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, Unprocessable
+from ..hotspots.publication import hold_publication
 from ..i18n import lazy_gettext as _l
 from ..models import Report, ReportDescription
 from .scrub import scrub
@@ -24,6 +25,7 @@ def queue(
     """Descriptions in the team's area with `status`, oldest first, always scrubbed."""
     if status not in ("pending", "approved", "rejected"):
         raise Unprocessable(_l("status must be pending, approved or rejected"), "status")
+    hold_publication(session)  # it stores the scrubbed text it shows
     query = (
         sa.select(ReportDescription, Report)
         .join(Report, Report.id == ReportDescription.report_id)
@@ -59,6 +61,7 @@ def decide(session: Session, scope: TeamScope, report_id: str, decision: str) ->
         key = uuid.UUID(report_id)
     except ValueError:
         raise NotFound(_l("no such report"), "report_id") from None
+    hold_publication(session)
     row = session.execute(
         sa.select(ReportDescription, Report.neighbourhood_id)
         .join(Report, Report.id == ReportDescription.report_id)

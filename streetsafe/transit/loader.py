@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
+from ..hotspots.publication import hold_publication
 from .places import resolve_places
 from .planner import planner_settings
 
@@ -280,6 +281,7 @@ def replacing_feed(
     Any exception rolls the savepoint back, so the database is left exactly as it was.
     """
     with connection.begin_nested(), planner_settings(connection, jit="off", work_mem="128MB"):
+        hold_publication(connection)
         feed_id = connection.scalar(
             sa.text(
                 "INSERT INTO feeds (name, kind, source) VALUES (:name, :kind, :source) "
@@ -300,6 +302,7 @@ def delete_feed(connection: sa.Connection, name: str) -> bool:
     """Delete feed `name` with its stops, routes and shapes; the other feeds' stops take
     their places again (transit/places.py). False if there is no such feed."""
     with connection.begin_nested(), planner_settings(connection, jit="off"):
+        hold_publication(connection)
         deleted = connection.scalar(
             sa.text("DELETE FROM feeds WHERE name = :name RETURNING id"), {"name": name}
         )
