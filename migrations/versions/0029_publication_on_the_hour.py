@@ -42,14 +42,11 @@ depends_on = None
 PUBLISH_LOCK = 0x73747265657473
 
 
-def upgrade() -> None:
-    op.execute(
-        f"""
-        CREATE TABLE unpublished_reports (
-            report_id uuid PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE
-        );
-
-        CREATE FUNCTION hotspot_publish_pending() RETURNS integer
+def publish_pending_sql(then: str = "") -> str:
+    """hotspot_publish_pending(), created or replaced; `then` runs after the rollups, with
+    `pg_temp.publishing` still holding the published ids (migration 0031 adds a step)."""
+    return f"""
+        CREATE OR REPLACE FUNCTION hotspot_publish_pending() RETURNS integer
         LANGUAGE plpgsql AS $$
         -- Roll up every queued report and empty the queue, in the caller's transaction.
         -- Reports queued by transactions that commit after this one began wait for the next.
@@ -64,12 +61,23 @@ def upgrade() -> None:
             GET DIAGNOSTICS published = ROW_COUNT;
             IF published > 0 THEN
                 PERFORM hotspot_apply_deferred_rollups('pg_temp.publishing');
+                {then}
             END IF;
             DROP TABLE pg_temp.publishing;
             RETURN published;
         END $$;
         """
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE TABLE unpublished_reports (
+            report_id uuid PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE
+        );
+        """
     )
+    op.execute(publish_pending_sql())
 
 
 def downgrade() -> None:

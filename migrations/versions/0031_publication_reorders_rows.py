@@ -44,30 +44,8 @@ depends_on = None
 
 def _publish_pending(reorder: bool) -> str:
     """Migration 0029's hotspot_publish_pending(), optionally reordering what it published."""
-    lock = context.script.get_revision("0029").module.PUBLISH_LOCK
-    then = "PERFORM hotspot_reorder_published();" if reorder else ""
-    return f"""
-        CREATE OR REPLACE FUNCTION hotspot_publish_pending() RETURNS integer
-        LANGUAGE plpgsql AS $$
-        -- Roll up every queued report and empty the queue, in the caller's transaction.
-        -- Reports queued by transactions that commit after this one began wait for the next.
-        DECLARE
-            published integer;
-        BEGIN
-            PERFORM pg_advisory_xact_lock({lock});
-            SET LOCAL streetsafe.defer_rollups = off;
-            CREATE TEMP TABLE publishing (id uuid PRIMARY KEY) ON COMMIT DROP;
-            WITH taken AS (DELETE FROM unpublished_reports RETURNING report_id)
-            INSERT INTO publishing SELECT report_id FROM taken;
-            GET DIAGNOSTICS published = ROW_COUNT;
-            IF published > 0 THEN
-                PERFORM hotspot_apply_deferred_rollups('pg_temp.publishing');
-                {then}
-            END IF;
-            DROP TABLE pg_temp.publishing;
-            RETURN published;
-        END $$;
-    """
+    m0029 = context.script.get_revision("0029").module
+    return m0029.publish_pending_sql("PERFORM hotspot_reorder_published();" if reorder else "")
 
 
 def upgrade() -> None:
