@@ -23,9 +23,9 @@ reports still waiting for the next boundary, whose hour is the current one.
   each other). Intake needs none: it writes new rows, and an idempotency key it claims again
   waits for the rewrite and finds the new row.
 - The rows are locked before they are copied, so nothing committed meanwhile is lost.
-- Left as it is: the old row versions stay in the table's files until VACUUM removes
-  them (a copy of the files, not a dump, can read them), and the write-ahead log holds
-  every write in order, with each commit's time.
+- Left as it is: the old row versions stay in the table's files until VACUUM prunes them
+  and new rows overwrite their bytes (a copy of the files, not a dump, can read them), and
+  the write-ahead log holds every write in order, with each commit's time.
 
 Revision ID: 0031
 Revises: 0030
