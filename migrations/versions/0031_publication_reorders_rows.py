@@ -22,7 +22,7 @@ reports still waiting for the next boundary, whose hour is the current one.
   stops or routes, whose references the reports' rows carry (the two would otherwise wait on
   each other). Intake needs none: it writes new rows, and an idempotency key it claims again
   waits for the rewrite and finds the new row.
-- The rows are locked before they are copied, so nothing committed meanwhile is lost.
+- Each copy locks the rows it copies, so nothing committed meanwhile is lost.
 - Left as it is: the old row versions stay in the table's files until VACUUM prunes them
   and new rows overwrite their bytes (a copy of the files, not a dump, can read them), and
   the write-ahead log holds every write in order, with each commit's time.
@@ -68,24 +68,21 @@ def upgrade() -> None:
                  WHERE r.source IS NULL;
             GET DIAGNOSTICS moved = ROW_COUNT;
             IF moved > 0 THEN
-                PERFORM 1 FROM reports WHERE id IN (SELECT id FROM reordering) FOR UPDATE;
-                PERFORM 1 FROM report_descriptions
-                  WHERE report_id IN (SELECT id FROM reordering) FOR UPDATE;
-                PERFORM 1 FROM idempotency_keys
-                  WHERE response->>'id' IN (SELECT id::text FROM reordering) FOR UPDATE;
+                -- Each copy locks the rows it copies (cells have no writer but these).
                 CREATE TEMP TABLE reordered_reports ON COMMIT DROP AS
                     SELECT r.* FROM reports r WHERE r.id IN (SELECT id FROM reordering)
-                     ORDER BY random();
+                     ORDER BY random() FOR UPDATE;
                 CREATE TEMP TABLE reordered_cells ON COMMIT DROP AS
                     SELECT c.* FROM report_cells c
                      WHERE c.report_id IN (SELECT id FROM reordering) ORDER BY random();
                 CREATE TEMP TABLE reordered_descriptions ON COMMIT DROP AS
                     SELECT d.* FROM report_descriptions d
-                     WHERE d.report_id IN (SELECT id FROM reordering) ORDER BY random();
+                     WHERE d.report_id IN (SELECT id FROM reordering)
+                     ORDER BY random() FOR UPDATE;
                 CREATE TEMP TABLE reordered_keys ON COMMIT DROP AS
                     SELECT k.* FROM idempotency_keys k
                      WHERE k.response->>'id' IN (SELECT id::text FROM reordering)
-                     ORDER BY random();
+                     ORDER BY random() FOR UPDATE;
                 DELETE FROM idempotency_keys
                  WHERE key_hash IN (SELECT key_hash FROM reordered_keys);
                 -- Their cells (a statement trigger) and descriptions (cascade) go with them.
